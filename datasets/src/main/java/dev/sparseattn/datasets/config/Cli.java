@@ -21,14 +21,8 @@ public final class Cli {
 
   /** Runs a job and returns the process exit status (0 ok, 2 user error, 1 failure). */
   public static <C> int execute(String name, String[] args, Function<Config, C> parse, Job<C> job, PrintStream err) {
-    C config;
     try {
-      config = parse.apply(JobArgs.load(args));
-    } catch (ConfigError e) {
-      err.println(name + ": configuration error: " + e.getMessage());
-      return 2;
-    }
-    try {
+      C config = parse.apply(JobArgs.load(args));
       job.run(config);
       return 0;
     } catch (ConfigError e) {

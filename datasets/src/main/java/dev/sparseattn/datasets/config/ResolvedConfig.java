@@ -2,6 +2,8 @@ package dev.sparseattn.datasets.config;
 
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValueFactory;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 
@@ -15,7 +17,8 @@ public final class ResolvedConfig {
 
   ResolvedConfig(String path, Map<String, Object> values) {
     this.path = path;
-    this.values = Map.copyOf(values);
+    // Insertion order (the order keys were read) is kept for values(); render() sorts keys anyway.
+    this.values = Collections.unmodifiableMap(new LinkedHashMap<>(values));
   }
 
   /** The section this configuration came from, e.g. {@code train}. */

@@ -67,26 +67,51 @@ public final class Section {
     return config.hasPath(key) ? string(key) : record(key, dflt);
   }
 
+  /** An integer in the closed range [min, max]. */
   public int integer(String key, int dflt, int min, int max) {
-    int v = config.hasPath(key) ? get(key, ConfigValueType.NUMBER, "an integer", () -> config.getInt(key)) : dflt;
-    if (config.hasPath(key) && config.getNumber(key).doubleValue() != v) {
-      throw new ConfigError(key(key), "must be an integer, got " + describe(config, key));
-    }
+    return record(key, (int) inRange(key, dflt, min, max));
+  }
+
+  /** A 64-bit integer in the closed range [min, max]; fractional values are rejected, not truncated. */
+  public long longValue(String key, long dflt, long min, long max) {
+    return record(key, inRange(key, dflt, min, max));
+  }
+
+  private long inRange(String key, long dflt, long min, long max) {
+    long v = config.hasPath(key) ? integral(key) : dflt;
     if (v < min || v > max) {
       throw new ConfigError(key(key), "must be in [" + min + ", " + max + "], got " + v);
+    }
+    return v;
+  }
+
+  /**
+   * A size in bytes in the closed range [min, max]: a plain number of bytes or a HOCON size string
+   * such as {@code "4 MiB"}, {@code "512k"} (binary units; {@code "MB"} means 10^6).
+   */
+  public long bytes(String key, long dflt, long min, long max) {
+    long v = config.hasPath(key)
+        ? get(key, ConfigValueType.NUMBER, "a size in bytes (e.g. 4194304 or \"4 MiB\")", () -> config.getBytes(key))
+        : dflt;
+    if (v < min || v > max) {
+      throw new ConfigError(key(key), "must be in [" + min + ", " + max + "] bytes, got " + v);
     }
     return record(key, v);
   }
 
-  public long longValue(String key, long dflt, long min, long max) {
-    long v = config.hasPath(key) ? get(key, ConfigValueType.NUMBER, "an integer", () -> config.getLong(key)) : dflt;
-    if (config.hasPath(key) && config.getNumber(key).doubleValue() != (double) v) {
+  private long integral(String key) {
+    Number n = get(key, ConfigValueType.NUMBER, "an integer", () -> config.getNumber(key));
+    if (n instanceof Integer || n instanceof Long) {
+      return n.longValue();
+    }
+    double d = n.doubleValue();
+    if (d != Math.rint(d) || Double.isInfinite(d)) {
       throw new ConfigError(key(key), "must be an integer, got " + describe(config, key));
     }
-    if (v < min || v > max) {
-      throw new ConfigError(key(key), "must be in [" + min + ", " + max + "], got " + v);
+    if (d < Long.MIN_VALUE || d > Long.MAX_VALUE) {
+      throw new ConfigError(key(key), "is out of range, got " + describe(config, key));
     }
-    return record(key, v);
+    return (long) d;
   }
 
   /** A number in the closed range [min, max]. */
@@ -121,6 +146,14 @@ public final class Section {
         + ", got '" + s + "'");
   }
 
+  /** A required, non-empty list of strings. */
+  public List<String> strings(String key) {
+    require(key);
+    List<String> v = strings(key, List.of());
+    check(!v.isEmpty(), key, "must list at least one value");
+    return v;
+  }
+
   public List<String> strings(String key, List<String> dflt) {
     List<String> v = config.hasPath(key)
         ? get(key, ConfigValueType.LIST, "a list of strings", () -> config.getStringList(key))
@@ -143,9 +176,10 @@ public final class Section {
   }
 
   private Config withKey(String key) {
-    // Sections are addressed from the root so that messages carry full paths.
-    Config root = ConfigFactory.empty();
-    return config.hasPath(key) ? config.getConfig(key).atPath(key(key)).withFallback(root) : root;
+    // Sections are addressed from the root so that messages carry full paths. The value is re-rooted
+    // as it is (not via getConfig) so that a non-object value fails in the constructor with a
+    // ConfigError naming the key instead of a raw ConfigException.WrongType.
+    return config.hasPath(key) ? config.getValue(key).atPath(key(key)) : ConfigFactory.empty();
   }
 
   /** Fails on any key of this section (or nested sections) that no getter read. */
@@ -172,7 +206,13 @@ public final class Section {
   }
 
   private Map<String, Object> tree() {
-    Map<String, Object> all = new LinkedHashMap<>(read);
+    Map<String, Object> all = new LinkedHashMap<>();
+    // Unset optional keys (null defaults) are left out: an absent key parses back to the same default.
+    read.forEach((k, v) -> {
+      if (v != null) {
+        all.put(k, v);
+      }
+    });
     for (Section c : children) {
       all.put(c.path.substring(c.path.lastIndexOf('.') + 1), c.tree());
     }

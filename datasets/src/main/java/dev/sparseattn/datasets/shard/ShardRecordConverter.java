@@ -1,0 +1,122 @@
+package dev.sparseattn.datasets.shard;
+
+import java.util.Arrays;
+import org.apache.parquet.column.Dictionary;
+import org.apache.parquet.io.api.Converter;
+import org.apache.parquet.io.api.GroupConverter;
+import org.apache.parquet.io.api.PrimitiveConverter;
+import org.apache.parquet.io.api.RecordMaterializer;
+
+/**
+ * Assembles {@link ShardRow}s from Parquet's column events into a reused int buffer (dictionary pages
+ * decoded once per page), for the projection {@link ShardSchema#project} returns.
+ */
+final class ShardRecordConverter extends RecordMaterializer<ShardRow> {
+  private long seqId;
+  private int nTokens;
+  private int[] buffer = new int[1024];
+  private int size;
+
+  private final PrimitiveConverter seqIdConverter = new PrimitiveConverter() {
+    @Override
+    public void addLong(long value) {
+      seqId = value;
+    }
+  };
+
+  private final PrimitiveConverter nTokensConverter = new PrimitiveConverter() {
+    @Override
+    public void addInt(int value) {
+      nTokens = value;
+    }
+  };
+
+  private final PrimitiveConverter element = new PrimitiveConverter() {
+    private int[] dictionary;
+
+    @Override
+    public boolean hasDictionarySupport() {
+      return true;
+    }
+
+    @Override
+    public void setDictionary(Dictionary d) {
+      dictionary = new int[d.getMaxId() + 1];
+      Arrays.setAll(dictionary, d::decodeToInt);
+    }
+
+    @Override
+    public void addValueFromDictionary(int dictionaryId) {
+      append(dictionary[dictionaryId]);
+    }
+
+    @Override
+    public void addInt(int value) {
+      append(value);
+    }
+  };
+
+  /** The repeated group {@code list}: one element each. */
+  private final GroupConverter listEntry = new LeafGroup(element);
+  /** The LIST group {@code tokens}. */
+  private final GroupConverter tokensConverter = new LeafGroup(listEntry);
+
+  private final GroupConverter root = new GroupConverter() {
+    @Override
+    public Converter getConverter(int fieldIndex) {
+      return switch (fieldIndex) {
+        case 0 -> seqIdConverter;
+        case 1 -> tokensConverter;
+        case 2 -> nTokensConverter;
+        default -> throw new IllegalArgumentException("no shard field " + fieldIndex);
+      };
+    }
+
+    @Override
+    public void start() {
+      seqId = -1;
+      nTokens = -1;
+      size = 0;
+    }
+
+    @Override
+    public void end() {}
+  };
+
+  private void append(int value) {
+    if (size == buffer.length) {
+      buffer = Arrays.copyOf(buffer, buffer.length * 2);
+    }
+    buffer[size++] = value;
+  }
+
+  @Override
+  public ShardRow getCurrentRecord() {
+    return new ShardRow(seqId, Arrays.copyOf(buffer, size), nTokens);
+  }
+
+  @Override
+  public GroupConverter getRootConverter() {
+    return root;
+  }
+
+  /** A group with a single child and nothing to do at its start or end. */
+  private static final class LeafGroup extends GroupConverter {
+    private final Converter child;
+
+    LeafGroup(Converter child) {
+      this.child = child;
+    }
+
+    @Override
+    public Converter getConverter(int fieldIndex) {
+      return child;
+    }
+
+    @Override
+    public void start() {}
+
+    @Override
+    public void end() {}
+  }
+}

@@ -1,0 +1,12 @@
+package dev.sparseattn.pipeline;
+
+/** How {@link PrepareCorpus} cuts documents out of its input files. */
+public enum DocumentMode {
+  /** Every line is one document (line terminators are not part of it). */
+  LINE,
+  /**
+   * Every file is one document: its exact decompressed bytes. The whole file is one packing chunk, so
+   * it must fit in a task's memory (this mode is for collections of many small or medium files).
+   */
+  FILE
+}

@@ -1,0 +1,60 @@
+package dev.sparseattn.pipeline.prepare;
+
+import java.io.Serializable;
+
+/**
+ * What the driver needs to know about one packed chunk to number its sequences: documents, bytes,
+ * stream tokens, and per split (indexed by {@code Split.ordinal()}) sequences and records.
+ */
+public final class ChunkSummary implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final ChunkId id;
+  private final long documents;
+  private final long contentBytes;
+  private final long streamTokens;
+  private final long[] sequences;
+  private final long[] records;
+
+  public ChunkSummary(ChunkId id, long documents, long contentBytes, long streamTokens, long[] sequences,
+      long[] records) {
+    this.id = id;
+    this.documents = documents;
+    this.contentBytes = contentBytes;
+    this.streamTokens = streamTokens;
+    this.sequences = sequences.clone();
+    this.records = records.clone();
+  }
+
+  public ChunkId id() {
+    return id;
+  }
+
+  public long documents() {
+    return documents;
+  }
+
+  public long contentBytes() {
+    return contentBytes;
+  }
+
+  /** Document tokens plus one EOS per document. */
+  public long streamTokens() {
+    return streamTokens;
+  }
+
+  /** Sequences of a split ({@code Split.ordinal()}). */
+  public long sequences(int split) {
+    return sequences[split];
+  }
+
+  /** Total sequences of the chunk. */
+  public long sequences() {
+    return sequences[0] + sequences[1];
+  }
+
+  /** Documents whose EOS is owned by a sequence of the split. */
+  public long records(int split) {
+    return records[split];
+  }
+}

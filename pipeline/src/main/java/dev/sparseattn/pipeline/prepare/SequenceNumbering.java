@@ -1,0 +1,73 @@
+package dev.sparseattn.pipeline.prepare;
+
+import dev.sparseattn.datasets.manifest.Split;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The driver's global numbering of sequences: chunks in (file, chunk) order, and within a chunk in
+ * sequence order, get consecutive seq_ids per split. {@link #bases()} maps each chunk to the first
+ * seq_id of its train and validation sequences; shards hold {@code rowsPerShard} consecutive seq_ids.
+ */
+public final class SequenceNumbering {
+  private final List<ChunkSummary> chunks;
+  private final Map<ChunkId, long[]> bases = new HashMap<>();
+  private final long[] sequences = new long[2];
+  private final int[] shards = new int[2];
+  private final int rowsPerShard;
+
+  public SequenceNumbering(List<ChunkSummary> summaries, int rowsPerShard) {
+    this.rowsPerShard = rowsPerShard;
+    this.chunks = summaries.stream().sorted(Comparator.comparing(ChunkSummary::id)).toList();
+    for (ChunkSummary c : chunks) {
+      bases.put(c.id(), sequences.clone());
+      sequences[0] += c.sequences(0);
+      sequences[1] += c.sequences(1);
+    }
+    for (int s = 0; s < 2; s++) {
+      long n = (sequences[s] + rowsPerShard - 1) / rowsPerShard;
+      if (n > Integer.MAX_VALUE / 2) {
+        throw new IllegalStateException("too many shards (" + n + "); raise prepare.rows-per-shard");
+      }
+      shards[s] = (int) n;
+    }
+  }
+
+  /** The chunks in global order. */
+  public List<ChunkSummary> chunks() {
+    return chunks;
+  }
+
+  /** Chunk to {train base, validation base}. */
+  public Map<ChunkId, long[]> bases() {
+    return bases;
+  }
+
+  public long sequences(Split split) {
+    return sequences[split.ordinal()];
+  }
+
+  public int shards(Split split) {
+    return shards[split.ordinal()];
+  }
+
+  public int rowsPerShard() {
+    return rowsPerShard;
+  }
+
+  /** Rows of shard {@code shard} of a split: full shards, then the remainder. */
+  public long expectedRows(Split split, int shard) {
+    return Math.min(rowsPerShard, sequences[split.ordinal()] - (long) shard * rowsPerShard);
+  }
+
+  public ShardPartitioner partitioner() {
+    return new ShardPartitioner(shards[0], shards[1], rowsPerShard);
+  }
+
+  /** A per-chunk sum. */
+  public long sum(java.util.function.ToLongFunction<ChunkSummary> f) {
+    return chunks.stream().mapToLong(f).sum();
+  }
+}

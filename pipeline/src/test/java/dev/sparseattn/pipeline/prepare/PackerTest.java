@@ -1,0 +1,122 @@
+package dev.sparseattn.pipeline.prepare;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparseattn.datasets.manifest.Split;
+import dev.sparseattn.datasets.tokenize.ByteTokenizer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+class PackerTest {
+  private static final int PAD = ByteTokenizer.PAD;
+  private static final int EOS = ByteTokenizer.EOS;
+  private static final ChunkId ID = new ChunkId(0, 0);
+
+  private static Packer packer(int seqLen, double validation) {
+    return new Packer(new ByteTokenizer(), seqLen, new SplitHash(7, validation));
+  }
+
+  private static DocLine doc(long offset, String text) {
+    return new DocLine(offset, text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void cutsOverlappingWindowsAndPadsTheTail() {
+    // Given out of order: packing sorts by offset. Stream: a b EOS EOS c d e EOS (T = 8).
+    PackedChunk p = packer(3, 0).pack(ID, List.of(doc(3, ""), doc(4, "cde"), doc(0, "ab")));
+    assertEquals(3, p.sequences(), "max(1, ceil((T-1)/L)) = ceil(7/3)");
+    assertArrayEquals(new int[] {'a', 'b', EOS, EOS}, p.sequence(0));
+    assertArrayEquals(new int[] {EOS, 'c', 'd', 'e'}, p.sequence(1), "starts with the previous window's last id");
+    assertArrayEquals(new int[] {'e', EOS, PAD, PAD}, p.sequence(2));
+    assertEquals(List.of(4, 4, 2), IntStream.range(0, 3).map(p::nTokens).boxed().toList());
+
+    ChunkSummary s = p.summary();
+    assertEquals(3, s.documents());
+    assertEquals(5, s.contentBytes());
+    assertEquals(8, s.streamTokens());
+    assertEquals(3, s.sequences(Split.TRAIN.ordinal()));
+    assertEquals(3, s.records(Split.TRAIN.ordinal()));
+  }
+
+  @Test
+  void edgeLengths() {
+    PackedChunk empty = packer(4, 0).pack(ID, List.of(doc(0, "")));
+    assertEquals(1, empty.sequences(), "a lone EOS still makes one sequence");
+    assertArrayEquals(new int[] {EOS, PAD, PAD, PAD, PAD}, empty.sequence(0));
+
+    PackedChunk exact = packer(4, 0).pack(ID, List.of(doc(0, "abcd"))); // T = 5 = L + 1
+    assertEquals(1, exact.sequences());
+    assertArrayEquals(new int[] {'a', 'b', 'c', 'd', EOS}, exact.sequence(0));
+
+    PackedChunk oneMore = packer(4, 0).pack(ID, List.of(doc(0, "abcde"))); // T = 6
+    assertEquals(2, oneMore.sequences());
+    assertArrayEquals(new int[] {'e', EOS, PAD, PAD, PAD}, oneMore.sequence(1));
+  }
+
+  /** Random documents: the windows rebuild the stream, and the non-PAD ids are T + n - 1. */
+  @Test
+  void windowsRebuildTheStreamAndCountsAddUp() {
+    Random r = new Random(3);
+    for (int trial = 0; trial < 50; trial++) {
+      int seqLen = 8 + r.nextInt(40);
+      List<DocLine> docs = new ArrayList<>();
+      List<Integer> expected = new ArrayList<>();
+      long offset = 0;
+      for (int d = 0, n = 1 + r.nextInt(30); d < n; d++) {
+        byte[] b = new byte[r.nextInt(100)];
+        r.nextBytes(b);
+        docs.add(new DocLine(offset, b));
+        offset += b.length + 1;
+        for (byte x : b) {
+          expected.add(x & 0xff);
+        }
+        expected.add(EOS);
+      }
+      PackedChunk p = packer(seqLen, 0.3).pack(ID, docs);
+      List<Integer> rebuilt = new ArrayList<>();
+      long nonPad = 0;
+      long[] records = new long[2];
+      for (int i = 0; i < p.sequences(); i++) {
+        int[] seq = p.sequence(i);
+        assertEquals(seqLen + 1, seq.length);
+        int n = p.nTokens(i);
+        nonPad += n;
+        for (int j = 0; j < seq.length; j++) {
+          assertEquals(j >= n, seq[j] == PAD, "PAD exactly after n_tokens");
+        }
+        for (int j = i == 0 ? 0 : 1; j < n; j++) {
+          rebuilt.add(seq[j]);
+          if (seq[j] == EOS) {
+            records[p.split(i).ordinal()]++;
+          }
+        }
+      }
+      assertEquals(expected, rebuilt);
+      assertEquals(expected.size() + p.sequences() - 1, nonPad);
+      ChunkSummary s = p.summary();
+      assertEquals(docs.size(), s.records(0) + s.records(1));
+      assertArrayEquals(records, new long[] {s.records(0), s.records(1)}, "a document belongs where its EOS is owned");
+    }
+  }
+
+  @Test
+  void splitAssignmentIsAStableHash() {
+    SplitHash h = new SplitHash(1, 0.05);
+    long validation = IntStream.range(0, 200_000).filter(i -> h.split(0, 3, i) == Split.VALIDATION).count();
+    assertTrue(validation > 9_400 && validation < 10_600, "about 5%: " + validation);
+    assertEquals(h.split(2, 5, 77), new SplitHash(1, 0.05).split(2, 5, 77));
+    List<Split> a = IntStream.range(0, 1000).mapToObj(i -> h.split(0, 0, i)).toList();
+    List<Split> b = IntStream.range(0, 1000).mapToObj(i -> new SplitHash(2, 0.05).split(0, 0, i)).toList();
+    assertNotEquals(a, b, "the seed changes the assignment");
+    List<Split> otherChunk = IntStream.range(0, 1000).mapToObj(i -> h.split(0, 1, i)).toList();
+    assertNotEquals(a, otherChunk);
+    assertTrue(IntStream.range(0, 1000).allMatch(i -> new SplitHash(1, 0).split(0, 0, i) == Split.TRAIN));
+  }
+}
