@@ -1,0 +1,43 @@
+package dev.sparseattn.trainer.model.attention;
+
+import dev.sparseattn.trainer.model.ops.Alloc;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Multi-head scaled dot-product attention, {@code softmax(Q K^T / sqrt(headDim) + M) V} (Vaswani et al. 2017,
+ * "Attention Is All You Need", eq. 1), where the pattern {@code M} (0 or -infinity per query/key pair) is what
+ * distinguishes implementations: dense causal now, sparse patterns later. The projections around it (fused QKV,
+ * output) belong to the calling layer.
+ *
+ * <p>All arrays are {@code [batch, heads, seqLen, headDim]}; they may be strided views (e.g. of a fused QKV
+ * projection). Any {@code seqLen} is accepted. An instance is stateful: {@link #forward} keeps what {@link #backward}
+ * needs, so use one instance per layer and thread.
+ */
+public interface Attention {
+
+    /**
+     * Computes the attention output into {@code out}.
+     *
+     * @param q    queries  // [batch, heads, L, headDim]
+     * @param k    keys     // [batch, heads, L, headDim]
+     * @param v    values   // [batch, heads, L, headDim]
+     * @param out  result   // [batch, heads, L, headDim], overwritten
+     * @param keep where to allocate what backward needs; null for inference (nothing is kept). When non-null, the
+     *             arrays q, k, v and out are retained by reference and must stay valid until {@link #backward}.
+     */
+    void forward(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep);
+
+    /**
+     * Gradients with respect to q, k and v, given the gradient with respect to the output of the preceding
+     * {@link #forward} (which must have been called with a non-null {@code keep}).
+     *
+     * @param dOut gradient of out // [batch, heads, L, headDim]
+     * @param dq   overwritten     // [batch, heads, L, headDim]
+     * @param dk   overwritten     // [batch, heads, L, headDim]
+     * @param dv   overwritten     // [batch, heads, L, headDim]
+     */
+    void backward(INDArray dOut, INDArray dq, INDArray dk, INDArray dv);
+
+    /** Drops references kept for backward. */
+    void clear();
+}

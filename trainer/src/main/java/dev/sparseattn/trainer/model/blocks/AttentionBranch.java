@@ -1,0 +1,113 @@
+package dev.sparseattn.trainer.model.blocks;
+
+import dev.sparseattn.trainer.model.attention.Attention;
+import dev.sparseattn.trainer.model.ops.Alloc;
+import dev.sparseattn.trainer.model.ops.LayerNorm;
+import dev.sparseattn.trainer.model.ops.Linear;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * Causal multi-head self-attention branch (Vaswani et al. 2017, section 3.2, with GPT-2's pre-LayerNorm):
+ * {@code F(x) = Attention(LN(x) Wqkv + bqkv) Wo + bo}, with a fused QKV projection whose columns are
+ * {@code [q | k | v]}, each split into heads of {@code headDim} consecutive columns. Stateful between forward and
+ * backward; one instance per layer.
+ */
+public final class AttentionBranch {
+
+    /** The branch's parameters (or their gradients, same shapes). */
+    public record Params(INDArray lnGain, INDArray lnBias, INDArray wqkv, INDArray bqkv, INDArray wo, INDArray bo) {
+    }
+
+    private final Attention attention;
+    private final int nHeads;
+    private long batch;
+    private long len;
+    private INDArray h;      // LN(x)            [N, d]
+    private INDArray xhat;   //                  [N, d]
+    private INDArray rstd;   //                  [N, 1]
+    private INDArray ctx;    // attention output [N, d] = [batch, L, heads, headDim]
+
+    public AttentionBranch(Attention attention, int nHeads) {
+        this.attention = attention;
+        this.nHeads = nHeads;
+    }
+
+    /**
+     * @param x     input rows  // [N, d], N = batch * len
+     * @param p     parameters
+     * @param out   F(x)        // [N, d], overwritten
+     * @param keep  allocation of what backward needs; null for inference
+     * @param work  allocation of temporaries
+     */
+    public INDArray forward(INDArray x, long batch, long len, Params p, INDArray out, Alloc keep, Alloc work) {
+        long n = x.size(0);
+        long d = x.size(1);
+        Alloc a = keep != null ? keep : work;
+        INDArray hh = a.create(n, d);
+        INDArray xh = a.create(n, d);
+        INDArray rs = a.create(n, 1);
+        LayerNorm.forward(x, p.lnGain(), p.lnBias(), hh, xh, rs);
+        INDArray qkv = Linear.forward(hh, p.wqkv(), p.bqkv(), a.create(n, 3 * d));        // [N, 3d]
+        INDArray c = a.create(n, d);
+        attention.forward(heads(qkv, 3, 0, batch, len), heads(qkv, 3, 1, batch, len), heads(qkv, 3, 2, batch, len),
+                heads(c, 1, 0, batch, len), keep);
+        Linear.forward(c, p.wo(), p.bo(), out);
+        if (keep != null) {
+            this.batch = batch;
+            this.len = len;
+            this.h = hh;
+            this.xhat = xh;
+            this.rstd = rs;
+            this.ctx = c;
+        } else {
+            clear();
+        }
+        return out;
+    }
+
+    /**
+     * Backward of the preceding training {@link #forward}.
+     *
+     * @param dOut  gradient of F(x)                  // [N, d]
+     * @param p     parameters
+     * @param grads parameter gradients, overwritten
+     * @param dx    gradient of x                     // [N, d], overwritten
+     */
+    public void backward(INDArray dOut, Params p, Params grads, INDArray dx, Alloc work) {
+        if (ctx == null) {
+            throw new IllegalStateException("backward needs a preceding training forward");
+        }
+        long n = dOut.size(0);
+        long d = dOut.size(1);
+        INDArray dCtx = work.create(n, d);
+        Linear.backward(ctx, p.wo(), dOut, grads.wo(), grads.bo(), dCtx);
+        INDArray dQkv = work.create(n, 3 * d);
+        attention.backward(heads(dCtx, 1, 0, batch, len), heads(dQkv, 3, 0, batch, len),
+                heads(dQkv, 3, 1, batch, len), heads(dQkv, 3, 2, batch, len));
+        INDArray dh = work.create(n, d);
+        Linear.backward(h, p.wqkv(), dQkv, grads.wqkv(), grads.bqkv(), dh);
+        LayerNorm.backward(dh, xhat, rstd, p.lnGain(), dx, grads.lnGain(), grads.lnBias());
+    }
+
+    /** Drops the state kept for backward. */
+    public void clear() {
+        h = null;
+        xhat = null;
+        rstd = null;
+        ctx = null;
+        attention.clear();
+    }
+
+    /**
+     * Column group {@code part} of {@code rows} ({@code [N, parts * d]}, c-order) seen as attention heads:
+     * a strided view {@code [batch, heads, L, headDim]}, so heads are split and merged without copies.
+     */
+    private INDArray heads(INDArray rows, int parts, int part, long batch, long len) {
+        long headDim = rows.size(1) / parts / nHeads;
+        return rows.reshape('c', batch, len, parts, nHeads, headDim)                    // [batch, L, parts, heads, hd]
+                .permute(2, 0, 3, 1, 4)                                                  // [parts, batch, heads, L, hd]
+                .get(NDArrayIndex.point(part), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(),
+                        NDArrayIndex.all());
+    }
+}

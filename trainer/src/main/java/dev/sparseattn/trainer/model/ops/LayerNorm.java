@@ -1,0 +1,63 @@
+package dev.sparseattn.trainer.model.ops;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * Layer normalisation over the feature axis (Ba et al. 2016), as in GPT-2:
+ * {@code y = (x - mean) / sqrt(var + eps) * gain + bias}, with the biased variance.
+ */
+public final class LayerNorm {
+
+    /** Epsilon inside the square root (PyTorch's and GPT-2's default). */
+    public static final double EPS = 1e-5;
+
+    private LayerNorm() {
+    }
+
+    /**
+     * @param x    input                      // [N, d]
+     * @param gain scale                      // [d]
+     * @param bias shift                      // [d]
+     * @param y    output                     // [N, d], overwritten
+     * @param xhat normalised input, for backward  // [N, d], overwritten
+     * @param rstd 1/sqrt(var + eps), for backward // [N, 1], overwritten
+     */
+    public static INDArray forward(INDArray x, INDArray gain, INDArray bias, INDArray y, INDArray xhat,
+                                   INDArray rstd) {
+        long d = x.size(1);
+        INDArray mean = x.mean(true, 1);                         // [N, 1]
+        xhat.assign(x).subiColumnVector(mean);                   // x - mean
+        INDArray norm = xhat.norm2(true, 1);                     // [N, 1]: sqrt(sum (x - mean)^2)
+        rstd.assign(norm.muli(norm).divi(d).addi(EPS));          // var + eps
+        Transforms.sqrt(rstd, false).rdivi(1.0);
+        xhat.muliColumnVector(rstd);
+        y.assign(xhat).muliRowVector(gain).addiRowVector(bias);
+        return y;
+    }
+
+    /**
+     * Gradients of {@link #forward}: {@code dgain = sum_rows dy*xhat}, {@code dbias = sum_rows dy},
+     * {@code dx = rstd * (g - mean(g) - xhat * mean(g*xhat))} with {@code g = dy * gain}.
+     *
+     * @param dy    gradient of output       // [N, d]
+     * @param xhat  from forward             // [N, d]
+     * @param rstd  from forward             // [N, 1]
+     * @param gain  scale                    // [d]
+     * @param dx    gradient of input        // [N, d], c-order contiguous, overwritten
+     * @param dgain gradient of gain         // [d], overwritten
+     * @param dbias gradient of bias         // [d], overwritten
+     */
+    public static void backward(INDArray dy, INDArray xhat, INDArray rstd, INDArray gain, INDArray dx,
+                                INDArray dgain, INDArray dbias) {
+        INDArray tmp = dy.mul(xhat);                              // [N, d]
+        Rows.sum(tmp, dgain);
+        Rows.sum(dy, dbias);
+        INDArray meanGx = tmp.muliRowVector(gain).mean(true, 1);  // [N, 1]: mean(g * xhat)
+        dx.assign(dy).muliRowVector(gain);                        // g
+        INDArray meanG = dx.mean(true, 1);                        // [N, 1]
+        dx.subiColumnVector(meanG);
+        dx.subi(tmp.assign(xhat).muliColumnVector(meanGx));
+        dx.muliColumnVector(rstd);
+    }
+}

@@ -1,0 +1,63 @@
+package dev.sparseattn.trainer.train;
+
+import dev.sparseattn.datasets.manifest.PreparedDataset;
+import dev.sparseattn.datasets.manifest.Split;
+import dev.sparseattn.trainer.model.TransformerConfig;
+import dev.sparseattn.trainer.model.TransformerLM;
+import java.util.Arrays;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * Exact average cross-entropy, in bits per target token, of a model on a split's packed sequences;
+ * padding targets are excluded. With the byte tokenizer a token is a byte, so this is bits per byte.
+ */
+public final class Evaluator {
+  private static final double LN2 = Math.log(2);
+
+  private final PreparedDataset data;
+  private final int batchSize;
+  private final int maxSequences;
+
+  /** Evaluates at most {@code maxSequences} sequences of each split (0 for all), in seq_id order. */
+  public Evaluator(PreparedDataset data, int batchSize, int maxSequences) {
+    this.data = data;
+    this.batchSize = batchSize;
+    this.maxSequences = maxSequences;
+  }
+
+  /** Result of one evaluation. */
+  public record Result(double bitsPerToken, long tokens, long sequences) {}
+
+  public Result evaluate(MultiLayerNetwork net, TransformerConfig arch, Split split) {
+    SequenceBatches batches = SequenceBatches.inOrder(data, split, batchSize);
+    int padId = data.tokenizer().padId();
+    double nats = 0;
+    long tokens = 0;
+    long sequences = 0;
+    int[][] rows;
+    while ((rows = batches.next()) != null && (maxSequences == 0 || sequences < maxSequences)) {
+      if (maxSequences > 0 && sequences + rows.length > maxSequences) {
+        rows = Arrays.copyOf(rows, (int) (maxSequences - sequences));
+      }
+      DataSet ds = TransformerLM.toDataSet(arch, rows, padId);
+      double[] sums = sumNats(net, ds);
+      nats += sums[0];
+      tokens += (long) sums[1];
+      sequences += rows.length;
+    }
+    return new Result(tokens == 0 ? Double.NaN : nats / tokens / LN2, tokens, sequences);
+  }
+
+  /** Summed negative log-likelihood (nats) of the unmasked targets, and their count. */
+  static double[] sumNats(MultiLayerNetwork net, DataSet ds) {
+    INDArray probs = net.output(ds.getFeatures(), false);          // [batch, L, vocab]
+    INDArray mask = ds.getLabelsMaskArray();                        // [batch, L]
+    INDArray targetProb = probs.mul(ds.getLabels()).sum(2);         // [batch, L]
+    targetProb.muli(mask).addi(mask.rsub(1.0));                      // padding -> log(1) = 0
+    double nats = -Transforms.log(targetProb, false).sumNumber().doubleValue();
+    return new double[] {nats, mask.sumNumber().doubleValue()};
+  }
+}

@@ -1,0 +1,124 @@
+package dev.sparseattn.trainer.train;
+
+import dev.sparseattn.datasets.manifest.Manifest;
+import dev.sparseattn.datasets.manifest.PreparedDataset;
+import dev.sparseattn.datasets.manifest.Split;
+import dev.sparseattn.trainer.model.TransformerConfig;
+import dev.sparseattn.trainer.model.TransformerLM;
+import dev.sparseattn.trainer.report.MetricsLog;
+import dev.sparseattn.trainer.report.Progress;
+import java.io.PrintStream;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+
+/**
+ * Trains a transformer language model on one machine from a prepared dataset: seeded batches from the
+ * shards, Adam with warm-up and cosine decay, per-layer gradient clipping, periodic validation. It
+ * knows the model only through {@link TransformerLM}; the model knows nothing of this loop.
+ */
+public final class LocalTrainer {
+  private static final double LN2 = Math.log(2);
+
+  private final TrainConfig config;
+  private final PrintStream out;
+
+  public LocalTrainer(TrainConfig config, PrintStream out) {
+    this.config = config;
+    this.out = out;
+  }
+
+  /** The architecture for a dataset: vocabulary and context length come from its manifest. */
+  public TransformerConfig architecture(Manifest manifest) {
+    ModelShape s = config.model();
+    return new TransformerConfig(manifest.vocabSize(), manifest.seqLen(), s.dModel(), s.heads(),
+        s.layers(), s.ffnHidden(), config.seed());
+  }
+
+  /** Trains for {@code config.steps()} steps, writing metrics as it goes. */
+  public TrainedModel train(PreparedDataset data, MetricsLog metrics) {
+    Manifest manifest = data.manifest();
+    int padId = data.tokenizer().padId();
+    TransformerConfig arch = architecture(manifest);
+    MultiLayerNetwork net = TransformerLM.build(arch, updater());
+    GradientClipping.apply(net, config.optim().gradientClip());
+    UnigramBaseline unigram = UnigramBaseline.of(manifest.split(Split.TRAIN).tokenHistogram(),
+        manifest.split(Split.VALIDATION).tokenHistogram(), padId);
+    out.printf("model: %s, %,d parameters%n", arch, net.numParams());
+    out.printf("data: %,d train / %,d validation sequences of %d tokens; unigram entropy %.3f bits/token"
+            + " (validation cross-entropy under it %.3f)%n",
+        manifest.split(Split.TRAIN).sequences(), manifest.split(Split.VALIDATION).sequences(),
+        manifest.seqLen(), unigram.entropyBits(), unigram.crossEntropyBits());
+
+    SequenceBatches batches = SequenceBatches.training(data, config.batchSize(), config.seed());
+    Evaluator evaluator = new Evaluator(data, config.batchSize(), config.evalSequences());
+    Progress progress = new Progress(out, config.steps(), "step");
+    long tokensSeen = 0;
+    double smoothed = Double.NaN;
+    double lastValidation = Double.NaN;
+    for (int step = 1; step <= config.steps(); step++) {
+      int[][] rows = batches.next();
+      DataSet batch = TransformerLM.toDataSet(arch, rows, padId);
+      double targets = batch.getLabelsMaskArray().sumNumber().doubleValue();
+      net.fit(batch);
+      double bits = TransformerLM.meanTokenLoss(net.score(), batch) / LN2;
+      if (!Double.isFinite(bits)) {
+        throw new IllegalStateException(String.format(
+            "training diverged at step %d: loss is %s (try a lower train.optim.learning-rate than %g)",
+            step, bits, config.optim().learningRate()));
+      }
+      tokensSeen += (long) targets;
+      smoothed = Double.isNaN(smoothed) ? bits : 0.9 * smoothed + 0.1 * bits;
+      metrics.trainPoint(step, smoothed);
+      double elapsed = progress.elapsedSeconds();
+      double lr = net.getLearningRate(1) == null ? Double.NaN : net.getLearningRate(1);
+      metrics.write("train", Map.of("step", step, "loss_bits_per_token", bits, "learning_rate", lr,
+          "tokens", tokensSeen, "tokens_per_s", tokensSeen / elapsed, "elapsed_s", elapsed));
+      if (step % config.logEvery() == 0 || step == config.steps()) {
+        progress.report(step, String.format("loss %.3f bits/token | lr %.2e | %,.0f tok/s | epoch %d",
+            smoothed, lr, tokensSeen / elapsed, batches.epoch()));
+      }
+      if (step % config.evalEvery() == 0 || step == config.steps()) {
+        Evaluator.Result v = evaluator.evaluate(net, arch, Split.VALIDATION);
+        lastValidation = v.bitsPerToken();
+        metrics.validationPoint(step, lastValidation);
+        metrics.write("validation", Map.of("step", step, "bits_per_token", lastValidation,
+            "tokens", v.tokens(), "elapsed_s", progress.elapsedSeconds()));
+        out.printf("validation at step %d: %.3f bits/token over %,d tokens (unigram baseline %.3f, uniform %.3f)%n",
+            step, lastValidation, v.tokens(), unigram.crossEntropyBits(), Math.log(arch.vocabSize() - 1) / LN2);
+      }
+    }
+    double wall = progress.elapsedSeconds();
+    Evaluator.Result trainEval = evaluator.evaluate(net, arch, Split.TRAIN);
+    Map<String, Object> summary = new LinkedHashMap<>();
+    summary.put("steps", config.steps());
+    summary.put("train_bits_per_token", trainEval.bitsPerToken());
+    summary.put("validation_bits_per_token", lastValidation);
+    summary.put("unigram_entropy_bits", unigram.entropyBits());
+    summary.put("unigram_cross_entropy_bits", unigram.crossEntropyBits());
+    summary.put("tokens_seen", tokensSeen);
+    summary.put("train_seconds", wall);
+    summary.put("tokens_per_s", tokensSeen / wall);
+    summary.put("parameters", net.numParams());
+    summary.put("seed", config.seed());
+    summary.put("tokenizer", manifest.tokenizer().get("name"));
+    out.printf("done: %d steps in %s; train %.3f, validation %.3f bits/token; unigram %.3f%n",
+        config.steps(), Progress.format(wall), trainEval.bitsPerToken(), lastValidation,
+        unigram.crossEntropyBits());
+    return new TrainedModel(net, arch, manifest.tokenizer(), summary);
+  }
+
+  private IUpdater updater() {
+    OptimConfig o = config.optim();
+    return Adam.builder()
+        .learningRateSchedule(new WarmupCosineSchedule(o.learningRate(), o.warmupSteps(), config.steps(),
+            o.minLrFraction()))
+        .beta1(o.beta1())
+        .beta2(o.beta2())
+        .epsilon(1e-8)
+        .build();
+  }
+}
