@@ -8,5 +8,10 @@ public enum DocumentMode {
    * Every file is one document: its exact decompressed bytes. The whole file is one packing chunk, so
    * it must fit in a task's memory (this mode is for collections of many small or medium files).
    */
-  FILE
+  FILE,
+  /**
+   * Every blank-line-separated block of lines is one document (its lines joined by newlines). Files
+   * are read whole, one task each.
+   */
+  PARAGRAPH
 }

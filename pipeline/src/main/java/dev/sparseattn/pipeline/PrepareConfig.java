@@ -15,13 +15,23 @@ import java.util.List;
  * prepare {
  *   input = ["data/sample/kjv-sample.txt.gz"]   # Hadoop paths or globs (files or directories); .gz/.bz2 decompressed
  *   output = "work/quickstart/data"             # dataset directory (Hadoop path)
- *   tokenizer = byte                            # byte
+ *   tokenizer = byte                            # byte | nucleotide | time-series | bpe
  *   document = line                             # line | file
  *   seq-len = 256                               # L: rows hold L + 1 ids        [8, 65536]
  *   validation-fraction = 0.05                  # share of sequences held out   [0, 0.5]
  *   chunk-bytes = 4 MiB                         # packing unit within a file    [1 KiB, 1 GiB]
  *   rows-per-shard = 4096                       # rows per Parquet file         [1, 10000000]
+ *   shard-bytes = 0                             # if set (e.g. "128 MiB"): target file size instead;
+ *                                               # rows per shard estimated from the data (ShardSizing)
+ *   segment-ids = true                          # write segment_ids (document index per position)
  *   seed = 0                                    # of the train/validation assignment
+ *   format = text                               # text | fasta | fastq | csv
+ *   strict = false                              # fail on the first bad record instead of quarantining it
+ *   invalid-utf8 = quarantine                   # text records that are not UTF-8: quarantine | replace | keep
+ *   fasta { ... }, fastq { ... }                # see FormatOptions
+ *   csv { ... }                                 # see CsvOptions
+ *   nucleotide { ... }, time-series { ... }     # see TokenizerOptions
+ *   bpe { vocab-size = 8000, ... }              # see TokenizerOptions
  *   overwrite = false                           # replace an existing dataset at output
  *   spark { master = "local[*]", app-name = "sparseattn-prepare" }  # master only if spark.master is unset
  * }
@@ -40,9 +50,15 @@ public record PrepareConfig(
     double validationFraction,
     long chunkBytes,
     int rowsPerShard,
+    long shardBytes,
+    boolean segmentIds,
     long seed,
     boolean overwrite,
     SparkOptions spark,
+    InputFormat format,
+    RecordPolicy records,
+    FormatOptions formats,
+    TokenizerOptions tokenizerOptions,
     ResolvedConfig resolved) {
 
   /** The config section this record is read from. */
@@ -55,6 +71,20 @@ public record PrepareConfig(
    * @param appName the application name
    */
   public record SparkOptions(String master, String appName) {}
+
+  /**
+   * What happens to bad input records.
+   *
+   * @param strict fail the job on the first bad record (with its source, position and reason) instead
+   *     of quarantining it
+   * @param invalidUtf8 the policy for text records that are not valid UTF-8
+   */
+  public record RecordPolicy(boolean strict, InvalidUtf8 invalidUtf8) {}
+
+  /** The configured tokenizer (not for trained ones: see {@link TokenizerChoice#trained()}). */
+  public dev.sparseattn.datasets.tokenize.Tokenizer createTokenizer() {
+    return tokenizer.create(tokenizerOptions);
+  }
 
   /** Reads and validates the {@code prepare} section; every problem is a ConfigError naming its key. */
   public static PrepareConfig parse(Config root) {
@@ -69,13 +99,26 @@ public record PrepareConfig(
     double validationFraction = s.number("validation-fraction", 0.05, 0.0, 0.5);
     long chunkBytes = s.bytes("chunk-bytes", 4L << 20, 1L << 10, 1L << 30);
     int rowsPerShard = s.integer("rows-per-shard", 4096, 1, 10_000_000);
+    long shardBytes = s.bytes("shard-bytes", 0, 0, 16L << 30);
+    boolean segmentIds = s.bool("segment-ids", true);
     long seed = s.longValue("seed", 0, Long.MIN_VALUE, Long.MAX_VALUE);
     boolean overwrite = s.bool("overwrite", false);
     Section sp = s.section("spark");
     SparkOptions spark = new SparkOptions(sp.string("master", "local[*]"), sp.string("app-name", "sparseattn-prepare"));
+    InputFormat format = s.choice("format", InputFormat.class, InputFormat.TEXT);
+    RecordPolicy records = new RecordPolicy(s.bool("strict", false),
+        s.choice("invalid-utf8", InvalidUtf8.class, InvalidUtf8.QUARANTINE));
+    FormatOptions formats = FormatOptions.parse(s);
+    if (format == InputFormat.CSV) {
+      s.check(!formats.csv().timeColumn().isBlank(), "csv.time-column", "is required for format = csv");
+      s.check(!formats.csv().valueColumns().isEmpty(), "csv.value-columns",
+          "must list the numeric columns for format = csv");
+    }
+    int variables = formats.csv().layout() == CsvOptions.Layout.SEPARATE ? 1 : Math.max(1, formats.csv().variables());
+    TokenizerOptions tokenizerOptions = TokenizerOptions.parse(s, variables);
     s.finish();
     return new PrepareConfig(input.stream().map(HadoopPaths::resolve).toList(), HadoopPaths.resolve(output),
-        tokenizer, document, seqLen, validationFraction, chunkBytes, rowsPerShard, seed, overwrite, spark,
-        s.resolved());
+        tokenizer, document, seqLen, validationFraction, chunkBytes, rowsPerShard, shardBytes, segmentIds, seed, overwrite, spark,
+        format, records, formats, tokenizerOptions, s.resolved());
   }
 }

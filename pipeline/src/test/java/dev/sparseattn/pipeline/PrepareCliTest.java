@@ -83,8 +83,8 @@ class PrepareCliTest {
     assertTrue(seqLen.contains("prepare.seq-len: must be an integer, got string \"long\""), seqLen);
     String overwrite = fails(args("prepare.overwrite=sometimes"));
     assertTrue(overwrite.contains("prepare.overwrite: must be true or false"), overwrite);
-    String document = fails(args("prepare.document=paragraph"));
-    assertTrue(document.contains("prepare.document: must be one of [line, file]"), document);
+    String document = fails(args("prepare.document=sentence"));
+    assertTrue(document.contains("prepare.document: must be one of [line, file, paragraph]"), document);
     String input = fails(args("prepare.input=7"));
     assertTrue(input.contains("prepare.input: must be a list of strings"), input);
     String chunk = fails(args("prepare.chunk-bytes=\"4 parsecs\""));

@@ -141,6 +141,47 @@ class PrepareCorpusTest {
     assertTrue(fs.exists(new Path("/datasets/kjv/prepare.conf")));
   }
 
+  // (a'') The record formats read from HDFS too: the E. coli genome (gzip) gives the same shards as locally.
+  @Test
+  void fastaOnHdfsGivesTheSameShardsAsLocally() throws IOException {
+    java.nio.file.Path fna = SharedData.file(SharedData.ECOLI);
+    FileSystem fs = hdfs.getFileSystem();
+    Path input = new Path("/genomes/ecoli.fna.gz");
+    fs.copyFromLocalFile(new Path(fna.toUri()), input);
+    String[] fasta = {"format = fasta", "tokenizer = nucleotide", "fasta.window = 8192", "fasta.stride = 6000",
+        "seq-len = 2048", "chunk-bytes = 1 MiB"};
+    PrepareResult onHdfs = PrepareCorpus.run(TestCorpus.config(hdfsUri(input.toString()), hdfsUri("/datasets/ecoli"),
+        fasta), spark);
+    PrepareResult onFile = PrepareCorpus.run(TestCorpus.config(fna.toUri().toString(),
+        tmp.resolve("out/ecoli").toUri().toString(), fasta), spark);
+    assertSameData(onFile.manifest(), onHdfs.manifest());
+    assertEquals(onFile.manifest().records(), onHdfs.manifest().records());
+    assertEquals((4_938_920 - 8192) / 6000 + 2, onHdfs.manifest().records().emitted(), "windows of 8192 every 6000");
+    assertTrue(fs.exists(new Path("/datasets/ecoli/metadata")));
+  }
+
+  // shard-bytes: rows per shard estimated from the data (bit width of the ids used) so that files land
+  // at or a little under the target: snappy shrinks text ids a further ~20%, DNA's 3-bit ids hardly.
+  @Test
+  void shardBytesTargetsTheFileSize() throws IOException {
+    PrepareResult text = PrepareCorpus.run(TestCorpus.config(plainFile, tmp.resolve("out/sized-text").toUri().toString(),
+        "seq-len = 256", "validation-fraction = 0", "shard-bytes = 64 KiB"), spark);
+    assertShardSizes(text.manifest(), 64 << 10, 0.6);
+    PrepareResult dna = PrepareCorpus.run(TestCorpus.config(SharedData.file(SharedData.ECOLI).toUri().toString(),
+        tmp.resolve("out/sized-dna").toUri().toString(), "format = fasta", "tokenizer = nucleotide",
+        "fasta.window = 4095", "seq-len = 4096", "validation-fraction = 0", "shard-bytes = 256 KiB"), spark);
+    assertShardSizes(dna.manifest(), 256 << 10, 0.85);
+  }
+
+  private static void assertShardSizes(Manifest m, long target, double low) {
+    List<ShardInfo> shards = m.split(Split.TRAIN).shards();
+    List<Long> sizes = shards.stream().map(ShardInfo::bytes).toList();
+    assertTrue(shards.size() >= 3, sizes.toString());
+    for (long size : sizes.subList(0, sizes.size() - 1)) {
+      assertTrue(size > low * target && size < 1.05 * target, "target " + target + ": " + sizes);
+    }
+  }
+
   // (a') gzip (bundled sample) and bzip2 inputs are decompressed through Hadoop's codecs to the same shards.
   @Test
   void compressedInputsGiveTheSameShards() throws IOException {
@@ -171,7 +212,8 @@ class PrepareCorpusTest {
     Manifest m = local.manifest();
     for (Split s : Split.values()) {
       Dataset<Row> df = spark.read().parquet(local.output() + "/" + s.id());
-      assertEquals("struct<seq_id:bigint,tokens:array<int>,n_tokens:int>", df.schema().simpleString());
+      assertEquals("struct<seq_id:bigint,tokens:array<int>,n_tokens:int,segment_ids:array<int>>",
+          df.schema().simpleString());
       assertEquals(m.split(s).sequences(), df.count(), s.id());
     }
 
@@ -196,6 +238,17 @@ class PrepareCorpusTest {
     assertEquals(stream.length, pos);
     String expected = new String(text, StandardCharsets.UTF_8);
     assertEquals(expected, new ByteTokenizer().decode(stream), "the rows decode to the source text, EOS as newline");
+
+    // Segment ids: the document index within the row, +1 after each EOS, -1 on PAD.
+    for (Row row : rows) {
+      List<Integer> tokens = row.getList(1);
+      List<Integer> segments = row.getList(3);
+      int expectedSegment = 0;
+      for (int j = 0; j < tokens.size(); j++) {
+        assertEquals(j < row.getInt(2) ? expectedSegment : -1, segments.get(j));
+        expectedSegment += tokens.get(j) == ByteTokenizer.EOS ? 1 : 0;
+      }
+    }
 
     // And a single decoded row is the source text at its position.
     int[] first = rows.get(0).getList(1).stream().mapToInt(x -> (Integer) x).toArray();

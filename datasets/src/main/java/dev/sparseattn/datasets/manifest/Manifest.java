@@ -23,7 +23,8 @@ import org.apache.hadoop.conf.Configuration;
  * @param createdBy the program that wrote it
  * @param tokenizer the tokenizer's description ({@code Tokenizer.describe()})
  * @param seqLen L: every row has L + 1 ids
- * @param document how documents were cut from the inputs: {@code line} or {@code file}
+ * @param document how documents were cut from the inputs: {@code line}, {@code file} or {@code paragraph}
+ *     (text), {@code window} (FASTA, CSV), {@code read} (FASTQ)
  * @param documents documents read (equals the sum of the splits' records)
  * @param inputBytes document bytes read (decompressed, line terminators excluded)
  * @param streamTokens tokens of all documents plus one EOS per document
@@ -31,6 +32,10 @@ import org.apache.hadoop.conf.Configuration;
  * @param inputs the input files in reading order
  * @param splits {@code train} and {@code validation}
  * @param prepareConfig the resolved {@code prepare} configuration
+ * @param records how every input record was accounted for (emitted or quarantined); {@code null} in
+ *     manifests of schema version 1
+ * @param format the input format ({@code text}, {@code fasta}, {@code fastq}, {@code csv}); {@code null}
+ *     in version 1 manifests, which are all text
  */
 public record Manifest(
     @JsonProperty("schema_version") int schemaVersion,
@@ -44,12 +49,27 @@ public record Manifest(
     @JsonProperty("chunks") long chunks,
     @JsonProperty("inputs") List<InputInfo> inputs,
     @JsonProperty("splits") Map<String, SplitInfo> splits,
-    @JsonProperty("prepare_config") Map<String, Object> prepareConfig) {
+    @JsonProperty("prepare_config") Map<String, Object> prepareConfig,
+    @JsonProperty("format") String format,
+    @JsonProperty("records") RecordAccounting records) {
 
-  /** The manifest layout this build reads and writes. */
-  public static final int SCHEMA_VERSION = 1;
+  /**
+   * The manifest layout this build writes. Version 2 added {@code format} and {@code records}; version 1
+   * manifests (without them) still read.
+   */
+  public static final int SCHEMA_VERSION = 2;
+  /** The oldest manifest layout this build reads. */
+  public static final int MIN_SCHEMA_VERSION = 1;
   /** The manifest's file name inside a dataset directory. */
   public static final String FILE_NAME = "manifest.json";
+
+  /** A manifest without format and record accounting (the version 1 fields only). */
+  public Manifest(int schemaVersion, String createdBy, Map<String, Object> tokenizer, int seqLen,
+      String document, long documents, long inputBytes, long streamTokens, long chunks,
+      List<InputInfo> inputs, Map<String, SplitInfo> splits, Map<String, Object> prepareConfig) {
+    this(schemaVersion, createdBy, tokenizer, seqLen, document, documents, inputBytes, streamTokens, chunks,
+        inputs, splits, prepareConfig, null, null);
+  }
 
   /**
    * Reads the manifest of a dataset: {@code uri} is the dataset directory or its manifest file, on any

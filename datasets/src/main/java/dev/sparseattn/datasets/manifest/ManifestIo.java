@@ -44,10 +44,12 @@ final class ManifestIo {
     if (m == null) {
       throw new DataError(source + " is empty");
     }
-    if (m.schemaVersion() != Manifest.SCHEMA_VERSION) {
-      throw new DataError(source + ": schema_version " + m.schemaVersion()
-          + " is not supported (this build reads " + Manifest.SCHEMA_VERSION + ")");
+    if (m.schemaVersion() < Manifest.MIN_SCHEMA_VERSION || m.schemaVersion() > Manifest.SCHEMA_VERSION) {
+      throw new DataError(source + ": schema_version " + m.schemaVersion() + " is not supported (this build reads "
+          + Manifest.MIN_SCHEMA_VERSION + " to " + Manifest.SCHEMA_VERSION + ")");
     }
+    require(m.records() == null || m.records().consistent(), source,
+        "records (read must equal emitted + quarantined): " + m.records());
     require(m.tokenizer() != null && m.tokenizer().get("vocab_size") instanceof Number, source, "tokenizer.vocab_size");
     require(m.seqLen() > 0, source, "seq_len");
     require(m.splits() != null, source, "splits");

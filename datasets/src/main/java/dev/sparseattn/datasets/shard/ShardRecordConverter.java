@@ -16,6 +16,9 @@ final class ShardRecordConverter extends RecordMaterializer<ShardRow> {
   private int nTokens;
   private int[] buffer = new int[1024];
   private int size;
+  private int[] segmentBuffer = new int[1024];
+  private int segmentSize;
+  private boolean hasSegments;
 
   private final PrimitiveConverter seqIdConverter = new PrimitiveConverter() {
     @Override
@@ -61,6 +64,48 @@ final class ShardRecordConverter extends RecordMaterializer<ShardRow> {
   /** The LIST group {@code tokens}. */
   private final GroupConverter tokensConverter = new LeafGroup(listEntry);
 
+  private final PrimitiveConverter segmentElement = new PrimitiveConverter() {
+    private int[] dictionary;
+
+    @Override
+    public boolean hasDictionarySupport() {
+      return true;
+    }
+
+    @Override
+    public void setDictionary(Dictionary d) {
+      dictionary = new int[d.getMaxId() + 1];
+      Arrays.setAll(dictionary, d::decodeToInt);
+    }
+
+    @Override
+    public void addValueFromDictionary(int dictionaryId) {
+      appendSegment(dictionary[dictionaryId]);
+    }
+
+    @Override
+    public void addInt(int value) {
+      appendSegment(value);
+    }
+  };
+  /** The LIST group {@code segment_ids}; a row that has one (even empty) starts it. */
+  private final GroupConverter segmentsConverter = new GroupConverter() {
+    private final GroupConverter entry = new LeafGroup(segmentElement);
+
+    @Override
+    public Converter getConverter(int fieldIndex) {
+      return entry;
+    }
+
+    @Override
+    public void start() {
+      hasSegments = true;
+    }
+
+    @Override
+    public void end() {}
+  };
+
   private final GroupConverter root = new GroupConverter() {
     @Override
     public Converter getConverter(int fieldIndex) {
@@ -68,6 +113,7 @@ final class ShardRecordConverter extends RecordMaterializer<ShardRow> {
         case 0 -> seqIdConverter;
         case 1 -> tokensConverter;
         case 2 -> nTokensConverter;
+        case 3 -> segmentsConverter;
         default -> throw new IllegalArgumentException("no shard field " + fieldIndex);
       };
     }
@@ -77,6 +123,8 @@ final class ShardRecordConverter extends RecordMaterializer<ShardRow> {
       seqId = -1;
       nTokens = -1;
       size = 0;
+      segmentSize = 0;
+      hasSegments = false;
     }
 
     @Override
@@ -90,9 +138,17 @@ final class ShardRecordConverter extends RecordMaterializer<ShardRow> {
     buffer[size++] = value;
   }
 
+  private void appendSegment(int value) {
+    if (segmentSize == segmentBuffer.length) {
+      segmentBuffer = Arrays.copyOf(segmentBuffer, segmentBuffer.length * 2);
+    }
+    segmentBuffer[segmentSize++] = value;
+  }
+
   @Override
   public ShardRow getCurrentRecord() {
-    return new ShardRow(seqId, Arrays.copyOf(buffer, size), nTokens);
+    return new ShardRow(seqId, Arrays.copyOf(buffer, size), nTokens,
+        hasSegments ? Arrays.copyOf(segmentBuffer, segmentSize) : null);
   }
 
   @Override

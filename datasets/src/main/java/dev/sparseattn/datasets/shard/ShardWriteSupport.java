@@ -29,26 +29,33 @@ final class ShardWriteSupport extends WriteSupport<ShardRow> {
     out.addLong(row.seqId());
     out.endField(ShardSchema.SEQ_ID, 0);
 
-    out.startField(ShardSchema.TOKENS, 1);
+    writeList(ShardSchema.TOKENS, 1, tokens);
+
+    out.startField(ShardSchema.N_TOKENS, 2);
+    out.addInteger(row.nTokens());
+    out.endField(ShardSchema.N_TOKENS, 2);
+
+    if (row.segmentIds() != null) {
+      writeList(ShardSchema.SEGMENT_IDS, 3, row.segmentIds());
+    }
+    out.endMessage();
+  }
+
+  private void writeList(String field, int index, int[] values) {
+    out.startField(field, index);
     out.startGroup();
-    if (tokens.length > 0) {
+    if (values.length > 0) {
       out.startField(ShardSchema.LIST, 0);
-      for (int token : tokens) {
+      for (int v : values) {
         out.startGroup();
         out.startField(ShardSchema.ELEMENT, 0);
-        out.addInteger(token);
+        out.addInteger(v);
         out.endField(ShardSchema.ELEMENT, 0);
         out.endGroup();
       }
       out.endField(ShardSchema.LIST, 0);
     }
     out.endGroup();
-    out.endField(ShardSchema.TOKENS, 1);
-
-    out.startField(ShardSchema.N_TOKENS, 2);
-    out.addInteger(row.nTokens());
-    out.endField(ShardSchema.N_TOKENS, 2);
-
-    out.endMessage();
+    out.endField(field, index);
   }
 }

@@ -87,6 +87,18 @@ public final class ShardWriter implements AutoCloseable {
    * The array is not kept after the call.
    */
   public void write(long seqId, int[] tokens, int nTokens) throws IOException {
+    write(seqId, tokens, nTokens, null);
+  }
+
+  /**
+   * Appends a row with segment ids ({@link ShardRow#segments}), one per token; {@code null} writes
+   * none (the column is then null for the row).
+   */
+  public void write(long seqId, int[] tokens, int nTokens, int[] segmentIds) throws IOException {
+    if (segmentIds != null && segmentIds.length != tokens.length) {
+      throw new IllegalArgumentException("row " + seqId + " of " + path + ": " + segmentIds.length
+          + " segment ids for " + tokens.length + " tokens");
+    }
     if (tokens.length != rowLength) {
       throw new IllegalArgumentException("row " + seqId + " of " + path + ": expected " + rowLength
           + " tokens, got " + tokens.length);
@@ -95,7 +107,7 @@ public final class ShardWriter implements AutoCloseable {
       throw new IllegalArgumentException("row " + seqId + " of " + path + ": n_tokens " + nTokens
           + " outside [0, " + rowLength + "]");
     }
-    writer.write(new ShardRow(seqId, tokens, nTokens));
+    writer.write(new ShardRow(seqId, tokens, nTokens, segmentIds));
     rows++;
   }
 

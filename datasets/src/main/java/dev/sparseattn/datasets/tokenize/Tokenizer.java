@@ -29,6 +29,15 @@ public interface Tokenizer extends Serializable {
   /** The ids of {@code utf8[offset, offset+length)}, without EOS. Never fails on invalid UTF-8. */
   int[] encodeUtf8(byte[] utf8, int offset, int length);
 
+  /**
+   * Why this tokenizer refuses a document, or {@code null} when it encodes it. The pipeline asks before
+   * encoding and quarantines refused documents with this reason; the byte tokenizer refuses nothing.
+   * Reasons start with a short code, e.g. {@code "ambiguous-base: 'N' at 17"}.
+   */
+  default String reject(byte[] utf8, int offset, int length) {
+    return null;
+  }
+
   /** The ids of UTF-8 text, without EOS. */
   default int[] encodeUtf8(byte[] utf8) {
     return encodeUtf8(utf8, 0, utf8.length);

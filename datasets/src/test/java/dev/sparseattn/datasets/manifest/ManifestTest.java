@@ -46,7 +46,7 @@ class ManifestTest {
   void jsonRoundTrip() {
     Manifest m = sample();
     String json = m.toJson();
-    assertTrue(json.contains("\"schema_version\" : 1"), json);
+    assertTrue(json.contains("\"schema_version\" : 2"), json);
     assertTrue(json.contains("\"token_histogram\""), json);
     assertTrue(json.contains("\"seq_len\" : 256"), json);
     Manifest back = Manifest.fromJson(json, "test");
@@ -87,14 +87,46 @@ class ManifestTest {
     assertTrue(missing.getMessage().contains("dataset not found"), missing.getMessage());
   }
 
+  static Manifest withRecords(RecordAccounting records) {
+    Manifest m = sample();
+    return new Manifest(m.schemaVersion(), m.createdBy(), m.tokenizer(), m.seqLen(), m.document(), m.documents(),
+        m.inputBytes(), m.streamTokens(), m.chunks(), m.inputs(), m.splits(), m.prepareConfig(), "text", records);
+  }
+
+  // Version 1 manifests (no format, no record accounting) still read; version 2 round-trips its accounting.
+  @Test
+  void versionOneStillReadsAndAccountingRoundTrips() {
+    String v1 = sample().toJson().replace("\"schema_version\" : 2", "\"schema_version\" : 1")
+        .replaceAll(",\\s*\"format\" : null", "").replaceAll(",\\s*\"records\" : null", "");
+    assertTrue(!v1.contains("\"format\"") && !v1.contains("\"records\" : null") && v1.contains("\"schema_version\" : 1"), v1);
+    Manifest old = Manifest.fromJson(v1, "v1.json");
+    assertEquals(1, old.schemaVersion());
+    assertEquals(null, old.records());
+    assertEquals(5, old.split(Split.TRAIN).sequences());
+
+    RecordAccounting acc = new RecordAccounting("line", 45, 42, 3, 1, Map.of("invalid-utf8", 2L, "binary", 1L));
+    Manifest m = withRecords(acc);
+    String json = m.toJson();
+    assertTrue(json.contains("\"quarantined\" : 3") && json.contains("\"binary\" : 1"), json);
+    Manifest back = Manifest.fromJson(json, "m.json");
+    assertEquals(acc, back.records());
+    assertEquals("text", back.format());
+    assertEquals(List.of("binary", "invalid-utf8"), List.copyOf(back.records().byReason().keySet()));
+  }
+
   @Test
   void malformedOrUnsupportedManifestsAreDataErrors() throws IOException {
     DataError bad = assertThrows(DataError.class, () -> Manifest.fromJson("{ not json", "m.json"));
     assertTrue(bad.getMessage().startsWith("cannot parse m.json"), bad.getMessage());
 
-    String v2 = sample().toJson().replace("\"schema_version\" : 1", "\"schema_version\" : 2");
-    DataError version = assertThrows(DataError.class, () -> Manifest.fromJson(v2, "m.json"));
-    assertTrue(version.getMessage().contains("schema_version 2"), version.getMessage());
+    String v3 = sample().toJson().replace("\"schema_version\" : 2", "\"schema_version\" : 3");
+    DataError version = assertThrows(DataError.class, () -> Manifest.fromJson(v3, "m.json"));
+    assertTrue(version.getMessage().contains("schema_version 3 is not supported (this build reads 1 to 2)"),
+        version.getMessage());
+
+    String badCounts = withRecords(new RecordAccounting("line", 10, 7, 2, 0, Map.of("invalid-utf8", 2L))).toJson();
+    DataError counts = assertThrows(DataError.class, () -> Manifest.fromJson(badCounts, "m.json"));
+    assertTrue(counts.getMessage().contains("read must equal emitted + quarantined"), counts.getMessage());
 
     String noHist = sample().toJson().replaceFirst("\"token_histogram\" : \\[[^]]*]", "\"token_histogram\" : [ 1 ]");
     DataError hist = assertThrows(DataError.class, () -> Manifest.fromJson(noHist, "m.json"));

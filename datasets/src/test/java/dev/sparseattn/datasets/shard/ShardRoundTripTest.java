@@ -91,7 +91,7 @@ class ShardRoundTripTest {
     try (ParquetFileReader f = ParquetFileReader.open(HadoopInputFile.fromPath(p, conf))) {
       ParquetMetadata footer = f.getFooter();
       assertEquals(ShardSchema.SCHEMA, footer.getFileMetaData().getSchema());
-      assertEquals("1", footer.getFileMetaData().getKeyValueMetaData().get(ShardSchema.VERSION_KEY));
+      assertEquals("2", footer.getFileMetaData().getKeyValueMetaData().get(ShardSchema.VERSION_KEY));
       assertEquals(50, f.getRecordCount());
       footer.getBlocks().forEach(b -> b.getColumns().forEach(c ->
           assertEquals(CompressionCodecName.SNAPPY, c.getCodec())));
@@ -115,6 +115,40 @@ class ShardRoundTripTest {
     assertEquals(Files.size(tmp.resolve("a.parquet")), w.bytes());
     Path c = write("c.parquet", rows(300, 4));
     assertFalse(FileDigest.sha256(a, conf).equals(FileDigest.sha256(c, conf)));
+  }
+
+  @Test
+  void segmentIdsRoundTripAndVersionOneFilesStillRead() throws IOException {
+    int[] tokens = {'a', 'b', ByteTokenizer.EOS, 'c', ByteTokenizer.EOS, 'd', ByteTokenizer.PAD, ByteTokenizer.PAD};
+    int[] segments = ShardRow.segments(tokens, 6, ByteTokenizer.EOS);
+    assertArrayEquals(new int[] {0, 0, 0, 1, 1, 2, -1, -1}, segments);
+    Path p = new Path(tmp.resolve("seg.parquet").toUri());
+    try (ShardWriter w = ShardWriter.create(p, conf, 8)) {
+      w.write(0, tokens, 6, segments);
+      w.write(1, tokens, 6);
+    }
+    try (ShardReader r = ShardReader.open(p, conf)) {
+      assertArrayEquals(segments, r.read().segmentIds());
+      assertNull(r.read().segmentIds(), "a row written without segment ids");
+    }
+    // A version 1 file: the three original columns only (as written before segment ids existed).
+    MessageType v1 = MessageTypeParser.parseMessageType("message sparseattn_shard { required int64 seq_id;"
+        + " required group tokens (LIST) { repeated group list { required int32 element; } }"
+        + " required int32 n_tokens; }");
+    Path old = new Path(tmp.resolve("v1.parquet").toUri());
+    try (var w = ExampleParquetWriter.builder(old).withType(v1).withConf(conf).build()) {
+      var g = new SimpleGroupFactory(v1).newGroup().append("seq_id", 7L).append("n_tokens", 2);
+      var list = g.addGroup("tokens");
+      list.addGroup("list").append("element", 97);
+      list.addGroup("list").append("element", 98);
+      w.write(g);
+    }
+    try (ShardReader r = ShardReader.open(old, conf)) {
+      ShardRow row = r.read();
+      assertEquals(7, row.seqId());
+      assertArrayEquals(new int[] {97, 98}, row.tokens());
+      assertNull(row.segmentIds());
+    }
   }
 
   @Test

@@ -66,9 +66,11 @@ class ByteTokenizerTest {
 
   @Test
   void unknownOrInconsistentDescriptionsAreClearErrors() {
-    DataError unknown = assertThrows(DataError.class, () -> Tokenizers.fromDescription(Map.of("name", "bpe")));
-    assertTrue(unknown.getMessage().contains("unknown tokenizer 'bpe'"), unknown.getMessage());
+    DataError unknown = assertThrows(DataError.class, () -> Tokenizers.fromDescription(Map.of("name", "wordpiece")));
+    assertTrue(unknown.getMessage().contains("unknown tokenizer 'wordpiece'"), unknown.getMessage());
     assertTrue(unknown.getMessage().contains("byte"), unknown.getMessage());
+    DataError noMerges = assertThrows(DataError.class, () -> Tokenizers.fromDescription(Map.of("name", "bpe")));
+    assertEquals("tokenizer 'bpe': invalid description (keys [name]): no merges", noMerges.getMessage());
 
     Map<String, Object> wrongVocab = new HashMap<>(tok.describe());
     wrongVocab.put("vocab_size", 300);

@@ -4,7 +4,8 @@ import java.io.Serializable;
 
 /**
  * What the driver needs to know about one packed chunk to number its sequences: documents, bytes,
- * stream tokens, and per split (indexed by {@code Split.ordinal()}) sequences and records.
+ * stream tokens, per split (indexed by {@code Split.ordinal()}) sequences and records, and the
+ * accounting of its input records.
  */
 public final class ChunkSummary implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -15,15 +16,29 @@ public final class ChunkSummary implements Serializable {
   private final long streamTokens;
   private final long[] sequences;
   private final long[] records;
+  private final Tally tally;
+  private final long[] usedIds;
 
   public ChunkSummary(ChunkId id, long documents, long contentBytes, long streamTokens, long[] sequences,
-      long[] records) {
+      long[] records, Tally tally, long[] usedIds) {
     this.id = id;
     this.documents = documents;
     this.contentBytes = contentBytes;
     this.streamTokens = streamTokens;
     this.sequences = sequences.clone();
     this.records = records.clone();
+    this.tally = tally;
+    this.usedIds = usedIds;
+  }
+
+  /** The ids the chunk's stream uses, as a bit set ({@code id / 64}, bit {@code id % 64}). */
+  public long[] usedIds() {
+    return usedIds;
+  }
+
+  /** Input records of the chunk: emitted and quarantined. */
+  public Tally tally() {
+    return tally;
   }
 
   public ChunkId id() {

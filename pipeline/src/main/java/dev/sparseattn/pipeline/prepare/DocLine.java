@@ -2,23 +2,108 @@ package dev.sparseattn.pipeline.prepare;
 
 import java.io.Serializable;
 
-/** One document: its byte offset in the decompressed input file and its raw (UTF-8) bytes. */
+/**
+ * One unit read from an input file, in file order: a document to pack, or a quarantined record.
+ *
+ * <p>A document carries its position ({@code offset}: byte offset in the decompressed file for text,
+ * base or row coordinate for the other formats; with {@code recordNo} it orders the units of a file),
+ * its bytes (what the tokenizer encodes), how many input records it accounts for ({@code records}: 1
+ * for a line; 0 for a reverse-complement copy or for a time-series window whose rows an earlier window
+ * already counted) and optional metadata (a JSON object as text: a FASTA header, a window's scales).
+ *
+ * <p>A quarantined unit has a {@link #reason()} ({@code "code: detail"}), counts as one input record,
+ * and its bytes are a short sample of the bad content for the quarantine table.
+ */
 public final class DocLine implements Serializable {
-  private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 2L;
 
   private final long offset;
+  private final long recordNo;
   private final byte[] bytes;
+  private final int records;
+  private final String reason;
+  private final String meta;
+  private final boolean repaired;
 
+  /** A document of one record at a byte offset (record number unknown). */
   public DocLine(long offset, byte[] bytes) {
+    this(offset, -1, bytes, 1, null, null, false);
+  }
+
+  private DocLine(long offset, long recordNo, byte[] bytes, int records, String reason, String meta,
+      boolean repaired) {
     this.offset = offset;
+    this.recordNo = recordNo;
     this.bytes = bytes;
+    this.records = records;
+    this.reason = reason;
+    this.meta = meta;
+    this.repaired = repaired;
+  }
+
+  /** A document accounting for {@code records} input records, with optional metadata (JSON object text). */
+  public static DocLine document(long offset, long recordNo, byte[] bytes, int records, String meta) {
+    return new DocLine(offset, recordNo, bytes, records, null, meta, false);
+  }
+
+  /** A quarantined record: {@code reason} is {@code "code: detail"}, {@code sample} a few of its bytes. */
+  public static DocLine quarantined(long offset, long recordNo, byte[] sample, String reason) {
+    return new DocLine(offset, recordNo, sample, 1, reason, null, false);
+  }
+
+  /** This document with repaired bytes (e.g. invalid UTF-8 replaced). */
+  DocLine repairedAs(byte[] fixed) {
+    return new DocLine(offset, recordNo, fixed, records, null, meta, true);
+  }
+
+  /** This unit quarantined for {@code why}, keeping a sample of its bytes. */
+  DocLine quarantine(String why) {
+    return new DocLine(offset, recordNo, java.util.Arrays.copyOf(bytes, Math.min(bytes.length, 96)), 1, why, null, false);
   }
 
   public long offset() {
     return offset;
   }
 
+  /** Index of the record within its file when the reader knows it, else -1. */
+  public long recordNo() {
+    return recordNo;
+  }
+
   public byte[] bytes() {
     return bytes;
   }
+
+  /** Input records this unit accounts for. */
+  public int records() {
+    return records;
+  }
+
+  /** Why the unit was quarantined, or {@code null} for a document. */
+  public String reason() {
+    return reason;
+  }
+
+  /** The reason's code (the part before the first colon). */
+  public String reasonCode() {
+    int colon = reason.indexOf(':');
+    return colon < 0 ? reason : reason.substring(0, colon);
+  }
+
+  public boolean bad() {
+    return reason != null;
+  }
+
+  /** Metadata as JSON object text, or {@code null}. */
+  public String meta() {
+    return meta;
+  }
+
+  public boolean repaired() {
+    return repaired;
+  }
+
+  /** File order: offset, then record number. */
+  static final java.util.Comparator<DocLine> ORDER =
+      java.util.Comparator.comparingLong(DocLine::offset).thenComparingLong(DocLine::recordNo);
 }

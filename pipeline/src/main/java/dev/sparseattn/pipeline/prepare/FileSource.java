@@ -17,19 +17,34 @@ import scala.Tuple2;
 
 /**
  * Documents for {@code document = file}: each input file's exact decompressed bytes are one document
- * and one chunk, {@code (file index, 0)}.
+ * and one chunk, {@code (file index, 0)}; a file that cannot be read to its end (truncated gzip) or is
+ * empty is quarantined whole.
  */
 final class FileSource {
   private FileSource() {}
 
-  static JavaPairRDD<ChunkId, DocLine> read(JavaSparkContext jsc, List<Path> files) {
+  static JavaPairRDD<ChunkId, DocLine> read(JavaSparkContext jsc, List<Path> files, DocCheck check) {
     List<String> paths = files.stream().map(Path::toString).toList();
     Broadcast<SerializableConfiguration> conf =
         jsc.broadcast(new SerializableConfiguration(jsc.hadoopConfiguration()));
     int partitions = Math.max(1, Math.min(paths.size(), 4 * jsc.defaultParallelism()));
     return jsc.parallelize(IntStream.range(0, paths.size()).boxed().toList(), partitions)
         .mapToPair(i -> new Tuple2<>(new ChunkId(i, 0),
-            new DocLine(0, readAll(new Path(paths.get(i)), conf.value().value()))));
+            check.admit(paths.get(i), readDocument(new Path(paths.get(i)), conf.value().value()))));
+  }
+
+  /** The file as one document, or quarantined when it cannot be read to its end or is empty. */
+  static DocLine readDocument(Path path, Configuration conf) throws IOException {
+    byte[] bytes;
+    try {
+      bytes = readAll(path, conf);
+    } catch (java.io.FileNotFoundException e) {
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      return DocLine.quarantined(0, 0, new byte[0], "truncated: " + GuardedLineReader.message(e));
+    }
+    return bytes.length == 0 ? DocLine.quarantined(0, 0, bytes, "empty-file: 0 bytes")
+        : DocLine.document(0, 0, bytes, 1, null);
   }
 
   /** The decompressed content of a file (codec chosen by extension, as TextInputFormat does). */

@@ -1,7 +1,6 @@
 package dev.sparseattn.pipeline.prepare;
 
 import java.io.IOException;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -9,7 +8,6 @@ import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.io.LongWritable;
-import org.apache.hadoop.io.Text;
 import org.apache.hadoop.mapreduce.InputSplit;
 import org.apache.hadoop.mapreduce.Job;
 import org.apache.hadoop.mapreduce.lib.input.FileInputFormat;
@@ -21,40 +19,71 @@ import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.broadcast.Broadcast;
 import scala.Tuple2;
 
-/** Documents for {@code document = line}: every line of every input file, keyed by its packing chunk. */
+/**
+ * Documents for {@code document = line}: every line of every input file, keyed by its packing chunk;
+ * lines that fail their admission check, and the point where a file stopped reading (truncated) or
+ * an empty file, are keyed the same way as quarantined units.
+ */
 final class LineSource {
   private LineSource() {}
 
   /** Reads the lines of {@code files} (qualified paths; the index in the list is the file index). */
-  static JavaPairRDD<ChunkId, DocLine> read(JavaSparkContext jsc, List<Path> files, long chunkBytes)
-      throws IOException {
-    Job job = Job.getInstance(new Configuration(jsc.hadoopConfiguration()));
-    FileInputFormat.setInputPaths(job, files.toArray(Path[]::new));
-    JavaPairRDD<LongWritable, Text> raw = jsc.newAPIHadoopRDD(job.getConfiguration(),
-        OffsetStableTextInputFormat.class, LongWritable.class, Text.class);
+  static JavaPairRDD<ChunkId, DocLine> read(JavaSparkContext jsc, List<Path> files, long chunkBytes,
+      DocCheck check) {
+    Job job;
+    try {
+      job = Job.getInstance(new Configuration(jsc.hadoopConfiguration()));
+      FileInputFormat.setInputPaths(job, files.toArray(Path[]::new));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    JavaPairRDD<LongWritable, RawLine> raw = jsc.newAPIHadoopRDD(job.getConfiguration(),
+        OffsetStableTextInputFormat.class, LongWritable.class, RawLine.class);
     Map<String, Integer> index = new HashMap<>();
     for (int i = 0; i < files.size(); i++) {
       index.put(files.get(i).toString(), i);
     }
     Broadcast<Map<String, Integer>> fileIndex = jsc.broadcast(index);
-    return JavaPairRDD.fromJavaRDD(((JavaNewHadoopRDD<LongWritable, Text>) raw)
-        .mapPartitionsWithInputSplit(new KeyByChunk(fileIndex, chunkBytes), false));
+    return JavaPairRDD.fromJavaRDD(((JavaNewHadoopRDD<LongWritable, RawLine>) raw)
+        .mapPartitionsWithInputSplit(new KeyByChunk(fileIndex, chunkBytes, check), false));
   }
 
-  /** Keys each line of a split by (file index, offset / chunkBytes); copies the reused Text bytes. */
+  /**
+   * Zero-byte files as quarantined units: Spark drops their empty input splits
+   * ({@code spark.hadoopRDD.ignoreEmptySplits}), so the driver accounts for them from their length.
+   */
+  static JavaPairRDD<ChunkId, DocLine> emptyFiles(JavaSparkContext jsc, List<Path> files, DocCheck check) {
+    List<Tuple2<ChunkId, DocLine>> empty = new java.util.ArrayList<>();
+    for (int i = 0; i < files.size(); i++) {
+      Path p = files.get(i);
+      try {
+        if (p.getFileSystem(jsc.hadoopConfiguration()).getFileStatus(p).getLen() == 0) {
+          DocLine unit = DocLine.quarantined(0, -1, new byte[0], "empty-file: 0 bytes");
+          empty.add(new Tuple2<>(new ChunkId(i, 0), check.admit(p.toString(), unit)));
+        }
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+    return jsc.parallelizePairs(empty, 1);
+  }
+
+  /** Keys each line of a split by (file index, offset / chunkBytes), after its admission check. */
   private static final class KeyByChunk implements
-      Function2<InputSplit, Iterator<Tuple2<LongWritable, Text>>, Iterator<Tuple2<ChunkId, DocLine>>> {
+      Function2<InputSplit, Iterator<Tuple2<LongWritable, RawLine>>, Iterator<Tuple2<ChunkId, DocLine>>> {
     private static final long serialVersionUID = 1L;
     private final Broadcast<Map<String, Integer>> fileIndex;
     private final long chunkBytes;
+    private final DocCheck check;
 
-    KeyByChunk(Broadcast<Map<String, Integer>> fileIndex, long chunkBytes) {
+    KeyByChunk(Broadcast<Map<String, Integer>> fileIndex, long chunkBytes, DocCheck check) {
       this.fileIndex = fileIndex;
       this.chunkBytes = chunkBytes;
+      this.check = check;
     }
 
     @Override
-    public Iterator<Tuple2<ChunkId, DocLine>> call(InputSplit split, Iterator<Tuple2<LongWritable, Text>> lines) {
+    public Iterator<Tuple2<ChunkId, DocLine>> call(InputSplit split, Iterator<Tuple2<LongWritable, RawLine>> lines) {
       Path path = ((FileSplit) split).getPath();
       Integer file = fileIndex.value().get(path.toString());
       if (file == null) {
@@ -69,10 +98,12 @@ final class LineSource {
 
         @Override
         public Tuple2<ChunkId, DocLine> next() {
-          Tuple2<LongWritable, Text> line = lines.next();
+          Tuple2<LongWritable, RawLine> line = lines.next();
           long offset = line._1().get();
-          byte[] bytes = Arrays.copyOf(line._2().getBytes(), line._2().getLength());
-          return new Tuple2<>(new ChunkId(file, offset / chunkBytes), new DocLine(offset, bytes));
+          RawLine raw = line._2();
+          DocLine d = raw.error() == null ? new DocLine(offset, raw.bytes())
+              : DocLine.quarantined(offset, -1, raw.bytes(), raw.error());
+          return new Tuple2<>(new ChunkId(file, offset / chunkBytes), check.admit(path.toString(), d));
         }
       };
     }

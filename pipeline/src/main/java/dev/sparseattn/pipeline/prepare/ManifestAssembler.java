@@ -2,6 +2,8 @@ package dev.sparseattn.pipeline.prepare;
 
 import dev.sparseattn.datasets.manifest.InputInfo;
 import dev.sparseattn.datasets.manifest.Manifest;
+import dev.sparseattn.datasets.manifest.RecordAccounting;
+import dev.sparseattn.pipeline.PrepareConfig;
 import dev.sparseattn.datasets.manifest.ShardInfo;
 import dev.sparseattn.datasets.manifest.Split;
 import dev.sparseattn.datasets.manifest.SplitInfo;
@@ -31,7 +33,7 @@ final class ManifestAssembler {
       splits.put(split.id(), info);
       tokens += info.tokens();
     }
-    long chunks = numbering.chunks().size();
+    long chunks = numbering.chunks().stream().filter(c -> c.sequences() > 0).count();
     long streamTokens = numbering.sum(ChunkSummary::streamTokens);
     long sequences = numbering.sequences(Split.TRAIN) + numbering.sequences(Split.VALIDATION);
     check(tokens - (sequences - chunks) == streamTokens, "packing identity: tokens " + tokens
@@ -39,11 +41,37 @@ final class ManifestAssembler {
     long documents = numbering.sum(ChunkSummary::documents);
     long records = splits.values().stream().mapToLong(SplitInfo::records).sum();
     check(records == documents, "records " + records + " != documents " + documents);
+    Tally tally = new Tally();
+    numbering.chunks().forEach(c -> tally.add(c.tally()));
+    RecordAccounting accounting = tally.toAccounting(unit(plan.config()));
+    check(accounting.consistent(), "record accounting " + accounting);
 
     return new Manifest(Manifest.SCHEMA_VERSION, CREATED_BY, tokenizer.describe(), plan.config().seqLen(),
-        plan.config().document().name().toLowerCase(java.util.Locale.ROOT), documents,
+        documentKind(plan.config()), documents,
         numbering.sum(ChunkSummary::contentBytes), streamTokens, chunks, inputs(plan, numbering), splits,
-        plan.config().resolved().values());
+        plan.config().resolved().values(), plan.config().format().name().toLowerCase(java.util.Locale.ROOT),
+        accounting);
+  }
+
+  /** What one document is: the text document mode, else {@code line} (JSONL), {@code window}, {@code read}. */
+  static String documentKind(PrepareConfig config) {
+    return switch (config.format()) {
+      case TEXT -> config.document().name().toLowerCase(java.util.Locale.ROOT);
+      case JSONL -> "line";
+      case FASTA, CSV -> "window";
+      case FASTQ -> "read";
+    };
+  }
+
+  /** What one input record is for the configured format (see {@link RecordAccounting#unit()}). */
+  static String unit(PrepareConfig config) {
+    return switch (config.format()) {
+      case TEXT -> config.document().name().toLowerCase(java.util.Locale.ROOT);
+      case JSONL -> "line";
+      case FASTA -> "window";
+      case FASTQ -> "read";
+      case CSV -> "row";
+    };
   }
 
   private static SplitInfo splitInfo(Split split, int vocabSize, SequenceNumbering numbering, List<ShardStats> stats) {

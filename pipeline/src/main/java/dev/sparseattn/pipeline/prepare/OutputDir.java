@@ -2,6 +2,7 @@ package dev.sparseattn.pipeline.prepare;
 
 import dev.sparseattn.datasets.config.DataError;
 import dev.sparseattn.datasets.manifest.Manifest;
+import dev.sparseattn.datasets.manifest.RecordAccounting;
 import dev.sparseattn.datasets.manifest.Split;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -25,7 +26,8 @@ public final class OutputDir {
 
   /** What a dataset directory may contain (besides hidden files). */
   private static final Set<String> DATASET_ENTRIES =
-      Set.of(Manifest.FILE_NAME, CONF_FILE, Split.TRAIN.id(), Split.VALIDATION.id());
+      Set.of(Manifest.FILE_NAME, CONF_FILE, Split.TRAIN.id(), Split.VALIDATION.id(),
+          RecordAccounting.QUARANTINE_DIR, SideTables.METADATA_DIR, BpeTraining.FILE);
 
   /**
    * Checks that {@code output} may be written: it does not exist, or it is a dataset directory and
@@ -80,8 +82,9 @@ public final class OutputDir {
   /** Deletes the temporary files failed or speculative shard writers may have left. */
   public static void removeTemporaries(Path out, Configuration conf) throws IOException {
     FileSystem fs = out.getFileSystem(conf);
-    for (Split split : Split.values()) {
-      Path dir = new Path(out, split.id());
+    for (String sub : List.of(Split.TRAIN.id(), Split.VALIDATION.id(), RecordAccounting.QUARANTINE_DIR,
+        SideTables.METADATA_DIR)) {
+      Path dir = new Path(out, sub);
       if (fs.exists(dir)) {
         for (FileStatus f : fs.listStatus(dir, p -> p.getName().startsWith(".") && p.getName().endsWith(".tmp"))) {
           fs.delete(f.getPath(), false);

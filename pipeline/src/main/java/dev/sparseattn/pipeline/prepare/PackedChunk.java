@@ -16,16 +16,18 @@ public final class PackedChunk {
   private final int seqLen;
   private final int padId;
   private final Split[] splits;
+  private final Tally tally;
 
   PackedChunk(ChunkId id, int[] stream, int[] eosPositions, long contentBytes, int seqLen, int padId,
-      SplitHash hash) {
+      SplitHash hash, Tally tally) {
     this.id = id;
     this.stream = stream;
     this.eosPositions = eosPositions;
     this.contentBytes = contentBytes;
     this.seqLen = seqLen;
     this.padId = padId;
-    int n = stream.length <= 1 ? 1 : (stream.length - 2) / seqLen + 1;
+    this.tally = tally;
+    int n = stream.length == 0 ? 0 : stream.length == 1 ? 1 : (stream.length - 2) / seqLen + 1;
     this.splits = new Split[n];
     Arrays.setAll(splits, i -> hash.split(id.file(), id.chunk(), i));
   }
@@ -58,6 +60,19 @@ public final class PackedChunk {
     return seq;
   }
 
+  /** The set of ids in the stream, as bits ({@code id / 64}, bit {@code id % 64}). */
+  private long[] usedIds() {
+    int max = 0;
+    for (int id : stream) {
+      max = Math.max(max, id);
+    }
+    long[] bits = new long[max / 64 + 1];
+    for (int id : stream) {
+      bits[id >>> 6] |= 1L << (id & 63);
+    }
+    return bits;
+  }
+
   /** The sequence owning stream position {@code p}. */
   int owner(int p) {
     return p == 0 ? 0 : (p - 1) / seqLen;
@@ -73,6 +88,7 @@ public final class PackedChunk {
     for (int p : eosPositions) {
       recordsPerSplit[splits[owner(p)].ordinal()]++;
     }
-    return new ChunkSummary(id, eosPositions.length, contentBytes, stream.length, sequencesPerSplit, recordsPerSplit);
+    return new ChunkSummary(id, eosPositions.length, contentBytes, stream.length, sequencesPerSplit, recordsPerSplit,
+        tally, usedIds());
   }
 }

@@ -3,7 +3,6 @@ package dev.sparseattn.pipeline.prepare;
 import dev.sparseattn.datasets.tokenize.Tokenizer;
 import java.io.Serializable;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -26,11 +25,22 @@ public final class Packer implements Serializable {
     this.splits = splits;
   }
 
-  /** Packs a chunk's documents (in any order; they are sorted by offset here). */
+  /**
+   * Packs a chunk's documents (in any order; they are sorted by file order here). Quarantined units
+   * are left out of the stream and only counted; a chunk of quarantined units alone has no sequences.
+   */
   public PackedChunk pack(ChunkId id, Iterable<DocLine> documents) {
-    List<DocLine> docs = new ArrayList<>();
-    documents.forEach(docs::add);
-    docs.sort(Comparator.comparingLong(DocLine::offset));
+    List<DocLine> all = new ArrayList<>();
+    documents.forEach(all::add);
+    all.sort(DocLine.ORDER);
+    Tally tally = new Tally();
+    List<DocLine> docs = new ArrayList<>(all.size());
+    for (DocLine d : all) {
+      tally.add(d);
+      if (!d.bad()) {
+        docs.add(d);
+      }
+    }
 
     List<int[]> encoded = new ArrayList<>(docs.size());
     long total = 0;
@@ -54,6 +64,6 @@ public final class Packer implements Serializable {
       stream[pos] = tokenizer.eosId();
       eosPositions[d] = pos++;
     }
-    return new PackedChunk(id, stream, eosPositions, contentBytes, seqLen, tokenizer.padId(), splits);
+    return new PackedChunk(id, stream, eosPositions, contentBytes, seqLen, tokenizer.padId(), splits, tally);
   }
 }

@@ -1,10 +1,13 @@
 package dev.sparseattn.pipeline.prepare;
 
+import static dev.sparseattn.pipeline.prepare.BadRecordException.surfacing;
+
 import dev.sparseattn.datasets.config.DataError;
 import dev.sparseattn.datasets.manifest.Manifest;
 import dev.sparseattn.datasets.manifest.Split;
+import dev.sparseattn.datasets.tokenize.BpeTokenizer;
+import dev.sparseattn.datasets.tokenize.ByteTokenizer;
 import dev.sparseattn.datasets.tokenize.Tokenizer;
-import dev.sparseattn.pipeline.DocumentMode;
 import dev.sparseattn.pipeline.PrepareConfig;
 import java.io.IOException;
 import java.util.List;
@@ -15,6 +18,7 @@ import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.SerializableConfiguration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +32,9 @@ import org.slf4j.LoggerFactory;
  *   <li>pack again (the grouped shuffle output is reused), route each sequence to its shard with an
  *       exact partitioner, sort by seq_id within partitions, and write each shard ({@link ShardTask}).
  * </ol>
+ * Bad input records never stop the job: the readers and {@link DocCheck} turn them into quarantined
+ * units, which pass 2 writes to the quarantine table ({@link SideTables}) and counts; the manifest's
+ * record accounting adds up. In strict mode the first bad record fails the job with a DataError.
  * The manifest is written last. Nothing depends on partitioning, block size or file system.
  */
 public final class PrepareJob {
@@ -40,42 +47,54 @@ public final class PrepareJob {
     PrepareConfig config = plan.config();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Configuration hadoop = jsc.hadoopConfiguration();
-    Tokenizer tokenizer = config.tokenizer().create();
-    Packer packer = new Packer(tokenizer, config.seqLen(), new SplitHash(config.seed(), config.validationFraction()));
+    // A trained tokenizer (BPE) refuses nothing, like the byte tokenizer that stands in for it while reading.
+    Tokenizer admission = config.tokenizer().trained() ? new ByteTokenizer() : config.createTokenizer();
 
     OutputDir.create(plan.output(), config.resolved().render(), hadoop);
-    LOG.info("prepare: {} input file(s) -> {} (document={}, seq-len={}, tokenizer={})", plan.files().size(),
-        plan.output(), config.document().name().toLowerCase(Locale.ROOT), config.seqLen(), tokenizer.name());
+    LOG.info("prepare: {} input file(s) -> {} (format={}, document={}, seq-len={}, tokenizer={})",
+        plan.files().size(), plan.output(), kebab(config.format()), ManifestAssembler.documentKind(config),
+        config.seqLen(), kebab(config.tokenizer()));
 
-    JavaPairRDD<ChunkId, DocLine> documents = config.document() == DocumentMode.LINE
-        ? LineSource.read(jsc, plan.files(), config.chunkBytes())
-        : FileSource.read(jsc, plan.files());
+    JavaPairRDD<ChunkId, DocLine> documents = surfacing(() -> Sources.read(jsc, plan, Sources.check(config, admission)));
+    Tokenizer tokenizer = admission;
+    if (config.tokenizer().trained()) {
+      documents.persist(StorageLevel.MEMORY_AND_DISK_SER()); // read once, for training and for packing
+      BpeTokenizer bpe = surfacing(() -> BpeTraining.train(documents, config.tokenizerOptions().bpe()));
+      BpeTraining.save(bpe, plan.output(), hadoop);
+      tokenizer = bpe;
+    }
+    Packer packer = new Packer(tokenizer, config.seqLen(), new SplitHash(config.seed(), config.validationFraction()));
     int partitions = Math.max(jsc.defaultParallelism(), documents.getNumPartitions());
     JavaPairRDD<ChunkId, Iterable<DocLine>> chunks = documents.groupByKey(partitions);
 
-    List<ChunkSummary> summaries = chunks.map(c -> packer.pack(c._1(), c._2()).summary()).collect();
-    SequenceNumbering numbering = new SequenceNumbering(summaries, config.rowsPerShard());
+    Broadcast<SerializableConfiguration> conf = jsc.broadcast(new SerializableConfiguration(hadoop));
+    SideTables sideTables = new SideTables(plan.output().toString(), plan.files().stream().map(Object::toString).toList());
+    List<ChunkSummary> summaries = surfacing(() -> chunks.map(new SummarizeChunk(packer, sideTables, conf)).collect());
+    SequenceNumbering numbering = new SequenceNumbering(summaries, ShardSizing.rowsPerShard(config, summaries));
     long docs = numbering.sum(ChunkSummary::documents);
     if (docs == 0) {
-      throw new DataError("the inputs hold no documents (empty files?): " + config.input());
+      Tally tally = new Tally();
+      summaries.forEach(s -> tally.add(s.tally()));
+      throw new DataError("the inputs hold no documents: " + tally.read() + " record(s) read, "
+          + tally.quarantined() + " quarantined " + tally.byReason() + (tally.quarantined() > 0
+          ? " (see " + plan.output() + "/quarantine/)" : "") + "; inputs " + config.input());
     }
     LOG.info("prepare: {} documents, {} bytes in {} chunk(s) -> {} train + {} validation sequences;"
-        + " writing {} + {} shard(s)", docs, numbering.sum(ChunkSummary::contentBytes), summaries.size(),
+        + " writing {} + {} shard(s) of {} rows", docs, numbering.sum(ChunkSummary::contentBytes), summaries.size(),
         numbering.sequences(Split.TRAIN), numbering.sequences(Split.VALIDATION),
-        numbering.shards(Split.TRAIN), numbering.shards(Split.VALIDATION));
+        numbering.shards(Split.TRAIN), numbering.shards(Split.VALIDATION), numbering.rowsPerShard());
     if (numbering.sequences(Split.TRAIN) == 0) {
       LOG.warn("prepare: no training sequences (input too small for validation-fraction {})",
           config.validationFraction());
     }
 
     Broadcast<Map<ChunkId, long[]>> bases = jsc.broadcast(numbering.bases());
-    Broadcast<SerializableConfiguration> conf = jsc.broadcast(new SerializableConfiguration(hadoop));
     ShardPartitioner partitioner = numbering.partitioner();
     List<ShardStats> stats = chunks
         .flatMapToPair(new EmitSequences(packer, bases))
         .repartitionAndSortWithinPartitions(partitioner)
         .mapPartitionsWithIndex(new ShardTask(plan.output().toString(), partitioner, config.seqLen() + 1,
-            tokenizer.padId(), tokenizer.vocabSize(), conf), false)
+            tokenizer.padId(), tokenizer.vocabSize(), config.segmentIds() ? tokenizer.eosId() : -1, conf), false)
         .collect();
     LOG.info("prepare: wrote {} shard(s), {} bytes", stats.size(), stats.stream().mapToLong(s -> s.bytes).sum());
 
@@ -85,6 +104,11 @@ public final class PrepareJob {
     LOG.info("prepare: wrote {}/{}", plan.output(), Manifest.FILE_NAME);
     bases.destroy();
     conf.destroy();
+    documents.unpersist(false);
     return new PrepareResult(manifest, plan.output().toString(), (System.nanoTime() - start) / 1_000_000);
+  }
+
+  private static String kebab(Enum<?> e) {
+    return e.name().toLowerCase(Locale.ROOT).replace('_', '-');
   }
 }

@@ -1,6 +1,7 @@
 package dev.sparseattn.pipeline.prepare;
 
 import dev.sparseattn.datasets.manifest.Manifest;
+import dev.sparseattn.datasets.manifest.RecordAccounting;
 import dev.sparseattn.datasets.manifest.Split;
 import dev.sparseattn.datasets.manifest.SplitInfo;
 import java.util.Locale;
@@ -26,6 +27,15 @@ public record PrepareResult(Manifest manifest, String output, long wallMillis) {
       b.append(String.format(Locale.ROOT, "  %-11s %d sequences of %d+1, %d tokens, %d records, %d shard(s), %.2f MiB%n",
           split.id(), s.sequences(), manifest.seqLen(), s.tokens(), s.records(), s.shards().size(),
           s.bytes() / (1024.0 * 1024.0)));
+    }
+    RecordAccounting r = manifest.records();
+    if (r != null) {
+      b.append(String.format(Locale.ROOT, "  records     %d %s(s) read = %d emitted + %d quarantined%s%n", r.read(), r.unit(),
+          r.emitted(), r.quarantined(), r.repaired() > 0 ? " (" + r.repaired() + " repaired)" : ""));
+      if (r.quarantined() > 0) {
+        b.append("  quarantine  ").append(r.byReason()).append(" -> ").append(output).append('/')
+            .append(RecordAccounting.QUARANTINE_DIR).append("/\n");
+      }
     }
     b.append("  output      ").append(output).append('/').append(Manifest.FILE_NAME);
     return b.toString();

@@ -1,6 +1,7 @@
 package dev.sparseattn.pipeline.prepare;
 
 import dev.sparseattn.datasets.manifest.Split;
+import dev.sparseattn.datasets.shard.ShardRow;
 import dev.sparseattn.datasets.shard.ShardWriter;
 import java.io.IOException;
 import java.util.Iterator;
@@ -21,6 +22,8 @@ import scala.Tuple2;
  * {@code <output>/<split>/shard-NNNNN.parquet}: first to a hidden temporary name unique to the task
  * attempt, then renamed, so a retried or speculative attempt never leaves a half-written shard and
  * always ends with the same bytes. Reports rows, bytes, SHA-256, tokens and the token histogram.
+ * Segment ids (the document index of each position, {@link ShardRow#segments}) are derived from the
+ * EOS ids of each row when asked for.
  */
 final class ShardTask implements Function2<Integer, Iterator<Tuple2<SeqKey, int[]>>, Iterator<ShardStats>> {
   private static final long serialVersionUID = 1L;
@@ -31,15 +34,18 @@ final class ShardTask implements Function2<Integer, Iterator<Tuple2<SeqKey, int[
   private final int rowLength;
   private final int padId;
   private final int vocabSize;
+  private final int segmentEos;
   private final Broadcast<SerializableConfiguration> conf;
 
-  ShardTask(String output, ShardPartitioner partitioner, int rowLength, int padId, int vocabSize,
+  /** {@code segmentEos}: the EOS id that separates segments, or -1 to write no segment ids. */
+  ShardTask(String output, ShardPartitioner partitioner, int rowLength, int padId, int vocabSize, int segmentEos,
       Broadcast<SerializableConfiguration> conf) {
     this.output = output;
     this.partitioner = partitioner;
     this.rowLength = rowLength;
     this.padId = padId;
     this.vocabSize = vocabSize;
+    this.segmentEos = segmentEos;
     this.conf = conf;
   }
 
@@ -80,7 +86,7 @@ final class ShardTask implements Function2<Integer, Iterator<Tuple2<SeqKey, int[
             nonPad++;
           }
         }
-        writer.write(seqId, row._2(), nonPad);
+        writer.write(seqId, row._2(), nonPad, segmentEos < 0 ? null : ShardRow.segments(row._2(), nonPad, segmentEos));
         tokens += nonPad;
         count++;
       }

@@ -1,0 +1,38 @@
+package dev.sparseattn.pipeline.prepare;
+
+import dev.sparseattn.datasets.tokenize.Tokenizer;
+import java.io.Serializable;
+
+/**
+ * Admission of every unit read, in one place for all formats: text checks ({@link TextCheck}, text
+ * formats only), then the tokenizer's own refusal ({@link Tokenizer#reject}); in strict mode the first
+ * bad unit fails the job with a {@link BadRecordException} naming the source, record and reason.
+ */
+final class DocCheck implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final TextCheck text;
+  private final Tokenizer tokenizer;
+  private final boolean strict;
+
+  /** {@code text} may be null (non-text formats). */
+  DocCheck(TextCheck text, Tokenizer tokenizer, boolean strict) {
+    this.text = text;
+    this.tokenizer = tokenizer;
+    this.strict = strict;
+  }
+
+  DocLine admit(String source, DocLine d) {
+    DocLine out = text == null ? d : text.check(d);
+    if (!out.bad()) {
+      String why = tokenizer.reject(out.bytes(), 0, out.bytes().length);
+      if (why != null) {
+        out = out.quarantine(why);
+      }
+    }
+    if (strict && out.bad()) {
+      throw new BadRecordException(source, out);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,59 @@
+package dev.sparseattn.pipeline.prepare;
+
+import dev.sparseattn.datasets.tokenize.TimeSeriesTokenizer;
+import dev.sparseattn.datasets.tokenize.Tokenizer;
+import dev.sparseattn.pipeline.DocumentMode;
+import dev.sparseattn.pipeline.FormatOptions;
+import dev.sparseattn.pipeline.InputFormat;
+import dev.sparseattn.pipeline.PrepareConfig;
+import dev.sparseattn.pipeline.read.CsvSeriesReader;
+import dev.sparseattn.pipeline.read.FastaReader;
+import dev.sparseattn.pipeline.read.FastqReader;
+import dev.sparseattn.pipeline.read.JsonLinesReader;
+import dev.sparseattn.pipeline.read.ParagraphReader;
+import dev.sparseattn.pipeline.read.RecordFormat;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+
+/**
+ * Where a preparation's units come from, per format: text lines through Hadoop's splittable line
+ * reader ({@link LineSource}), whole files ({@link FileSource}), and every other format streamed file
+ * by file through its {@link RecordFormat} ({@link StreamSource}). All of them admit each unit with
+ * one {@link DocCheck}.
+ */
+final class Sources {
+  private Sources() {}
+
+  /** The admission check of a configuration: text checks for text formats, the tokenizer's refusals. */
+  static DocCheck check(PrepareConfig config, Tokenizer admission) {
+    boolean text = config.format() == InputFormat.TEXT || config.format() == InputFormat.JSONL;
+    return new DocCheck(text ? new TextCheck(config.records().invalidUtf8()) : null, admission,
+        config.records().strict());
+  }
+
+  /** The units of all input files, keyed by chunk, admitted by {@code check}. */
+  static JavaPairRDD<ChunkId, DocLine> read(JavaSparkContext jsc, PreparePlan plan, DocCheck check) {
+    PrepareConfig config = plan.config();
+    if (config.format() == InputFormat.TEXT && config.document() == DocumentMode.LINE) {
+      return LineSource.read(jsc, plan.files(), config.chunkBytes(), check)
+          .union(LineSource.emptyFiles(jsc, plan.files(), check));
+    }
+    if (config.format() == InputFormat.TEXT && config.document() == DocumentMode.FILE) {
+      return FileSource.read(jsc, plan.files(), check);
+    }
+    return StreamSource.read(jsc, plan.files(), config.chunkBytes(), recordFormat(config), check);
+  }
+
+  /** The streaming reader of a record format (text: {@code document = paragraph}). */
+  static RecordFormat recordFormat(PrepareConfig config) {
+    FormatOptions f = config.formats();
+    boolean rc = config.tokenizerOptions().reverseComplement();
+    return switch (config.format()) {
+      case FASTA -> new FastaReader(f.fasta().window(), f.fasta().stride(), rc);
+      case FASTQ -> new FastqReader(f.fastq().headers(), f.fastq().qualities(), rc);
+      case CSV -> new CsvSeriesReader(f.csv(), new TimeSeriesTokenizer(config.tokenizerOptions().timeSeries()));
+      case JSONL -> new JsonLinesReader(f.jsonTextField());
+      case TEXT -> new ParagraphReader(f.paragraphMaxBytes());
+    };
+  }
+}

@@ -1,0 +1,164 @@
+package dev.sparseattn.pipeline.prepare;
+
+import dev.sparseattn.pipeline.read.RecordFormat;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.stream.IntStream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.io.compress.CompressionCodec;
+import org.apache.hadoop.io.compress.CompressionCodecFactory;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.util.SerializableConfiguration;
+import scala.Tuple2;
+
+/**
+ * Units of the record formats (FASTA, FASTQ, CSV): every file is streamed whole by one task through
+ * its {@link RecordFormat} (decompressed by Hadoop's codecs, chosen by extension), lazily, and each
+ * unit is admitted ({@link DocCheck}) and keyed by chunk {@code (file, offset / chunkBytes)}. A file
+ * that cannot be opened is one {@code unreadable} unit; a read that fails midway (a truncated gzip)
+ * ends the file with one {@code truncated} unit; a file with no content is one {@code empty-file} unit.
+ */
+final class StreamSource {
+  private StreamSource() {}
+
+  static JavaPairRDD<ChunkId, DocLine> read(JavaSparkContext jsc, List<Path> files, long chunkBytes,
+      RecordFormat format, DocCheck check) {
+    List<String> paths = files.stream().map(Path::toString).toList();
+    Broadcast<SerializableConfiguration> conf =
+        jsc.broadcast(new SerializableConfiguration(jsc.hadoopConfiguration()));
+    int partitions = Math.max(1, paths.size());
+    return jsc.parallelize(IntStream.range(0, paths.size()).boxed().toList(), partitions)
+        .flatMapToPair(i -> {
+          String path = paths.get(i);
+          Iterator<DocLine> units = new Guarded(new Path(path), conf.value().value(), format);
+          return new Iterator<Tuple2<ChunkId, DocLine>>() {
+            @Override
+            public boolean hasNext() {
+              return units.hasNext();
+            }
+
+            @Override
+            public Tuple2<ChunkId, DocLine> next() {
+              DocLine d = check.admit(path, units.next());
+              return new Tuple2<>(new ChunkId(i, d.offset() / chunkBytes), d);
+            }
+          };
+        });
+  }
+
+  /** A file's units with open, read and emptiness failures turned into quarantined units. */
+  static final class Guarded implements Iterator<DocLine> {
+    private final CountingStream counted;
+    private InputStream stream;
+    private RecordFormat.Units units;
+    private DocLine last;
+    private boolean done;
+
+    Guarded(Path path, Configuration conf, RecordFormat format) {
+      CountingStream c = null;
+      try {
+        FileSystem fs = path.getFileSystem(conf);
+        CompressionCodec codec = new CompressionCodecFactory(conf).getCodec(path);
+        InputStream raw = fs.open(path);
+        stream = raw;
+        c = new CountingStream(codec == null ? raw : codec.createInputStream(raw));
+        stream = c;
+        units = format.open(c);
+      } catch (IOException | RuntimeException e) {
+        last = DocLine.quarantined(0, 0, new byte[0], "unreadable: " + GuardedLineReader.message(e));
+        close();
+      }
+      counted = c;
+      TaskContext task = TaskContext.get();
+      if (task != null) {
+        task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> close());
+      }
+    }
+
+    @Override
+    public boolean hasNext() {
+      if (last != null) {
+        return true;
+      }
+      if (done || units == null) {
+        return false;
+      }
+      try {
+        if (units.hasNext()) {
+          return true;
+        }
+        if (units.count() == 0 && counted.count == 0) {
+          last = DocLine.quarantined(0, 0, new byte[0], "empty-file: no content");
+        }
+      } catch (UncheckedIOException e) {
+        last = DocLine.quarantined(units.position(), units.count(), new byte[0], "truncated: "
+            + GuardedLineReader.message(e.getCause()) + " after " + counted.count + " decompressed bytes");
+      }
+      done = true;
+      close();
+      return last != null;
+    }
+
+    @Override
+    public DocLine next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      if (last != null) {
+        DocLine d = last;
+        last = null;
+        done = true;
+        return d;
+      }
+      return units.next();
+    }
+
+    private void close() {
+      if (stream != null) {
+        try {
+          stream.close();
+        } catch (IOException e) {
+          // closing a broken stream may fail too; the failure is already recorded
+        }
+        stream = null;
+      }
+    }
+  }
+
+  /** Counts the decompressed bytes a reader consumed. */
+  private static final class CountingStream extends FilterInputStream {
+    long count;
+
+    CountingStream(InputStream in) {
+      super(in);
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = super.read();
+      if (b >= 0) {
+        count++;
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = super.read(b, off, len);
+      if (n > 0) {
+        count += n;
+      }
+      return n;
+    }
+  }
+}

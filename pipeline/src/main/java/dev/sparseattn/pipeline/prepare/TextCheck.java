@@ -1,0 +1,106 @@
+package dev.sparseattn.pipeline.prepare;
+
+import dev.sparseattn.pipeline.InvalidUtf8;
+import java.io.Serializable;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The checks of a text record before it becomes a document. Binary content (a NUL byte, or more than
+ * {@value #MAX_CONTROL_SHARE} of C0 control bytes other than tab, CR, FF, VT and ESC, or more than
+ * {@value #MAX_INVALID_SHARE} of the bytes in malformed UTF-8 sequences) is always quarantined; other
+ * invalid UTF-8 follows the {@link InvalidUtf8} policy.
+ */
+final class TextCheck implements Serializable {
+  private static final long serialVersionUID = 1L;
+  static final double MAX_CONTROL_SHARE = 0.05;
+  static final double MAX_INVALID_SHARE = 0.10;
+
+  private final InvalidUtf8 policy;
+
+  TextCheck(InvalidUtf8 policy) {
+    this.policy = policy;
+  }
+
+  /** The unit as it goes on: unchanged, repaired, or quarantined with a reason. */
+  DocLine check(DocLine d) {
+    if (d.bad()) {
+      return d;
+    }
+    byte[] b = d.bytes();
+    int controls = 0;
+    for (int i = 0; i < b.length; i++) {
+      int c = b[i] & 0xff;
+      if (c == 0) {
+        return d.quarantine("binary: NUL byte at " + i);
+      }
+      if ((c < 0x20 && c != '\t' && c != '\r' && c != '\f' && c != 0x0b && c != 0x1b && c != '\n') || c == 0x7f) {
+        controls++;
+      }
+    }
+    if (controls > MAX_CONTROL_SHARE * b.length) {
+      return d.quarantine("binary: " + controls + " control bytes of " + b.length);
+    }
+    int firstBad = firstMalformed(b);
+    if (firstBad < 0) {
+      return d;
+    }
+    int invalid = malformedBytes(b);
+    if (invalid > MAX_INVALID_SHARE * b.length) {
+      return d.quarantine("binary: " + invalid + " of " + b.length + " bytes are not UTF-8");
+    }
+    return switch (policy) {
+      case QUARANTINE -> d.quarantine("invalid-utf8: malformed sequence at byte " + firstBad);
+      case REPLACE -> d.repairedAs(replace(b));
+      case KEEP -> d;
+    };
+  }
+
+  /** Index of the first byte of the first malformed UTF-8 sequence, or -1. */
+  static int firstMalformed(byte[] b) {
+    CharsetDecoder dec = StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+    ByteBuffer in = ByteBuffer.wrap(b);
+    CharBuffer out = CharBuffer.allocate(Math.max(16, b.length));
+    var result = dec.decode(in, out, true);
+    return result.isError() ? in.position() : -1;
+  }
+
+  /** Bytes in malformed sequences (each malformed input counted at its length). */
+  private static int malformedBytes(byte[] b) {
+    CharsetDecoder dec = StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+    ByteBuffer in = ByteBuffer.wrap(b);
+    CharBuffer out = CharBuffer.allocate(Math.max(16, b.length));
+    int bad = 0;
+    while (in.hasRemaining()) {
+      var r = dec.decode(in, out, true);
+      if (r.isError()) {
+        bad += r.length();
+        in.position(in.position() + r.length());
+      } else {
+        break;
+      }
+    }
+    return bad;
+  }
+
+  /** The bytes with each malformed sequence replaced by the UTF-8 of U+FFFD. */
+  static byte[] replace(byte[] b) {
+    try {
+      CharBuffer chars = StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPLACE).onUnmappableCharacter(CodingErrorAction.REPLACE)
+          .replaceWith("\uFFFD").decode(ByteBuffer.wrap(b));
+      ByteBuffer bytes = StandardCharsets.UTF_8.newEncoder().encode(chars);
+      byte[] out = new byte[bytes.remaining()];
+      bytes.get(out);
+      return out;
+    } catch (CharacterCodingException e) {
+      throw new IllegalStateException("replacement decoding cannot fail", e);
+    }
+  }
+}

@@ -1,0 +1,226 @@
+package dev.sparseattn.pipeline.read;
+
+import dev.sparseattn.datasets.tokenize.TimeSeriesTokenizer;
+import dev.sparseattn.pipeline.CsvOptions;
+import dev.sparseattn.pipeline.TimeStep;
+import dev.sparseattn.pipeline.prepare.DocLine;
+import java.io.InputStream;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * CSV time series, streamed: a header line, then one row per time step (and series, with a series
+ * column). Rows become windows of {@code window} time steps with stride {@code stride}; with a known
+ * step, missing time steps are inserted as all-missing steps (masked gaps, never interpolated). Each
+ * window is one document (interleaved layout: every variable at each step) or one per variable
+ * (separate layout); its text is the values, {@code NaN} for missing, for {@link TimeSeriesTokenizer}.
+ * Metadata of each window: series, first time, steps, gap steps, masked cells, variables and the
+ * scales that decode its tokens back to values.
+ *
+ * <p>Accounting unit: the row. A window counts the rows it adds (overlapping rows count once).
+ * Quarantined rows: wrong field count ({@code missing-column}), configured columns absent from the
+ * header ({@code missing-column}, every row), unparsable time ({@code bad-timestamp}), a time equal
+ * to ({@code duplicate-timestamp}) or before ({@code out-of-order}) the previous row's of its series,
+ * a non-numeric value with {@code bad-cell = quarantine} ({@code non-numeric}).
+ */
+public final class CsvSeriesReader implements RecordFormat {
+  private static final long serialVersionUID = 1L;
+  static final int MAX_LINE = 1 << 20;
+
+  private final CsvOptions options;
+  private final TimeSeriesTokenizer scaler;
+
+  /** {@code scaler} computes the windows' scales as the tokenizer will (one variable when separate). */
+  public CsvSeriesReader(CsvOptions options, TimeSeriesTokenizer scaler) {
+    this.options = options;
+    this.scaler = scaler;
+  }
+
+  @Override
+  public Units open(InputStream in) {
+    return new Reader(new ByteLines(in, MAX_LINE));
+  }
+
+  private final class Reader extends QueuedUnits implements SeriesWindow.Emitter {
+    private final ByteLines lines;
+    private final TimeStep step = TimeStep.parse(options.step());
+    private List<String> header;
+    private int timeIndex = -1;
+    private int seriesIndex = -1;
+    private int[] valueIndex;
+    private String[] variableNames;
+    private String missingColumns;
+    private SeriesWindow window;
+    private String series;
+    private LocalDateTime last;
+
+    Reader(ByteLines lines) {
+      this.lines = lines;
+    }
+
+    @Override
+    protected boolean advance() {
+      while (lines.next()) {
+        if (lines.length() == 0) {
+          continue;
+        }
+        if (header == null) {
+          readHeader(CsvLine.split(lines.bytes(), lines.length(), ','));
+          continue;
+        }
+        row(lines.offset(), CsvLine.split(lines.bytes(), lines.length(), ','));
+        return true;
+      }
+      endSeries();
+      return false;
+    }
+
+    @Override
+    public void emit(DocLine unit) {
+      super.emit(unit);
+    }
+
+    @Override
+    public long nextRecordNo() {
+      return super.nextRecordNo();
+    }
+
+    private void readHeader(List<String> fields) {
+      header = fields.stream().map(String::trim).toList();
+      timeIndex = header.indexOf(options.timeColumn());
+      seriesIndex = options.seriesColumn().isEmpty() ? -1 : header.indexOf(options.seriesColumn());
+      List<String> names = new ArrayList<>(options.valueColumns());
+      if (options.categorical() == CsvOptions.Categorical.IDS) {
+        names.addAll(options.categoricalColumns());
+      }
+      variableNames = names.toArray(String[]::new);
+      valueIndex = names.stream().mapToInt(header::indexOf).toArray();
+      window = new SeriesWindow(options, scaler, variableNames);
+      List<String> missing = new ArrayList<>();
+      if (timeIndex < 0) {
+        missing.add(options.timeColumn());
+      }
+      if (!options.seriesColumn().isEmpty() && seriesIndex < 0) {
+        missing.add(options.seriesColumn());
+      }
+      for (int i = 0; i < valueIndex.length; i++) {
+        if (valueIndex[i] < 0) {
+          missing.add(variableNames[i]);
+        }
+      }
+      missingColumns = missing.isEmpty() ? null : String.join(", ", missing);
+    }
+
+    private void row(long offset, List<String> fields) {
+      byte[] sample = Arrays.copyOf(lines.bytes(), Math.min(lines.length(), 96));
+      if (missingColumns != null) {
+        quarantine(offset, sample, "missing-column: not in the header: " + missingColumns);
+        return;
+      }
+      if (fields.size() != header.size()) {
+        quarantine(offset, sample, "missing-column: " + fields.size() + " fields, the header has " + header.size());
+        return;
+      }
+      LocalDateTime t = parseTime(fields.get(timeIndex).trim());
+      if (t == null) {
+        quarantine(offset, sample, "bad-timestamp: '" + fields.get(timeIndex).trim() + "'");
+        return;
+      }
+      String id = seriesIndex < 0 ? "" : fields.get(seriesIndex).trim();
+      if (series != null && !id.equals(series)) {
+        endSeries();
+      }
+      if (last != null && t.equals(last)) {
+        quarantine(offset, sample, "duplicate-timestamp: " + t + " repeats the previous row's time");
+        return;
+      }
+      if (last != null && t.isBefore(last)) {
+        quarantine(offset, sample, "out-of-order: " + t + " is before the previous row's " + last);
+        return;
+      }
+      double[] row = new double[variableNames.length];
+      int masked = 0;
+      for (int j = 0; j < row.length; j++) {
+        String cell = fields.get(valueIndex[j]).trim();
+        double x = cellValue(j, cell);
+        if (x == BAD) {
+          if (options.badCell() == CsvOptions.BadCell.QUARANTINE) {
+            quarantine(offset, sample, "non-numeric: column '" + variableNames[j] + "' is '" + cell + "'");
+            return;
+          }
+          x = Double.NaN;
+          masked++;
+        }
+        row[j] = x;
+      }
+      series = id;
+      fillGap(t, offset);
+      window.add(t, offset, row, masked, series, this);
+      last = t;
+    }
+
+    /** Missing steps between the previous row and {@code t} become gap steps; a too long gap ends the segment. */
+    private void fillGap(LocalDateTime t, long offset) {
+      if (step.none() || last == null) {
+        return;
+      }
+      int missing = 0;
+      for (LocalDateTime e = step.next(last); e.isBefore(t); e = step.next(e)) {
+        if (++missing > options.maxGap()) {
+          window.flush(series, this); // a new segment of the same series
+          return;
+        }
+      }
+      for (LocalDateTime e = step.next(last); e.isBefore(t); e = step.next(e)) {
+        window.addGap(e, offset, series, this);
+      }
+    }
+
+    private void endSeries() {
+      if (window != null) {
+        window.flush(series, this);
+      }
+      last = null;
+      series = null;
+    }
+
+    private double cellValue(int j, String cell) {
+      if (j >= options.valueColumns().size()) { // a categorical column mapped to ids
+        int id = options.categories().indexOf(cell);
+        return cell.isEmpty() ? Double.NaN : id < 0 ? BAD : id;
+      }
+      try {
+        return TimeSeriesTokenizer.parseValue(cell);
+      } catch (NumberFormatException e) {
+        return BAD;
+      }
+    }
+
+    private void quarantine(long offset, byte[] sample, String reason) {
+      emit(DocLine.quarantined(offset, nextRecordNo(), sample, reason));
+    }
+
+    @Override
+    public long position() {
+      return lines.consumed();
+    }
+  }
+
+  private static final double BAD = Double.NEGATIVE_INFINITY;
+
+  /** An ISO date or date-time (with {@code T} or a space), or null. */
+  static LocalDateTime parseTime(String s) {
+    try {
+      if (s.length() <= 10) {
+        return LocalDate.parse(s).atStartOfDay();
+      }
+      return LocalDateTime.parse(s.replace(' ', 'T').toUpperCase(Locale.ROOT));
+    } catch (java.time.format.DateTimeParseException e) {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,80 @@
+package dev.sparseattn.pipeline.read;
+
+import dev.sparseattn.pipeline.prepare.DocLine;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+
+/**
+ * Text with a document per blank-line-separated block (paragraphs): the block's lines joined by
+ * {@code '\n'} (CRs before line ends dropped); lines holding only spaces and tabs are blank. A block
+ * longer than {@code maxBytes} is quarantined ({@code too-long}) instead of held in memory. Offset:
+ * the byte offset of the block's first line.
+ */
+public final class ParagraphReader implements RecordFormat {
+  private static final long serialVersionUID = 1L;
+
+  private final int maxBytes;
+
+  public ParagraphReader(int maxBytes) {
+    this.maxBytes = maxBytes;
+  }
+
+  @Override
+  public Units open(InputStream in) {
+    return new Reader(new ByteLines(in, maxBytes));
+  }
+
+  private final class Reader extends QueuedUnits {
+    private final ByteLines lines;
+
+    Reader(ByteLines lines) {
+      this.lines = lines;
+    }
+
+    @Override
+    protected boolean advance() {
+      ByteArrayOutputStream block = new ByteArrayOutputStream();
+      long offset = -1;
+      boolean tooLong = false;
+      boolean more;
+      while ((more = lines.next())) {
+        if (blank()) {
+          if (offset >= 0) {
+            break;
+          }
+          continue;
+        }
+        if (offset < 0) {
+          offset = lines.offset();
+        } else if (!tooLong) {
+          block.write('\n');
+        }
+        tooLong |= lines.truncated() || block.size() + lines.length() > maxBytes;
+        if (!tooLong) {
+          block.write(lines.bytes(), 0, lines.length());
+        }
+      }
+      if (offset >= 0) {
+        byte[] bytes = block.toByteArray();
+        emit(tooLong ? DocLine.quarantined(offset, nextRecordNo(), java.util.Arrays.copyOf(bytes, Math.min(96, bytes.length)),
+            "too-long: a block over " + maxBytes + " bytes") : DocLine.document(offset, nextRecordNo(), bytes, 1, null));
+      }
+      return more;
+    }
+
+    private boolean blank() {
+      for (int i = 0; i < lines.length(); i++) {
+        byte b = lines.bytes()[i];
+        if (b != ' ' && b != '\t') {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    @Override
+    public long position() {
+      return lines.consumed();
+    }
+  }
+}

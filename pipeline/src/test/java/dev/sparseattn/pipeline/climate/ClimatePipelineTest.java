@@ -1,0 +1,144 @@
+package dev.sparseattn.pipeline.climate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparseattn.datasets.manifest.Manifest;
+import dev.sparseattn.datasets.manifest.PreparedDataset;
+import dev.sparseattn.datasets.manifest.RecordAccounting;
+import dev.sparseattn.datasets.manifest.Split;
+import dev.sparseattn.datasets.shard.ShardReader;
+import dev.sparseattn.datasets.shard.ShardRow;
+import dev.sparseattn.datasets.tokenize.TimeSeriesTokenizer;
+import dev.sparseattn.pipeline.ConfFiles;
+import dev.sparseattn.pipeline.PrepareCorpus;
+import dev.sparseattn.pipeline.SharedData;
+import dev.sparseattn.pipeline.TestSpark;
+import dev.sparseattn.pipeline.prepare.PrepareResult;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** CSV time series through the pipeline on Spark local[2]: Seattle weather, Mauna Loa CO2, bad rows. */
+class ClimatePipelineTest {
+  @TempDir static Path tmp;
+  static SparkSession spark;
+
+  @BeforeAll
+  static void setUp() {
+    spark = TestSpark.start("ClimatePipelineTest");
+  }
+
+  @AfterAll
+  static void tearDown() {
+    TestSpark.stop(spark);
+  }
+
+  /** The token stream of a one-chunk, train-only dataset. */
+  static int[] stream(PrepareResult r) throws IOException {
+    PreparedDataset data = PreparedDataset.open(r.output(), new Configuration());
+    int[] stream = new int[(int) data.manifest().streamTokens()];
+    int pos = 0;
+    for (org.apache.hadoop.fs.Path shard : data.shardPaths(Split.TRAIN)) {
+      try (ShardReader reader = data.openShard(shard)) {
+        for (ShardRow row; (row = reader.read()) != null; ) {
+          for (int j = row.seqId() == 0 ? 0 : 1; j < row.nTokens(); j++) {
+            stream[pos++] = row.tokens()[j];
+          }
+        }
+      }
+    }
+    return stream;
+  }
+
+  @Test
+  void seattleWithTheShippedConfig() throws IOException {
+    Path csv = SharedData.file(SharedData.SEATTLE);
+    PrepareResult r = PrepareCorpus.run(ConfFiles.prepare("climate-weather.conf", csv, tmp.resolve("seattle")), spark);
+    Manifest m = r.manifest();
+    assertEquals(new RecordAccounting("row", 1461, 1461, 0, 0, Map.of()), m.records());
+    assertEquals("csv", m.format());
+    assertEquals(45, m.documents());
+    assertEquals(Map.of("name", "time-series", "vocab_size", 4097, "variables", 4),
+        Map.of("name", m.tokenizer().get("name"), "vocab_size", m.tokenizer().get("vocab_size"),
+            "variables", m.tokenizer().get("variables")));
+    // 44 full windows of 64 days x 4 variables, a last one of 53 days, one EOS each.
+    assertEquals(44 * 256 + 53 * 4 + 45, m.streamTokens());
+    assertEquals(0, m.split(Split.TRAIN).tokenHistogram()[4094] + m.split(Split.VALIDATION).tokenHistogram()[4094],
+        "no value is missing in this series");
+    assertEquals(45, spark.read().json(r.output() + "/metadata").count());
+    System.out.printf("ClimatePipelineTest: Seattle %d bytes in %.1f s%n", Files.size(csv), r.wallMillis() / 1000.0);
+  }
+
+  @Test
+  void windowsDecodeToTheCsvValuesWithinHalfABin() throws IOException {
+    Path csv = SharedData.file(SharedData.SEATTLE);
+    PrepareResult r = PrepareCorpus.run(ConfFiles.prepare("climate-weather.conf", csv, tmp.resolve("seattle-all"),
+        "prepare.validation-fraction=0", "prepare.chunk-bytes=64MiB"), spark);
+    TimeSeriesTokenizer tok = (TimeSeriesTokenizer) PreparedDataset.open(r.output(), new Configuration()).tokenizer();
+    int[] stream = stream(r);
+    List<Row> meta = spark.read().json(r.output() + "/metadata").collectAsList().stream()
+        .sorted(Comparator.comparingLong(row -> row.getLong(row.fieldIndex("offset")))).toList();
+    Row first = meta.get(0).getStruct(meta.get(0).fieldIndex("meta"));
+    double[] scales = first.getList(first.fieldIndex("scales")).stream().mapToDouble(x -> (Double) x).toArray();
+    assertEquals("2012-01-01T00:00", first.getString(first.fieldIndex("start")));
+    double[] values = tok.decodeValues(Arrays.copyOfRange(stream, 0, 256), scales);
+    assertEquals(tok.eosId(), stream[256]);
+    List<String> rows = Files.readAllLines(csv).subList(1, 65);
+    for (int day = 0; day < 64; day++) {
+      String[] cells = rows.get(day).split(",");
+      for (int v = 0; v < 4; v++) {
+        double expected = Double.parseDouble(cells[1 + v]);
+        assertEquals(expected, values[day * 4 + v], tok.maxError(scales[v]) + 1e-9, "day " + day + " variable " + v);
+      }
+    }
+  }
+
+  @Test
+  void co2GapsBecomeMaskTokens() throws IOException {
+    Path csv = SharedData.file(SharedData.CO2);
+    List<String> lines = Files.readAllLines(csv).subList(1, 742);
+    LocalDate firstMonth = LocalDate.parse(lines.get(0).split(",")[0]);
+    LocalDate lastMonth = LocalDate.parse(lines.get(lines.size() - 1).split(",")[0]);
+    long months = ChronoUnit.MONTHS.between(firstMonth, lastMonth) + 1;
+    long missing = months - lines.size();
+    assertTrue(missing > 0, "the CO2 series has gaps");
+    PrepareResult r = PrepareCorpus.run(TestSpark.config(csv.toUri().toString(), tmp.resolve("co2").toUri().toString(),
+        "format = csv", "tokenizer = time-series", "csv.time-column = Date", "csv.value-columns = [CO2, \"adjusted CO2\"]",
+        "csv.step = P1M", "csv.window = 48", "seq-len = 128", "validation-fraction = 0.2"), spark);
+    Manifest m = r.manifest();
+    assertEquals(new RecordAccounting("row", 741, 741, 0, 0, Map.of()), m.records());
+    long masks = m.split(Split.TRAIN).tokenHistogram()[4094] + m.split(Split.VALIDATION).tokenHistogram()[4094];
+    assertTrue(masks >= 2 * missing, masks + " mask tokens for " + missing + " missing months x 2 variables"
+        + " (shared tokens between sequences count twice)");
+    assertEquals(2 * months + (months + 47) / 48, m.streamTokens(), "every month, present or not, plus EOS per window");
+  }
+
+  @Test
+  void badRowsAreQuarantinedWithReasons() throws IOException {
+    Path csv = tmp.resolve("bad.csv");
+    Files.writeString(csv, dev.sparseattn.pipeline.read.CsvSeriesReaderTest.CSV);
+    PrepareResult r = PrepareCorpus.run(TestSpark.config(csv.toUri().toString(), tmp.resolve("bad").toUri().toString(),
+        "format = csv", "tokenizer = time-series", "csv.time-column = date", "csv.series-column = station",
+        "csv.value-columns = [temp, wind]", "csv.step = P1D", "csv.window = 4", "seq-len = 16"), spark);
+    RecordAccounting acc = r.manifest().records();
+    assertEquals(Map.of("duplicate-timestamp", 1L, "out-of-order", 1L, "non-numeric", 1L, "missing-column", 1L,
+        "bad-timestamp", 1L), acc.byReason());
+    assertEquals(11, acc.read());
+    assertEquals(6, acc.emitted());
+    assertEquals(5, spark.read().json(r.output() + "/quarantine").count());
+  }
+}
