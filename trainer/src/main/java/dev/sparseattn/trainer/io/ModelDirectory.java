@@ -46,6 +46,15 @@ public final class ModelDirectory {
     return new ModelDirectory(q, fs);
   }
 
+  /** A directory to keep writing into (a resumed run): created if absent, never emptied. */
+  public static ModelDirectory reuse(String uri, Configuration conf) throws IOException {
+    Path p = new Path(uri);
+    FileSystem fs = p.getFileSystem(conf);
+    Path q = fs.makeQualified(p);
+    fs.mkdirs(q);
+    return new ModelDirectory(q, fs);
+  }
+
   /** An existing directory to read; a missing one is a {@link DataError}. */
   public static ModelDirectory openExisting(String uri, Configuration conf) {
     try {
@@ -79,6 +88,16 @@ public final class ModelDirectory {
       throw new DataError("missing " + p);
     }
     return fs.open(p);
+  }
+
+  public boolean exists(String name) throws IOException {
+    return fs.exists(resolve(name));
+  }
+
+  public byte[] readBytes(String name) throws IOException {
+    try (InputStream in = open(name)) {
+      return in.readAllBytes();
+    }
   }
 
   public void writeText(String name, String text) throws IOException {

@@ -11,12 +11,19 @@ public final class Progress {
   private final PrintStream out;
   private final long total;
   private final String unit;
+  private final long startedAt;
   private final long startNanos = System.nanoTime();
 
   public Progress(PrintStream out, long total, String unit) {
+    this(out, total, unit, 0);
+  }
+
+  /** Progress of work resumed at {@code startedAt} of {@code total}: rates and ETA count only this run. */
+  public Progress(PrintStream out, long total, String unit, long startedAt) {
     this.out = out;
     this.total = total;
     this.unit = unit;
+    this.startedAt = startedAt;
   }
 
   /** Seconds since this progress began. */
@@ -27,7 +34,7 @@ public final class Progress {
   /** Prints one line for {@code done} of {@code total} units, with free-form details in the middle. */
   public void report(long done, String details) {
     double elapsed = elapsedSeconds();
-    double eta = done == 0 ? Double.NaN : elapsed / done * (total - done);
+    double eta = done <= startedAt ? Double.NaN : elapsed / (done - startedAt) * (total - done);
     out.printf("%s %d/%d (%d%%) | %s | elapsed %s | ETA %s%n", unit, done, total,
         total == 0 ? 100 : done * 100 / total, details, format(elapsed), format(eta));
     out.flush();

@@ -7,9 +7,14 @@ import dev.sparseattn.trainer.model.TransformerConfig;
 import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.report.MetricsLog;
 import dev.sparseattn.trainer.report.Progress;
+import dev.sparseattn.datasets.config.DataError;
+import dev.sparseattn.trainer.checkpoint.CheckpointStore;
+import dev.sparseattn.trainer.checkpoint.TrainingState;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.learning.config.Adam;
@@ -38,12 +43,42 @@ public final class LocalTrainer {
         s.layers(), s.ffnHidden(), config.seed());
   }
 
-  /** Trains for {@code config.steps()} steps, writing metrics as it goes. */
-  public TrainedModel train(PreparedDataset data, MetricsLog metrics) {
+  /** Trains for {@code config.steps()} steps from scratch, writing metrics as it goes; no checkpoints. */
+  public TrainedModel train(PreparedDataset data, MetricsLog metrics) throws IOException {
+    return train(data, metrics, null);
+  }
+
+  /**
+   * Trains up to {@code config.steps()} steps, writing metrics as it goes and, when {@code checkpoints}
+   * is given, a checkpoint every {@code config.checkpoint().every()} steps and at the end. With
+   * {@code config.resume()} it continues from the newest checkpoint: network, updater state, step, data
+   * position and counters, so the run continues as if it had not been interrupted.
+   */
+  public TrainedModel train(PreparedDataset data, MetricsLog metrics, CheckpointStore checkpoints)
+      throws IOException {
     Manifest manifest = data.manifest();
     int padId = data.tokenizer().padId();
     TransformerConfig arch = architecture(manifest);
-    MultiLayerNetwork net = TransformerLM.build(arch, updater());
+    Optional<CheckpointStore.Checkpoint> from = config.resume() && checkpoints != null
+        ? checkpoints.latest() : Optional.empty();
+    MultiLayerNetwork net;
+    TrainingState start;
+    if (from.isPresent()) {
+      TransformerLM.Loaded loaded = checkpoints.model(from.get());
+      start = checkpoints.state(from.get());
+      if (!loaded.config().equals(arch) || start.seed() != config.seed()) {
+        throw new DataError("checkpoint " + from.get().dir() + " was written by a different run (architecture "
+            + loaded.config() + ", seed " + start.seed() + "); resume needs the same model and seed");
+      }
+      net = loaded.network();
+      out.printf("resuming from %s (step %d)%n", from.get().dir(), start.step());
+    } else {
+      net = TransformerLM.build(arch, updater());
+      start = new TrainingState(0, 0, 0, 0, 0, Double.NaN, config.seed());
+      if (config.resume()) {
+        out.println("resume: no checkpoint yet, starting from scratch");
+      }
+    }
     GradientClipping.apply(net, config.optim().gradientClip());
     UnigramBaseline unigram = UnigramBaseline.of(manifest.split(Split.TRAIN).tokenHistogram(),
         manifest.split(Split.VALIDATION).tokenHistogram(), padId);
@@ -53,13 +88,16 @@ public final class LocalTrainer {
         manifest.split(Split.TRAIN).sequences(), manifest.split(Split.VALIDATION).sequences(),
         manifest.seqLen(), unigram.entropyBits(), unigram.crossEntropyBits());
 
-    SequenceBatches batches = SequenceBatches.training(data, config.batchSize(), config.seed());
+    SequenceBatches batches = SequenceBatches.training(data, config.batchSize(), config.seed(),
+        new SequenceBatches.Position(start.epoch(), start.shard(), start.row()));
     Evaluator evaluator = new Evaluator(data, config.batchSize(), config.evalSequences());
-    Progress progress = new Progress(out, config.steps(), "step");
-    long tokensSeen = 0;
-    double smoothed = Double.NaN;
-    double lastValidation = Double.NaN;
-    for (int step = 1; step <= config.steps(); step++) {
+    Progress progress = new Progress(out, config.steps(), "step", start.step());
+    long tokensSeen = start.tokensSeen();
+    long tokensThisRun = 0;
+    double smoothed = start.smoothedBits();
+    double lastValidation = metrics.validationPoints().isEmpty() ? Double.NaN
+        : metrics.validationPoints().get(metrics.validationPoints().size() - 1).bits();
+    for (int step = (int) start.step() + 1; step <= config.steps(); step++) {
       int[][] rows = batches.next();
       DataSet batch = TransformerLM.toDataSet(arch, rows, padId);
       double targets = batch.getLabelsMaskArray().sumNumber().doubleValue();
@@ -71,24 +109,30 @@ public final class LocalTrainer {
             step, bits, config.optim().learningRate()));
       }
       tokensSeen += (long) targets;
+      tokensThisRun += (long) targets;
       smoothed = Double.isNaN(smoothed) ? bits : 0.9 * smoothed + 0.1 * bits;
       metrics.trainPoint(step, smoothed);
       double elapsed = progress.elapsedSeconds();
       double lr = net.getLearningRate(1) == null ? Double.NaN : net.getLearningRate(1);
-      metrics.write("train", Map.of("step", step, "loss_bits_per_token", bits, "learning_rate", lr,
-          "tokens", tokensSeen, "tokens_per_s", tokensSeen / elapsed, "elapsed_s", elapsed));
+      metrics.write("train", "step", step, "loss_bits_per_token", bits, "smoothed_bits_per_token", smoothed,
+          "learning_rate", lr, "tokens", tokensSeen, "tokens_per_s", tokensThisRun / elapsed, "elapsed_s", elapsed);
       if (step % config.logEvery() == 0 || step == config.steps()) {
         progress.report(step, String.format("loss %.3f bits/token | lr %.2e | %,.0f tok/s | epoch %d",
-            smoothed, lr, tokensSeen / elapsed, batches.epoch()));
+            smoothed, lr, tokensThisRun / elapsed, batches.epoch()));
       }
       if (step % config.evalEvery() == 0 || step == config.steps()) {
         Evaluator.Result v = evaluator.evaluate(net, arch, Split.VALIDATION);
         lastValidation = v.bitsPerToken();
         metrics.validationPoint(step, lastValidation);
-        metrics.write("validation", Map.of("step", step, "bits_per_token", lastValidation,
-            "tokens", v.tokens(), "elapsed_s", progress.elapsedSeconds()));
+        metrics.write("validation", "step", step, "bits_per_token", lastValidation,
+            "tokens", v.tokens(), "elapsed_s", progress.elapsedSeconds());
         out.printf("validation at step %d: %.3f bits/token over %,d tokens (unigram baseline %.3f, uniform %.3f)%n",
             step, lastValidation, v.tokens(), unigram.crossEntropyBits(), Math.log(arch.vocabSize() - 1) / LN2);
+      }
+      if (checkpoints != null && (step % config.checkpoint().every() == 0 || step == config.steps())) {
+        SequenceBatches.Position p = batches.position();
+        checkpoints.save(net, arch, new TrainingState(step, p.epoch(), p.shard(), p.row(), tokensSeen,
+            smoothed, config.seed()));
       }
     }
     double wall = progress.elapsedSeconds();
@@ -101,7 +145,7 @@ public final class LocalTrainer {
     summary.put("unigram_cross_entropy_bits", unigram.crossEntropyBits());
     summary.put("tokens_seen", tokensSeen);
     summary.put("train_seconds", wall);
-    summary.put("tokens_per_s", tokensSeen / wall);
+    summary.put("tokens_per_s", tokensThisRun / wall);
     summary.put("parameters", net.numParams());
     summary.put("seed", config.seed());
     summary.put("tokenizer", manifest.tokenizer().get("name"));

@@ -13,39 +13,50 @@ import java.util.Random;
 import org.apache.hadoop.fs.Path;
 
 /**
- * Streams batches of packed sequences from a split's shards, one shard in memory at a time. For
- * training it cycles forever: every epoch visits the shards in a fresh seeded order and shuffles the
- * rows of each shard, so the data order depends only on the seed. For evaluation it reads the split
- * in seq_id order, once.
+ * Streams batches of packed sequences from a split's shards, one shard in memory at a time.
+ *
+ * <p>For training it cycles forever. The order is a pure function of the seed and the position: epoch
+ * {@code e} visits the shards in an order drawn from {@code (seed, e)} and shuffles the rows of each
+ * shard with {@code (seed, e, shard)}. So a {@link Position} (epoch, shard, row) is all a checkpoint
+ * needs to resume the exact same stream. For evaluation it reads the split once, in seq_id order.
  */
 public final class SequenceBatches {
+  /** Where the stream is: the next row to read is row {@code row} of the {@code shard}-th shard of {@code epoch}. */
+  public record Position(long epoch, int shard, int row) {}
+
   private final PreparedDataset data;
   private final List<Path> shards;
   private final int batchSize;
-  private final boolean shuffleForever;
-  private final Random random;
-  private final List<int[]> buffer = new ArrayList<>();
-  private int bufferPos;
-  private int shardPos;
+  private final boolean training;
+  private final long seed;
+  private List<Path> order;
+  private List<int[]> buffer = List.of();
   private long epoch;
+  private int shardPos = -1;   // index in order of the shard held in buffer
+  private int row;
 
-  private SequenceBatches(PreparedDataset data, Split split, int batchSize, boolean shuffleForever, long seed) {
+  private SequenceBatches(PreparedDataset data, Split split, int batchSize, boolean training, long seed) {
     this.data = data;
-    this.shards = new ArrayList<>(data.shardPaths(split));
+    this.shards = List.copyOf(data.shardPaths(split));
     this.batchSize = batchSize;
-    this.shuffleForever = shuffleForever;
-    this.random = new Random(seed);
-    if (shuffleForever) {
-      if (data.manifest().split(split).sequences() == 0) {
-        throw new IllegalStateException("split '" + split + "' has no sequences to train on");
-      }
-      Collections.shuffle(shards, random);
+    this.training = training;
+    this.seed = seed;
+    if (training && data.manifest().split(split).sequences() == 0) {
+      throw new IllegalStateException("split '" + split + "' has no sequences to train on");
     }
+    this.order = training ? shuffled(shards, seed, 0, -1) : shards;
   }
 
-  /** Endless, shuffled batches of {@code batchSize} rows. */
+  /** Endless, shuffled batches of {@code batchSize} training rows, starting at {@code from}. */
+  public static SequenceBatches training(PreparedDataset data, int batchSize, long seed, Position from) {
+    SequenceBatches b = new SequenceBatches(data, Split.TRAIN, batchSize, true, seed);
+    b.seek(from);
+    return b;
+  }
+
+  /** Endless, shuffled batches of {@code batchSize} training rows from the beginning. */
   public static SequenceBatches training(PreparedDataset data, int batchSize, long seed) {
-    return new SequenceBatches(data, Split.TRAIN, batchSize, true, seed);
+    return training(data, batchSize, seed, new Position(0, 0, 0));
   }
 
   /** The split's rows in order, in batches of at most {@code batchSize}; {@link #next} is null at the end. */
@@ -58,41 +69,66 @@ public final class SequenceBatches {
     return epoch;
   }
 
+  /** The position of the next row, for checkpoints. */
+  public Position position() {
+    return new Position(epoch, shardPos, row);
+  }
+
   /** The next batch of rows of L+1 ids, or null when an in-order pass is over. */
   public int[][] next() {
     List<int[]> rows = new ArrayList<>(batchSize);
     while (rows.size() < batchSize) {
-      if (bufferPos == buffer.size() && !refill()) {
+      if (row == buffer.size() && !advance()) {
         break;
       }
-      rows.add(buffer.get(bufferPos++));
+      rows.add(buffer.get(row++));
     }
     return rows.isEmpty() ? null : rows.toArray(new int[0][]);
   }
 
-  private boolean refill() {
-    buffer.clear();
-    bufferPos = 0;
-    while (buffer.isEmpty()) {
-      if (shardPos == shards.size()) {
-        if (!shuffleForever) {
+  /** Moves to the next non-empty shard (the next epoch after the last one); false at the end of an in-order pass. */
+  private boolean advance() {
+    do {
+      shardPos++;
+      if (shardPos >= order.size()) {
+        if (!training) {
           return false;
         }
-        shardPos = 0;
         epoch++;
-        Collections.shuffle(shards, random);
+        shardPos = 0;
+        order = shuffled(shards, seed, epoch, -1);
       }
-      try (ShardReader reader = data.openShard(shards.get(shardPos++))) {
-        for (ShardRow row : (Iterable<ShardRow>) () -> reader) {
-          buffer.add(row.tokens());
-        }
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot read shard " + shards.get(shardPos - 1), e);
-      }
-    }
-    if (shuffleForever) {
-      Collections.shuffle(buffer, random);
-    }
+      load();
+    } while (buffer.isEmpty());
     return true;
+  }
+
+  private void seek(Position p) {
+    epoch = p.epoch();
+    order = shuffled(shards, seed, epoch, -1);
+    shardPos = p.shard();
+    load();
+    row = p.row();
+  }
+
+  private void load() {
+    Path shard = order.get(shardPos);
+    List<int[]> rows = new ArrayList<>();
+    try (ShardReader reader = data.openShard(shard)) {
+      for (ShardRow r : (Iterable<ShardRow>) () -> reader) {
+        rows.add(r.tokens());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read shard " + shard, e);
+    }
+    buffer = training ? shuffled(rows, seed, epoch, shards.indexOf(shard)) : rows;
+    row = 0;
+  }
+
+  private static <T> List<T> shuffled(List<T> items, long seed, long epoch, int shard) {
+    List<T> copy = new ArrayList<>(items);
+    long mixed = seed * 0x9E3779B97F4A7C15L + epoch * 0xC2B2AE3D27D4EB4FL + shard * 0x165667B19E3779F9L;
+    Collections.shuffle(copy, new Random(mixed));
+    return copy;
   }
 }

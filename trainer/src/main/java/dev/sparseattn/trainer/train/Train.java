@@ -7,6 +7,8 @@ import dev.sparseattn.trainer.io.ModelDirectory;
 import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.report.LossCurve;
 import dev.sparseattn.trainer.report.MetricsLog;
+import dev.sparseattn.trainer.checkpoint.CheckpointStore;
+import java.io.ByteArrayInputStream;
 import java.io.File;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -33,14 +35,25 @@ public final class Train {
   public static TrainedModel run(TrainConfig config) throws Exception {
     Configuration hadoop = new Configuration();
     PreparedDataset data = PreparedDataset.open(HadoopPaths.resolve(config.data()), hadoop);
-    ModelDirectory out = ModelDirectory.create(HadoopPaths.resolve(config.output()), config.overwrite(), hadoop);
+    String output = HadoopPaths.resolve(config.output());
+    ModelDirectory out = config.resume()
+        ? ModelDirectory.reuse(output, hadoop)
+        : ModelDirectory.create(output, config.overwrite(), hadoop);
     System.out.printf("train: data %s -> %s%n", data.dir(), out.path());
     out.writeText("train.conf", config.resolved().render());
+    CheckpointStore checkpoints = config.checkpoint().enabled()
+        ? new CheckpointStore(config.checkpoint().dir().isEmpty() ? out.resolve("checkpoints").toString()
+            : HadoopPaths.resolve(config.checkpoint().dir()), config.checkpoint().keep(), hadoop)
+        : null;
 
     TrainedModel model;
+    byte[] earlierMetrics = config.resume() && out.exists("metrics.jsonl") ? out.readBytes("metrics.jsonl") : null;
     MetricsLog metrics = new MetricsLog(out.create("metrics.jsonl"));
     try (metrics) {
-      model = new LocalTrainer(config, System.out).train(data, metrics);
+      if (earlierMetrics != null && checkpoints != null && checkpoints.latest().isPresent()) {
+        metrics.replay(new ByteArrayInputStream(earlierMetrics), checkpoints.latest().get().step());
+      }
+      model = new LocalTrainer(config, System.out).train(data, metrics, checkpoints);
     }
     File zip = Files.createTempFile("model-", ".zip").toFile();
     try {

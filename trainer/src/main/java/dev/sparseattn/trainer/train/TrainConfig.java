@@ -18,11 +18,14 @@ import dev.sparseattn.datasets.config.Section;
  * @param evalSequences at most this many validation sequences per evaluation, 0 for all
  * @param logEvery print a progress line every this many steps
  * @param seed seeds parameter initialisation and data order
+ * @param checkpoint when and where to write checkpoints
+ * @param resume continue from the newest checkpoint if there is one (the output directory is kept)
  * @param resolved the configuration as read, defaults included
  */
 public record TrainConfig(String data, String output, boolean overwrite, ModelShape model,
                           OptimConfig optim, int batchSize, int steps, int evalEvery,
-                          int evalSequences, int logEvery, long seed, ResolvedConfig resolved) {
+                          int evalSequences, int logEvery, long seed, CheckpointConfig checkpoint,
+                          boolean resume, ResolvedConfig resolved) {
 
   /** Reads and validates the {@code train} section; fails with a message naming the key. */
   public static TrainConfig parse(Config root) {
@@ -38,10 +41,13 @@ public record TrainConfig(String data, String output, boolean overwrite, ModelSh
     int evalSequences = s.integer("eval-sequences", 512, 0, Integer.MAX_VALUE);
     int logEvery = s.integer("log-every", 10, 1, Integer.MAX_VALUE);
     long seed = s.longValue("seed", 42, Long.MIN_VALUE, Long.MAX_VALUE);
+    CheckpointConfig checkpoint = CheckpointConfig.parse(s.section("checkpoint"));
+    boolean resume = s.bool("resume", false);
+    s.check(!resume || checkpoint.enabled(), "resume", "needs checkpoints: set train.checkpoint.every > 0");
     s.check(optim.warmupSteps() <= steps, "optim.warmup-steps",
         "must not exceed train.steps (" + steps + "), got " + optim.warmupSteps());
     s.finish();
     return new TrainConfig(data, output, overwrite, model, optim, batch, steps, evalEvery,
-        evalSequences, logEvery, seed, s.resolved());
+        evalSequences, logEvery, seed, checkpoint, resume, s.resolved());
   }
 }

@@ -10,10 +10,11 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
 public final class WarmupCosineSchedule implements ISchedule {
   private static final long serialVersionUID = 1L;
 
-  private final double peak;
-  private final int warmup;
-  private final int total;
-  private final double minFraction;
+  // Serialised with the network's configuration by ND4J's shaded Jackson.
+  @JsonProperty("peak") private final double peak;
+  @JsonProperty("warmup") private final int warmup;
+  @JsonProperty("total") private final int total;
+  @JsonProperty("minFraction") private final double minFraction;
 
   /** Saved with the network (DL4J's shaded Jackson reads its fields back through this constructor). */
   public WarmupCosineSchedule(@JsonProperty("peak") double peak, @JsonProperty("warmup") int warmup,
@@ -37,5 +38,20 @@ public final class WarmupCosineSchedule implements ISchedule {
   @Override
   public ISchedule clone() {
     return new WarmupCosineSchedule(peak, warmup, total, minFraction);
+  }
+
+  /**
+   * Value equality matters: DL4J groups parameters whose updater configurations are equal into one
+   * updater block, and the layout of the saved updater state depends on that grouping.
+   */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof WarmupCosineSchedule s && s.peak == peak && s.warmup == warmup && s.total == total
+        && s.minFraction == minFraction;
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Objects.hash(peak, warmup, total, minFraction);
   }
 }

@@ -27,6 +27,12 @@ final class TinyDataset {
 
   static Manifest write(java.nio.file.Path dir, List<String> lines, int seqLen, int validationEvery)
       throws IOException {
+    return write(dir, lines, seqLen, validationEvery, Integer.MAX_VALUE);
+  }
+
+  /** As above, with at most {@code rowsPerShard} rows in each shard file. */
+  static Manifest write(java.nio.file.Path dir, List<String> lines, int seqLen, int validationEvery,
+                        int rowsPerShard) throws IOException {
     ByteTokenizer tok = new ByteTokenizer();
     List<Integer> stream = new ArrayList<>();
     long bytes = 0;
@@ -49,8 +55,8 @@ final class TinyDataset {
       (i % validationEvery == validationEvery - 1 ? validation : train).add(row);
     }
     Configuration conf = new Configuration();
-    SplitInfo trainInfo = writeSplit(dir, "train", train, seqLen, tok, conf);
-    SplitInfo validationInfo = writeSplit(dir, "validation", validation, seqLen, tok, conf);
+    SplitInfo trainInfo = writeSplit(dir, "train", train, seqLen, rowsPerShard, tok, conf);
+    SplitInfo validationInfo = writeSplit(dir, "validation", validation, seqLen, rowsPerShard, tok, conf);
     Manifest m = new Manifest(Manifest.SCHEMA_VERSION, "TinyDataset", tok.describe(), seqLen, "line",
         lines.size(), bytes, stream.size(), 1, List.of(new InputInfo("memory", lines.size(), bytes)),
         Map.of("train", trainInfo, "validation", validationInfo), Map.of());
@@ -59,22 +65,26 @@ final class TinyDataset {
   }
 
   private static SplitInfo writeSplit(java.nio.file.Path dir, String split, List<int[]> rows, int seqLen,
-                                      ByteTokenizer tok, Configuration conf) throws IOException {
-    Path file = new Path(dir.toUri().toString(), split + "/shard-00000.parquet");
+                                      int rowsPerShard, ByteTokenizer tok, Configuration conf) throws IOException {
     long[] histogram = new long[tok.vocabSize()];
     long tokens = 0;
-    try (ShardWriter w = ShardWriter.create(file, conf, seqLen + 1)) {
-      for (int i = 0; i < rows.size(); i++) {
-        int[] row = rows.get(i);
-        int n = (int) Arrays.stream(row).filter(id -> id != tok.padId()).count();
-        Arrays.stream(row).filter(id -> id != tok.padId()).forEach(id -> histogram[id]++);
-        tokens += n;
-        w.write(i, row, n);
+    List<ShardInfo> shards = new ArrayList<>();
+    for (int first = 0; first < rows.size(); first += rowsPerShard) {
+      String name = String.format("%s/shard-%05d.parquet", split, shards.size());
+      Path file = new Path(dir.toUri().toString(), name);
+      int end = (int) Math.min(rows.size(), (long) first + rowsPerShard);
+      try (ShardWriter w = ShardWriter.create(file, conf, seqLen + 1)) {
+        for (int i = first; i < end; i++) {
+          int[] row = rows.get(i);
+          int n = (int) Arrays.stream(row).filter(id -> id != tok.padId()).count();
+          Arrays.stream(row).filter(id -> id != tok.padId()).forEach(id -> histogram[id]++);
+          tokens += n;
+          w.write(i, row, n);
+        }
       }
+      long size = file.getFileSystem(conf).getFileStatus(file).getLen();
+      shards.add(new ShardInfo(name, end - first, size, FileDigest.sha256(file, conf), first));
     }
-    long size = file.getFileSystem(conf).getFileStatus(file).getLen();
-    ShardInfo shard = new ShardInfo(split + "/shard-00000.parquet", rows.size(), size,
-        FileDigest.sha256(file, conf), 0);
-    return new SplitInfo(rows.size(), rows.size(), tokens, List.of(shard), histogram);
+    return new SplitInfo(rows.size(), rows.size(), tokens, shards, histogram);
   }
 }
