@@ -1,7 +1,9 @@
 package dev.sparseattn.trainer.model;
 
+import dev.sparseattn.trainer.model.attention.AttentionSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.List;
 import org.nd4j.shade.jackson.databind.DeserializationFeature;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 
@@ -18,9 +20,11 @@ import org.nd4j.shade.jackson.databind.ObjectMapper;
  * @param nLayers   number of transformer blocks
  * @param ffnHidden hidden width of each block's feed-forward network (GPT-2: {@code 4 * dModel})
  * @param seed      seed of the parameter initialisation
+ * @param attention attention pattern per layer: empty (or absent in JSON) for dense causal everywhere, one spec
+ *                  for every layer, or one per layer
  */
 public record TransformerConfig(int vocabSize, int seqLen, int dModel, int nHeads, int nLayers, int ffnHidden,
-                                long seed) {
+                                long seed, List<AttentionSpec> attention) {
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
@@ -33,6 +37,28 @@ public record TransformerConfig(int vocabSize, int seqLen, int dModel, int nHead
         require(dModel % nHeads == 0, "dModel (" + dModel + ") must be divisible by nHeads (" + nHeads + ")");
         require(nLayers >= 1, "nLayers must be >= 1, got " + nLayers);
         require(ffnHidden >= 1, "ffnHidden must be >= 1, got " + ffnHidden);
+        attention = attention == null ? List.of() : List.copyOf(attention);
+        require(attention.size() <= 1 || attention.size() == nLayers,
+                "attention needs 0, 1 or nLayers (" + nLayers + ") specs, got " + attention.size());
+    }
+
+    /** Dense causal attention in every layer. */
+    public TransformerConfig(int vocabSize, int seqLen, int dModel, int nHeads, int nLayers, int ffnHidden,
+                             long seed) {
+        this(vocabSize, seqLen, dModel, nHeads, nLayers, ffnHidden, seed, List.of());
+    }
+
+    /** This configuration with the given attention pattern(s): one for all layers, or one per layer. */
+    public TransformerConfig withAttention(AttentionSpec... perLayer) {
+        return new TransformerConfig(vocabSize, seqLen, dModel, nHeads, nLayers, ffnHidden, seed, List.of(perLayer));
+    }
+
+    /** The attention pattern of layer {@code layer} (0-based). */
+    public AttentionSpec attentionFor(int layer) {
+        if (attention.isEmpty()) {
+            return AttentionSpec.denseCausal();
+        }
+        return attention.size() == 1 ? attention.get(0) : attention.get(layer);
     }
 
     /** GPT-2 proportions: {@code ffnHidden = 4 * dModel}. */

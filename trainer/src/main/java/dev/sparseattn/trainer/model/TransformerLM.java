@@ -87,6 +87,7 @@ public final class TransformerLM {
         list.layer(embedding);
         for (int i = 0; i < config.nLayers(); i++) {
             TransformerBlock block = new TransformerBlock(d, config.nHeads(), config.ffnHidden(), INIT_STD, residualStd);
+            block.setAttentionSpec(config.attentionFor(i));
             block.setLayerName("block" + i);
             list.layer(block);
         }

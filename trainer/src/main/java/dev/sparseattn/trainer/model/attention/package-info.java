@@ -1,6 +1,24 @@
 /**
- * Multi-head attention kernels behind one interface, {@link dev.sparseattn.trainer.model.attention.Attention}.
- * {@link dev.sparseattn.trainer.model.attention.DenseCausalAttention} is the reference every sparse pattern
- * (sliding window, global tokens, strided/fixed, BigBird, LSH) is to be checked against.
+ * Multi-head attention kernels behind one interface, {@link dev.sparseattn.trainer.model.attention.Attention},
+ * chosen per layer by an {@link dev.sparseattn.trainer.model.attention.AttentionSpec} through
+ * {@link dev.sparseattn.trainer.model.attention.Attentions#create}:
+ * <ul>
+ *   <li>{@link dev.sparseattn.trainer.model.attention.DenseCausalAttention}: the dense reference (GPT-2);
+ *       {@link dev.sparseattn.trainer.model.attention.MaskedDenseAttention}: dense under any explicit mask, the
+ *       oracle every sparse pattern is tested against;</li>
+ *   <li>{@link dev.sparseattn.trainer.model.attention.BlockBandAttention}: shared block machinery (queries in blocks,
+ *       overlapping key blocks as a strided view, extra random-block and global-key columns, hand-written backward),
+ *       O(L * w) time and memory; patterns on it:
+ *       {@link dev.sparseattn.trainer.model.attention.SlidingWindowAttention} (Longformer: window, dilation per
+ *       head, global tokens), {@link dev.sparseattn.trainer.model.attention.BigBirdAttention},
+ *       {@link dev.sparseattn.trainer.model.attention.BlockLocalAttention} (Sparse Transformer fixed, first
+ *       factor);</li>
+ *   <li>{@link dev.sparseattn.trainer.model.attention.StridedColumnAttention} and
+ *       {@link dev.sparseattn.trainer.model.attention.SummaryColumnAttention} (Sparse Transformer second factors),
+ *       combined with the first factors by {@link dev.sparseattn.trainer.model.attention.HeadSplitAttention};</li>
+ *   <li>{@link dev.sparseattn.trainer.model.attention.LshAttention} (Reformer).</li>
+ * </ul>
+ * All array work is ND4J operations that exist on every backend; Java loops run only over heads, hash rounds, global
+ * tokens or (BigBird's gradient scatter) blocks.
  */
 package dev.sparseattn.trainer.model.attention;

@@ -1,5 +1,6 @@
 package dev.sparseattn.trainer.model.layers;
 
+import dev.sparseattn.trainer.model.attention.AttentionSpec;
 import java.util.Objects;
 import org.deeplearning4j.nn.api.ParamInitializer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -21,6 +22,7 @@ public class TransformerBlock extends TransformerLayerConf {
     private int ffnHidden;
     private double initStd;
     private double residualInitStd;
+    private String attention;   // AttentionSpec as JSON; null = dense causal
 
     /** For JSON deserialisation. */
     public TransformerBlock() {
@@ -71,6 +73,24 @@ public class TransformerBlock extends TransformerLayerConf {
         this.initStd = initStd;
     }
 
+    /** The attention pattern as JSON ({@link AttentionSpec#toJson()}); null for dense causal. */
+    public String getAttention() {
+        return attention;
+    }
+
+    public void setAttention(String attention) {
+        this.attention = attention;
+    }
+
+    /** The attention pattern of this block. */
+    public AttentionSpec attentionSpec() {
+        return attention == null ? AttentionSpec.denseCausal() : AttentionSpec.fromJson(attention);
+    }
+
+    public void setAttentionSpec(AttentionSpec spec) {
+        this.attention = spec == null || spec.equals(AttentionSpec.denseCausal()) ? null : spec.toJson();
+    }
+
     public double getResidualInitStd() {
         return residualInitStd;
     }
@@ -82,11 +102,12 @@ public class TransformerBlock extends TransformerLayerConf {
     @Override
     public boolean equals(Object o) {
         return super.equals(o) && o instanceof TransformerBlock that && nHeads == that.nHeads
-                && ffnHidden == that.ffnHidden && initStd == that.initStd && residualInitStd == that.residualInitStd;
+                && ffnHidden == that.ffnHidden && initStd == that.initStd && residualInitStd == that.residualInitStd
+                && Objects.equals(attention, that.attention);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(super.hashCode(), nHeads, ffnHidden, initStd, residualInitStd);
+        return Objects.hash(super.hashCode(), nHeads, ffnHidden, initStd, residualInitStd, attention);
     }
 }

@@ -14,7 +14,7 @@ import static dev.sparseattn.trainer.model.layers.TransformerBlockParams.W_O;
 import static dev.sparseattn.trainer.model.layers.TransformerBlockParams.W_QKV;
 
 import dev.sparseattn.trainer.model.attention.Attention;
-import dev.sparseattn.trainer.model.attention.DenseCausalAttention;
+import dev.sparseattn.trainer.model.attention.Attentions;
 import dev.sparseattn.trainer.model.blocks.AttentionBranch;
 import dev.sparseattn.trainer.model.blocks.FeedForwardBranch;
 import dev.sparseattn.trainer.model.ops.Alloc;
@@ -42,9 +42,9 @@ public class TransformerBlockLayer extends AbstractTransformerLayer<TransformerB
         super(conf, dataType);
     }
 
-    /** The attention pattern of this block; the dense causal reference for now. */
+    /** The attention kernel of this block, from its configuration's {@code AttentionSpec} (default dense causal). */
     protected Attention createAttention() {
-        return new DenseCausalAttention();
+        return Attentions.create(layerConf().attentionSpec(), layerConf().getNHeads());
     }
 
     @Override

@@ -1,0 +1,480 @@
+package dev.sparseattn.trainer.model.attention;
+
+import dev.sparseattn.trainer.model.ops.Alloc;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
+import org.nd4j.linalg.factory.Broadcast;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * Shared machinery of the banded, blocked sparse patterns (Longformer's sliding window, Beltagy et al. 2020,
+ * "Longformer: The Long-Document Transformer", section 3.1, computed as in its blocked "sliding chunks" form):
+ * queries in blocks of {@code size}, each block against the {@code (before + 1 + after) * size} keys of its
+ * neighbouring blocks, which are an overlapping strided view of the zero-padded keys ({@link BlockGeometry}).
+ * Scores exist only per block, {@code [batch * heads, blocks, size, keys]}: time and memory O(L * keys), never
+ * O(L^2). Within the band a subclass's additive mask ({@link #bandMask}) selects the pattern; key positions outside
+ * the sequence and padded keys ({@link #setKeyMask}) are masked here. A query with no allowed key gets output 0.
+ *
+ * <p>Forward {@code S = Qb Kb^T / sqrt(d) + M}, {@code P = softmax(S)}, {@code Ob = P Vb}; backward
+ * {@code dVb = P^T dOb}, {@code dS = P * (dOb Vb^T - rowsum(dO * O))}, {@code dQb = dS Kb / sqrt(d)},
+ * {@code dKb = dS^T Qb / sqrt(d)}, then the overlapping key-block gradients are summed back into the padded
+ * {@code dK}, {@code dV} ({@code before + 1 + after} shifted adds). All work is batched rank-4 matrix products and
+ * element-wise ND4J ops; the only Java loop is over the few block offsets of that sum. Buffers are allocated once
+ * per shape (outside workspaces) and reused.
+ */
+public abstract class BlockBandAttention implements Attention {
+
+    /** Additive score of a masked key; {@code exp} of it underflows to exactly 0 in float and double. */
+    static final double MASKED = -1e9;
+
+    private INDArray keyMask;          // [batch, L], 1 = real key, 0 = padding; null = all real
+
+    private long batch;
+    private long heads;
+    private long dim;
+    private DataType type;
+    private BlockGeometry g;
+    private INDArray band;             // [1, heads or 1, 1, size, keys]  additive
+    private INDArray range;            // [batch or 1, 1, blocks, 1, keys] additive: outside the sequence, padding
+    private INDArray bandAndRange;     // [batch or 1, heads or 1, blocks, size, keys]: band + range, O(L * keys)
+    private int[] global;              // global positions, G of them
+    private int[][] extra;             // [blocks][r] extra key blocks (-1 unused), or null
+    private int nr;                    // extra key columns, r * size
+    private INDArray extraMask;        // [batch or 1, 1, blocks, 1, r * size] additive
+    private INDArray kr;               // [bh, blocks, r * size, d]  gathered extra key blocks
+    private INDArray vr;               // [bh, blocks, r * size, d]
+    private INDArray globalMask;       // [batch or 1, heads or 1, blocks, size, G] additive
+    private INDArray kg;               // [bh, G, d]  global keys
+    private INDArray vg;               // [bh, G, d]  global values
+    private final GlobalRows globalRows = new GlobalRows();
+    private INDArray qp;               // [bh, paddedQ, d]  q / sqrt(d), zero padded
+    private INDArray kp;               // [bh, paddedK, d]  zero padded
+    private INDArray vp;               // [bh, paddedK, d]
+    private INDArray probs;            // [bh, blocks, size, keys + R + G]: band, extra blocks, global columns
+    private INDArray op;               // [bh, paddedQ, d]
+    private INDArray dop;              // [bh, paddedQ, d]
+    private INDArray ds;               // [bh, blocks, size, keys + G]
+    private INDArray dqp;              // [bh, paddedQ, d]
+    private INDArray dkb;              // [bh, blocks, keys, d]
+    private INDArray dvb;              // [bh, blocks, keys, d]
+    private INDArray dkp;              // [bh, paddedK, d]
+    private INDArray dvp;              // [bh, paddedK, d]
+    private boolean emptyRows;
+    private boolean kept;
+
+    /** The block layout for sequences of {@code len}. */
+    protected abstract BlockGeometry geometry(int len);
+
+    /**
+     * The pattern inside the band: additive mask (0 allowed, {@link #MASKED} not) of query {@code qq} of a block
+     * against key {@code kk} of its key window, whose first key is {@code before * size} positions before the
+     * block's first query. Shape {@code [heads or 1, size, keys]}.
+     */
+    protected abstract INDArray bandMask(BlockGeometry g, int heads, DataType type);
+
+    /**
+     * Global token positions for sequences of {@code len} (sorted, distinct, inside the sequence), or an empty array.
+     * Global queries attend to every key ({@link GlobalRows}); every query attends to the global keys, which are
+     * extra score columns next to the band's.
+     */
+    protected int[] globalPositions(int len) {
+        return new int[0];
+    }
+
+    /**
+     * Which global keys each query attends to through the extra columns, 0/1 {@code [heads or 1, paddedQ, G]}: 0
+     * where the key is already inside the query's band pattern (so that it is counted once) or in its future when
+     * causal. Only called when there are global positions.
+     */
+    protected INDArray globalColumns(int[] global, BlockGeometry g, int heads, DataType type) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no global tokens");
+    }
+
+    /**
+     * Extra key blocks per query block (BigBird's random blocks): {@code [blocks][r]} block indices, -1 for an unused
+     * slot; null for none. Must not repeat a block of the query block's band. Their scores are {@code r * size} more
+     * columns between the band's and the global ones.
+     */
+    protected int[][] extraBlocks(BlockGeometry g) {
+        return null;
+    }
+
+    /** Whether the pattern is causal (global query rows then see only earlier keys). */
+    protected abstract boolean causal();
+
+    /** Whether some real query may have no allowed key inside the band besides what padding removes. */
+    protected boolean mayHaveEmptyRows() {
+        return false;
+    }
+
+    /**
+     * Padding mask of the keys of the following calls, {@code [batch, L]} (1 = real token, 0 = padding; a query
+     * with no real key in its pattern outputs 0), or null for none.
+     */
+    public void setKeyMask(INDArray mask) {
+        this.keyMask = mask;
+        this.range = null;
+    }
+
+    @Override
+    @SuppressWarnings("try")
+    public void forward(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
+        // what backward needs must outlive DL4J's working-memory workspace of this forward: allocate it detached
+        try (MemoryWorkspace ignored = keep != null ? Nd4j.getMemoryManager().scopeOutOfWorkspaces() : null) {
+            forwardDetached(q, k, v, out, keep);
+        }
+    }
+
+    private void forwardDetached(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
+        prepare(q);
+        long bh = batch * heads;
+        int len = g.len();
+        double scale = 1.0 / Math.sqrt(dim);
+        seq(qp, 0, len).assign(q).muli(scale);
+        seq(kp, g.front(), len).assign(k);
+        seq(vp, g.front(), len).assign(v);
+
+        INDArray qb = qp.reshape('c', bh, g.blocks(), g.size(), dim);                    // [bh, blocks, size, d]
+        INDArray kb = keyBlocks(kp);                                                      // [bh, blocks, keys, d]
+        INDArray vb = keyBlocks(vp);                                                      // [bh, blocks, keys, d]
+        int ng = global.length;
+        Nd4j.matmul(qb, kb, bandCols(probs), false, true, false);                         // S = Q K^T / sqrt(d)
+        INDArray s5 = cols5(probs, 0, g.keys());                                          // [b, h, blocks, size, keys]
+        s5.addi(bandAndRange);                                                            // one pass over the scores
+        if (nr > 0) {
+            kr = gatherExtra(kp);
+            vr = gatherExtra(vp);
+            Nd4j.matmul(qb, kr, extraCols(probs), false, true, false);                   // [bh, blocks, size, R]
+            cols5(probs, g.keys(), nr).addi(extraMask);
+        }
+        if (ng > 0) {
+            kg = kp.get(NDArrayIndex.all(), NDArrayIndex.indices(shifted(global)), NDArrayIndex.all()).dup('c');
+            vg = vp.get(NDArrayIndex.all(), NDArrayIndex.indices(shifted(global)), NDArrayIndex.all()).dup('c');
+            Nd4j.matmul(qp, kg, globalCols(probs), false, true, false);                  // [bh, paddedQ, G]
+            cols5(probs, g.keys() + nr, ng).addi(globalMask);
+        }
+        INDArray rowOk = null;
+        if (emptyRows) {
+            rowOk = probs.max(3).gt(MASKED / 2).castTo(type);                             // [bh, blocks, size]
+            // ND4J's softmax returns NaN for rows of only very negative scores: lift empty rows to 0
+            Broadcast.add(probs, rowOk.rsub(1.0).muli(-MASKED), probs, 0, 1, 2);
+        }
+        Nd4j.exec(new SoftMax(probs, probs, 3));                                          // P, in place
+        if (rowOk != null) {
+            Broadcast.mul(probs, rowOk, probs, 0, 1, 2);                                  // empty rows -> 0
+        }
+        Nd4j.matmul(bandCols(probs), vb, op.reshape('c', bh, g.blocks(), g.size(), dim), false, false, false);
+        if (nr > 0) {
+            op.reshape('c', bh, g.blocks(), g.size(), dim).addi(Nd4j.matmul(extraCols(probs), vr, false, false, false));
+        }
+        if (ng > 0) {
+            op.addi(Nd4j.matmul(globalCols(probs), vg, false, false, false));            // + P_global V_global
+        }
+        out.assign(seq(op, 0, len));
+        if (ng > 0) {
+            globalRows.forward(q, k, v, out, global, causal(), keyMask);
+        }
+        kept = keep != null;
+    }
+
+    @Override
+    public void backward(INDArray dOut, INDArray dq, INDArray dk, INDArray dv) {
+        if (!kept) {
+            throw new IllegalStateException("backward needs a preceding forward that kept its state");
+        }
+        long bh = batch * heads;
+        int len = g.len();
+        double scale = 1.0 / Math.sqrt(dim);
+        seq(dop, 0, len).assign(dOut);
+        int ng = global.length;
+        if (ng > 0) {
+            globalRows.zeroRows(seq(dop, 0, len));     // those outputs came from the global rows
+        }
+        INDArray dob = dop.reshape('c', bh, g.blocks(), g.size(), dim);                  // [bh, blocks, size, d]
+        INDArray qb = qp.reshape('c', bh, g.blocks(), g.size(), dim);
+        INDArray kb = keyBlocks(kp);
+        INDArray vb = keyBlocks(vp);
+
+        Nd4j.matmul(bandCols(probs), dob, dvb, true, false, false);                       // dVb = P^T dO
+        Nd4j.matmul(dob, vb, bandCols(ds), false, true, false);                           // dP = dO V^T
+        INDArray dvr = null;
+        if (nr > 0) {
+            dvr = Nd4j.matmul(extraCols(probs), dob, true, false, false);                 // [bh, blocks, R, d]
+            Nd4j.matmul(dob, vr, extraCols(ds), false, true, false);
+        }
+        INDArray dvg = null;
+        if (ng > 0) {
+            dvg = Nd4j.matmul(globalCols(probs), dop, true, false, false);                // [bh, G, d]
+            Nd4j.matmul(dop, vg, globalCols(ds), false, true, false);
+        }
+        INDArray rowDot = dop.mul(op).sum(2).reshape('c', bh, g.blocks(), g.size());     // rowsum(dP * P)
+        Broadcast.sub(ds, rowDot, ds, 0, 1, 2);
+        ds.muli(probs);                                                                   // dS
+        Nd4j.matmul(bandCols(ds), kb, dqp.reshape('c', bh, g.blocks(), g.size(), dim), false, false, false);
+        Nd4j.matmul(bandCols(ds), qb, dkb, true, false, false);                           // dS^T Q / sqrt(d)
+        INDArray dkr = null;
+        if (nr > 0) {
+            dqp.reshape('c', bh, g.blocks(), g.size(), dim).addi(Nd4j.matmul(extraCols(ds), kr, false, false, false));
+            dkr = Nd4j.matmul(extraCols(ds), qb, true, false, false);                    // [bh, blocks, R, d]
+        }
+        INDArray dkg = null;
+        if (ng > 0) {
+            dqp.addi(Nd4j.matmul(globalCols(ds), kg, false, false, false));
+            dkg = Nd4j.matmul(globalCols(ds), qp, true, false, false);                   // [bh, G, d]
+        }
+        dq.assign(seq(dqp, 0, len)).muli(scale);
+        foldKeyBlocks(dkb, dkp);
+        foldKeyBlocks(dvb, dvp);
+        if (nr > 0) {
+            scatterExtra(dkr, dkp);
+            scatterExtra(dvr, dvp);
+        }
+        for (int i = 0; i < ng; i++) {                                                    // few global keys
+            int p = g.front() + global[i];
+            row(dkp, p).addi(row(dkg, i));
+            row(dvp, p).addi(row(dvg, i));
+        }
+        dk.assign(seq(dkp, g.front(), len));
+        dv.assign(seq(dvp, g.front(), len));
+        if (ng > 0) {
+            globalRows.backward(dOut, dq, dk, dv);
+        }
+    }
+
+    /** The band columns of a {@code [bh, blocks, size, keys + R + G]} array. */
+    private INDArray bandCols(INDArray a) {
+        return cols() == g.keys() ? a : Nd4j.create(a.data(), new long[] {batch * heads, g.blocks(), g.size(),
+            g.keys()}, new long[] {(long) g.blocks() * g.size() * cols(), (long) g.size() * cols(), cols(), 1},
+                a.offset(), 'c');
+    }
+
+    /** The global columns of a {@code [bh, blocks, size, keys + R + G]} array as {@code [bh, paddedQ, G]}. */
+    private INDArray globalCols(INDArray a) {
+        return Nd4j.create(a.data(), new long[] {batch * heads, g.paddedQueries(), global.length},
+                new long[] {(long) g.paddedQueries() * cols(), cols(), 1}, a.offset() + g.keys() + nr, 'c');
+    }
+
+    /** The extra-block columns of a {@code [bh, blocks, size, keys + R + G]} array: {@code [bh, blocks, size, R]}. */
+    private INDArray extraCols(INDArray a) {
+        return Nd4j.create(a.data(), new long[] {batch * heads, g.blocks(), g.size(), nr},
+                new long[] {(long) g.paddedQueries() * cols(), (long) g.size() * cols(), cols(), 1},
+                a.offset() + g.keys(), 'c');
+    }
+
+    /** Padded key block ids of the extra blocks, query block major (unused slots read block 0, masked). */
+    private long[] extraIds() {
+        int r = extra[0].length;
+        long[] ids = new long[g.blocks() * r];
+        for (int n = 0; n < g.blocks(); n++) {
+            for (int t = 0; t < r; t++) {
+                ids[n * r + t] = Math.max(extra[n][t], 0) + g.before();
+            }
+        }
+        return ids;
+    }
+
+    /** The extra key blocks of each query block, gathered: {@code [bh, blocks, R, d]}. */
+    private INDArray gatherExtra(INDArray padded) {
+        long bh = batch * heads;
+        INDArray blocks = padded.reshape('c', bh, g.paddedKeys() / g.size(), g.size(), dim);
+        return blocks.get(NDArrayIndex.all(), NDArrayIndex.indices(extraIds()), NDArrayIndex.all(), NDArrayIndex.all())
+                .dup('c').reshape('c', bh, g.blocks(), nr, dim);
+    }
+
+    /** Adds the gradients of the gathered extra blocks back into their padded key blocks (a loop over the blocks). */
+    private void scatterExtra(INDArray grad, INDArray padded) {
+        long bh = batch * heads;
+        long blockLen = (long) g.size() * dim;
+        long[] ids = extraIds();
+        for (int n = 0; n < g.blocks(); n++) {
+            for (int t = 0; t < extra[n].length; t++) {
+                if (extra[n][t] >= 0) {
+                    INDArray to = Nd4j.create(padded.data(), new long[] {bh, blockLen},
+                            new long[] {(long) g.paddedKeys() * dim, 1}, padded.offset() + ids[n * extra[n].length + t]
+                                    * blockLen, 'c');
+                    INDArray from = Nd4j.create(grad.data(), new long[] {bh, blockLen},
+                            new long[] {(long) g.blocks() * nr * dim, 1},
+                            grad.offset() + ((long) n * nr + (long) t * g.size()) * dim, 'c');
+                    to.addi(from);
+                }
+            }
+        }
+    }
+
+    /** Columns {@code from .. from+n} of a {@code [bh, blocks, size, keys + G]} array as {@code [b, h, blocks, size, n]}. */
+    private INDArray cols5(INDArray a, int from, int n) {
+        long c = cols();
+        long perHead = (long) g.paddedQueries() * c;
+        return Nd4j.create(a.data(), new long[] {batch, heads, g.blocks(), g.size(), n},
+                new long[] {heads * perHead, perHead, g.size() * c, c, 1}, a.offset() + from, 'c');
+    }
+
+    /** Row {@code p} of a c-contiguous {@code [bh, P, d]} array as a {@code [bh, d]} view. */
+    private static INDArray row(INDArray a, long p) {
+        return Nd4j.create(a.data(), new long[] {a.size(0), a.size(2)}, new long[] {a.stride(0), a.stride(2)},
+                a.offset() + p * a.stride(1), 'c');
+    }
+
+    private long cols() {
+        return g.keys() + nr + global.length;
+    }
+
+    private long[] shifted(int[] positions) {
+        long[] out = new long[positions.length];
+        for (int i = 0; i < positions.length; i++) {
+            out[i] = positions[i] + g.front();
+        }
+        return out;
+    }
+
+    @Override
+    public void clear() {
+        kept = false;
+        globalRows.clear();
+    }
+
+    /** Overlapping key blocks of a padded {@code [bh, paddedK, d]} array as one strided view. */
+    private INDArray keyBlocks(INDArray padded) {
+        long bh = batch * heads;
+        return Nd4j.create(padded.data(), new long[] {bh, g.blocks(), g.keys(), dim},
+                new long[] {(long) g.paddedKeys() * dim, (long) g.size() * dim, dim, 1}, padded.offset(), 'c');
+    }
+
+    /** Sums the gradients of the overlapping key blocks {@code [bh, blocks, keys, d]} into {@code [bh, paddedK, d]}. */
+    private void foldKeyBlocks(INDArray blocksGrad, INDArray padded) {
+        long bh = batch * heads;
+        int span = g.before() + 1 + g.after();
+        padded.assign(0);
+        INDArray pb = padded.reshape('c', bh, g.blocks() + span - 1, g.size(), dim);    // [bh, paddedK/size, size, d]
+        INDArray gb = blocksGrad.reshape('c', bh, g.blocks(), span, g.size(), dim);     // [bh, blocks, span, size, d]
+        for (int t = 0; t < span; t++) {
+            pb.get(NDArrayIndex.all(), NDArrayIndex.interval(t, t + g.blocks()), NDArrayIndex.all(), NDArrayIndex.all())
+                    .addi(gb.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(t), NDArrayIndex.all(),
+                            NDArrayIndex.all()));
+        }
+    }
+
+    /** Positions {@code from .. from+len} of a {@code [bh, P, d]} buffer, seen as {@code [batch, heads, len, d]}. */
+    private INDArray seq(INDArray buf, int from, int len) {
+        return buf.reshape('c', batch, heads, buf.size(1), dim)
+                .get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(from, from + len), NDArrayIndex.all());
+    }
+
+    @SuppressWarnings("try")
+    private void prepare(INDArray q) {
+        long b = q.size(0);
+        long h = q.size(1);
+        int len = (int) q.size(2);
+        long d = q.size(3);
+        DataType t = q.dataType();
+        boolean same = g != null && b == batch && h == heads && len == g.len() && d == dim && t == type;
+        if (keyMask != null && keyMask.size(0) != b) {
+            throw new IllegalArgumentException("key mask of " + keyMask.size(0) + " rows for a batch of " + b);
+        }
+        try (MemoryWorkspace ignored = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
+            if (!same) {
+                batch = b;
+                heads = h;
+                dim = d;
+                type = t;
+                g = geometry(len);
+                global = globalPositions(len);
+                extra = extraBlocks(g);
+                nr = extra == null || extra.length == 0 ? 0 : extra[0].length * g.size();
+                long bh = b * h;
+                long cols = g.keys() + nr + global.length;
+                qp = Nd4j.create(t, bh, g.paddedQueries(), d);
+                kp = Nd4j.create(t, bh, g.paddedKeys(), d);
+                vp = Nd4j.create(t, bh, g.paddedKeys(), d);
+                dop = Nd4j.create(t, bh, g.paddedQueries(), d);
+                op = Nd4j.create(t, bh, g.paddedQueries(), d);
+                dqp = Nd4j.create(t, bh, g.paddedQueries(), d);
+                dkp = Nd4j.create(t, bh, g.paddedKeys(), d);
+                dvp = Nd4j.create(t, bh, g.paddedKeys(), d);
+                probs = Nd4j.createUninitialized(t, bh, g.blocks(), g.size(), cols);
+                ds = Nd4j.createUninitialized(t, bh, g.blocks(), g.size(), cols);
+                dkb = Nd4j.createUninitialized(t, bh, g.blocks(), g.keys(), d);
+                dvb = Nd4j.createUninitialized(t, bh, g.blocks(), g.keys(), d);
+                INDArray bm = bandMask(g, (int) h, t);                                   // [heads or 1, size, keys]
+                band = bm.reshape('c', 1, bm.size(0), 1, g.size(), g.keys());
+                range = null;
+            }
+            if (range == null) {
+                range = rangeMask(t);
+                bandAndRange = Nd4j.zeros(t, range.size(0), band.size(1), g.blocks(), g.size(), g.keys())
+                        .addi(band).addi(range);
+                globalMask = global.length == 0 ? null : globalMask(t, (int) h);
+                extraMask = nr == 0 ? null : extraMask(t);
+            }
+        }
+        // padded queries past the end may see no key at all (e.g. a short window in a block sized for a dilated one)
+        emptyRows = keyMask != null || mayHaveEmptyRows() || g.paddedQueries() > len;
+    }
+
+    /**
+     * Additive mask of the extra-block columns, {@code [batch or 1, 1, blocks, 1, R]}: unused slots, positions
+     * outside the sequence, padding, and global keys (those have their own column) are masked.
+     */
+    private INDArray extraMask(DataType t) {
+        int r = extra[0].length;
+        long rows = keyMask == null ? 1 : keyMask.size(0);
+        double[] used = new double[g.blocks() * r];
+        double[] start = new double[g.blocks() * r];
+        for (int n = 0; n < g.blocks(); n++) {
+            for (int s = 0; s < r; s++) {
+                used[n * r + s] = extra[n][s] >= 0 ? 1 : 0;
+                start[n * r + s] = Math.max(extra[n][s], 0) * (double) g.size();
+            }
+        }
+        INDArray pos = Nd4j.zeros(t, g.blocks() * r, g.size())
+                .addiColumnVector(Nd4j.createFromArray(start).castTo(t).reshape(g.blocks() * r, 1))
+                .addiRowVector(Nd4j.arange(0, g.size()).castTo(t));                       // [blocks * r, size]
+        INDArray ok = pos.lt(g.len()).castTo(t).muliColumnVector(Nd4j.createFromArray(used).castTo(t)
+                .reshape(g.blocks() * r, 1));
+        for (int p : global) {
+            ok.muli(pos.neq(p).castTo(t));
+        }
+        INDArray allowed = ok.reshape('c', 1, g.blocks(), nr);                             // [1, blocks, R]
+        if (keyMask != null) {
+            INDArray real = Nd4j.create(t, rows, g.paddedKeys());
+            real.get(NDArrayIndex.all(), NDArrayIndex.interval(g.front(), g.front() + g.len()))
+                    .assign(keyMask.castTo(t).reshape(rows, g.len()));
+            INDArray gathered = real.reshape('c', rows, g.paddedKeys() / g.size(), g.size())
+                    .get(NDArrayIndex.all(), NDArrayIndex.indices(extraIds()), NDArrayIndex.all()).dup('c')
+                    .reshape('c', rows, g.blocks(), nr);
+            allowed = gathered.muli(allowed);
+        }
+        return allowed.sub(1.0).muli(-MASKED).reshape('c', rows, 1, g.blocks(), 1, nr);
+    }
+
+    /** Additive mask of the global columns: {@code [batch or 1, heads or 1, blocks, size, G]}. */
+    private INDArray globalMask(DataType t, int h) {
+        INDArray allowed = globalColumns(global, g, h, t);                               // [h|1, paddedQ, G]
+        long hm = allowed.size(0);
+        INDArray add = allowed.sub(1.0).muli(-MASKED).reshape('c', 1, hm, g.blocks(), g.size(), global.length);
+        if (keyMask != null) {
+            INDArray real = keyMask.castTo(t).get(NDArrayIndex.all(), NDArrayIndex.indices(GlobalRows.toLong(global)));
+            add = add.add(real.sub(1.0).muli(-MASKED).reshape('c', keyMask.size(0), 1, 1, 1, global.length));
+        }
+        return add;
+    }
+
+    /** Additive mask of key positions outside {@code [0, L)} or padded: {@code [batch or 1, 1, blocks, 1, keys]}. */
+    private INDArray rangeMask(DataType t) {
+        int len = g.len();
+        long rows = keyMask == null ? 1 : keyMask.size(0);
+        INDArray real = Nd4j.create(t, rows, g.paddedKeys());                              // [rows, paddedK]
+        INDArray inside = real.get(NDArrayIndex.all(), NDArrayIndex.interval(g.front(), g.front() + len));
+        if (keyMask == null) {
+            inside.assign(1);
+        } else {
+            inside.assign(keyMask.castTo(t).reshape(rows, len));
+        }
+        INDArray blocks = Nd4j.create(real.data(), new long[] {rows, g.blocks(), g.keys()},
+                new long[] {g.paddedKeys(), g.size(), 1}, real.offset(), 'c');             // [rows, blocks, keys]
+        return blocks.sub(1.0).muli(-MASKED).reshape('c', rows, 1, g.blocks(), 1, g.keys());
+    }
+}

@@ -1,0 +1,131 @@
+package dev.sparseattn.trainer.model.attention;
+
+import dev.sparseattn.trainer.model.ops.Alloc;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * The second factor of the Sparse Transformer's fixed pattern (Child et al. 2019, section 4.2,
+ * {@code A(2)_i = {j : j mod l in {l - c, ..., l - 1}}}): every query attends to the last {@code c} "summary" cells
+ * of every block of {@code l} (earlier ones only when causal). With {@code perHead}, head {@code h} uses the
+ * {@code h mod (l / c)}-th group of {@code c} cells counted from the block's end, so that heads summarise different
+ * sub-blocks (section 4.2, "different heads attend to distinct sub-blocks"). Keys are the {@code ceil(L / l) * c}
+ * gathered summary cells: O(L^2 c / l).
+ */
+public final class SummaryColumnAttention implements Attention {
+
+    private final int block;
+    private final int cells;
+    private final boolean perHead;
+    private final boolean causal;
+    private final DenseCore core = new DenseCore();
+    private long batch;
+    private long heads;
+    private int len;
+    private int rows;
+
+    public SummaryColumnAttention(int block, int cells, boolean perHead, boolean causal) {
+        if (block < 1 || cells < 1 || cells > block) {
+            throw new IllegalArgumentException("need 1 <= summary cells (" + cells + ") <= block (" + block + ")");
+        }
+        this.block = block;
+        this.cells = cells;
+        this.perHead = perHead;
+        this.causal = causal;
+    }
+
+    /** First summary cell (within its block) of head {@code h}. */
+    int firstCell(int h) {
+        int groups = block / cells;
+        int group = perHead ? h % groups : 0;
+        return block - cells * (group + 1);
+    }
+
+    @Override
+    @SuppressWarnings("try")
+    public void forward(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
+        // what backward needs must outlive DL4J's working-memory workspace of this forward: allocate it detached
+        try (MemoryWorkspace ignored = keep != null ? Nd4j.getMemoryManager().scopeOutOfWorkspaces() : null) {
+            forwardDetached(q, k, v, out, keep);
+        }
+    }
+
+    private void forwardDetached(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
+        batch = q.size(0);
+        heads = q.size(1);
+        len = (int) q.size(2);
+        rows = (len + block - 1) / block;
+        DataType t = q.dataType();
+        INDArray qs = q.mul(1.0 / Math.sqrt(q.size(3)));                                // [b, h, L, d]
+        out.assign(core.forward(qs, gather(k), gather(v), mask(t)));
+        if (keep == null) {
+            core.clear();
+        }
+    }
+
+    @Override
+    public void backward(INDArray dOut, INDArray dq, INDArray dk, INDArray dv) {
+        INDArray[] g = core.backward(dOut.dup('c'));
+        dq.assign(g[0]).muli(1.0 / Math.sqrt(dOut.size(3)));
+        scatter(g[1], dk);
+        scatter(g[2], dv);
+    }
+
+    @Override
+    public void clear() {
+        core.clear();
+    }
+
+    /** The summary cells of each head: {@code [b, h, rows * c, d]} (a loop over heads: their cells differ). */
+    private INDArray gather(INDArray a) {
+        long d = a.size(3);
+        INDArray padded = Nd4j.create(a.dataType(), batch, heads, (long) rows * block, d);
+        padded.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, len), NDArrayIndex.all()).assign(a);
+        INDArray blocks = padded.reshape('c', batch, heads, rows, block, d);
+        INDArray out = Nd4j.create(a.dataType(), batch, heads, rows, cells, d);
+        for (int h = 0; h < heads; h++) {
+            out.get(NDArrayIndex.all(), NDArrayIndex.interval(h, h + 1), NDArrayIndex.all(), NDArrayIndex.all(),
+                    NDArrayIndex.all()).assign(blocks.get(NDArrayIndex.all(), NDArrayIndex.interval(h, h + 1),
+                    NDArrayIndex.all(), NDArrayIndex.interval(firstCell(h), firstCell(h) + cells), NDArrayIndex.all()));
+        }
+        return out.reshape('c', batch, heads, (long) rows * cells, d);
+    }
+
+    /** Inverse of {@link #gather}: writes the cells' gradients into {@code [b, h, L, d]}, zero elsewhere. */
+    private void scatter(INDArray g, INDArray target) {
+        long d = g.size(3);
+        INDArray padded = Nd4j.create(g.dataType(), batch, heads, (long) rows * block, d);
+        INDArray blocks = padded.reshape('c', batch, heads, rows, block, d);
+        INDArray cellsView = g.reshape('c', batch, heads, rows, cells, d);
+        for (int h = 0; h < heads; h++) {
+            blocks.get(NDArrayIndex.all(), NDArrayIndex.interval(h, h + 1), NDArrayIndex.all(),
+                    NDArrayIndex.interval(firstCell(h), firstCell(h) + cells), NDArrayIndex.all())
+                    .assign(cellsView.get(NDArrayIndex.all(), NDArrayIndex.interval(h, h + 1), NDArrayIndex.all(),
+                            NDArrayIndex.all(), NDArrayIndex.all()));
+        }
+        target.assign(padded.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, len),
+                NDArrayIndex.all()));
+    }
+
+    /** Additive {@code [1, h, L, rows * c]}: the cell is inside the sequence and (causal) not after the query. */
+    private INDArray mask(DataType t) {
+        long m = (long) rows * cells;
+        INDArray i = Nd4j.arange(0, len).castTo(t).reshape(len, 1);
+        INDArray out = Nd4j.create(t, 1, heads, len, m);
+        INDArray blockStart = Nd4j.arange(0, rows).castTo(t).muli(block).reshape(rows, 1);
+        for (int h = 0; h < heads; h++) {
+            INDArray pos = Nd4j.zeros(t, rows, cells).addiColumnVector(blockStart)
+                    .addiRowVector(Nd4j.arange(firstCell(h), firstCell(h) + cells).castTo(t)).reshape(1, m);
+            INDArray ok = Nd4j.ones(t, len, m).muli(pos.lt(len).castTo(t));
+            if (causal) {
+                ok.muli(Nd4j.zeros(t, len, m).addiRowVector(pos).subiColumnVector(i).lte(0).castTo(t));
+            }
+            out.get(NDArrayIndex.point(0), NDArrayIndex.point(h), NDArrayIndex.all(), NDArrayIndex.all())
+                    .assign(ok.subi(1.0).muli(-BlockBandAttention.MASKED));
+        }
+        return out;
+    }
+}
