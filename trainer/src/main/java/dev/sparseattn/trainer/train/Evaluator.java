@@ -5,6 +5,8 @@ import dev.sparseattn.datasets.manifest.Split;
 import dev.sparseattn.trainer.model.TransformerConfig;
 import dev.sparseattn.trainer.model.TransformerLM;
 import java.util.Arrays;
+import java.util.List;
+import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -32,7 +34,15 @@ public final class Evaluator {
   public record Result(double bitsPerToken, long tokens, long sequences) {}
 
   public Result evaluate(MultiLayerNetwork net, TransformerConfig arch, Split split) {
-    SequenceBatches batches = SequenceBatches.inOrder(data, split, batchSize);
+    return evaluate(net, arch, data.shardPaths(split));
+  }
+
+  /**
+   * Evaluates the rows of the given shards (of one split) in order, at most {@code maxSequences} of
+   * them; for instance one worker's share of a split in distributed evaluation.
+   */
+  public Result evaluate(MultiLayerNetwork net, TransformerConfig arch, List<Path> shards) {
+    SequenceBatches batches = SequenceBatches.inOrder(data, shards, batchSize);
     int padId = data.tokenizer().padId();
     double nats = 0;
     long tokens = 0;

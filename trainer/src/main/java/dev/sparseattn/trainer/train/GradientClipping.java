@@ -9,10 +9,11 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * every trainable layer of a network. The optimiser reads these settings at each update, so this is a
  * training choice applied by the trainer, not part of the model's definition.
  */
-final class GradientClipping {
+public final class GradientClipping {
   private GradientClipping() {}
 
-  static void apply(MultiLayerNetwork net, double threshold) {
+  /** Clips every trainable layer's gradient to L2 norm {@code threshold}; 0 or less leaves the network unchanged. */
+  public static void apply(MultiLayerNetwork net, double threshold) {
     if (threshold <= 0) {
       return;
     }

@@ -36,15 +36,19 @@ public final class SequenceBatches {
   private int row;
 
   private SequenceBatches(PreparedDataset data, Split split, int batchSize, boolean training, long seed) {
-    this.data = data;
-    this.shards = List.copyOf(data.shardPaths(split));
-    this.batchSize = batchSize;
-    this.training = training;
-    this.seed = seed;
+    this(data, data.shardPaths(split), batchSize, training, seed);
     if (training && data.manifest().split(split).sequences() == 0) {
       throw new IllegalStateException("split '" + split + "' has no sequences to train on");
     }
-    this.order = training ? shuffled(shards, seed, 0, -1) : shards;
+  }
+
+  private SequenceBatches(PreparedDataset data, List<Path> shards, int batchSize, boolean training, long seed) {
+    this.data = data;
+    this.shards = List.copyOf(shards);
+    this.batchSize = batchSize;
+    this.training = training;
+    this.seed = seed;
+    this.order = training ? shuffled(this.shards, seed, 0, -1) : this.shards;
   }
 
   /** Endless, shuffled batches of {@code batchSize} training rows, starting at {@code from}. */
@@ -57,6 +61,26 @@ public final class SequenceBatches {
   /** Endless, shuffled batches of {@code batchSize} training rows from the beginning. */
   public static SequenceBatches training(PreparedDataset data, int batchSize, long seed) {
     return training(data, batchSize, seed, new Position(0, 0, 0));
+  }
+
+  /**
+   * Endless, shuffled batches from a subset of a split's shards (for instance one worker's share in
+   * distributed training), starting at {@code from}. The shards must hold at least one row. With all
+   * of the split's shards in manifest order this is exactly {@link #training(PreparedDataset, int, long, Position)}.
+   */
+  public static SequenceBatches training(PreparedDataset data, List<Path> shards, int batchSize, long seed,
+                                         Position from) {
+    if (shards.isEmpty()) {
+      throw new IllegalArgumentException("no shards to train on");
+    }
+    SequenceBatches b = new SequenceBatches(data, shards, batchSize, true, seed);
+    b.seek(from);
+    return b;
+  }
+
+  /** The rows of the given shards in order, in batches of at most {@code batchSize}; {@link #next} is null at the end. */
+  public static SequenceBatches inOrder(PreparedDataset data, List<Path> shards, int batchSize) {
+    return new SequenceBatches(data, shards, batchSize, false, 0);
   }
 
   /** The split's rows in order, in batches of at most {@code batchSize}; {@link #next} is null at the end. */

@@ -22,16 +22,16 @@ import org.apache.hadoop.fs.Path;
  * documents and EOS ids is cut into rows of L+1 ids with stride L; every {@code validationEvery}-th
  * row goes to validation.
  */
-final class TinyDataset {
+public final class TinyDataset {
   private TinyDataset() {}
 
-  static Manifest write(java.nio.file.Path dir, List<String> lines, int seqLen, int validationEvery)
+  public static Manifest write(java.nio.file.Path dir, List<String> lines, int seqLen, int validationEvery)
       throws IOException {
     return write(dir, lines, seqLen, validationEvery, Integer.MAX_VALUE);
   }
 
   /** As above, with at most {@code rowsPerShard} rows in each shard file. */
-  static Manifest write(java.nio.file.Path dir, List<String> lines, int seqLen, int validationEvery,
+  public static Manifest write(java.nio.file.Path dir, List<String> lines, int seqLen, int validationEvery,
                         int rowsPerShard) throws IOException {
     ByteTokenizer tok = new ByteTokenizer();
     List<Integer> stream = new ArrayList<>();

@@ -1,0 +1,69 @@
+package dev.sparseattn.trainer.distributed;
+
+import java.io.Serializable;
+import org.deeplearning4j.nn.api.Updater;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * A network's trainable state as it travels between driver and workers: the flattened parameter vector
+ * and the flattened updater state (Adam's first and second moments; nothing for plain SGD), each as its
+ * raw values in the array's data type ({@link FlatArray}). This is the same pair DL4J's own {@code ParameterAveragingTrainingMaster} broadcasts
+ * (Zhang et al. 2015 note that averaging the optimiser's state with the parameters keeps adaptive
+ * updaters consistent across rounds). The encoding is backend-neutral: it works from and to CPU and
+ * CUDA arrays alike.
+ */
+public final class ModelState implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final FlatArray params;
+  private final FlatArray updater;   // null when the updater keeps no state
+
+  private ModelState(FlatArray params, FlatArray updater) {
+    this.params = params;
+    this.updater = updater;
+  }
+
+  /** Encodes the given flattened parameters and updater state (the latter may be null). */
+  public static ModelState of(INDArray params, INDArray updaterState) {
+    return new ModelState(FlatArray.of(params), updaterState == null ? null : FlatArray.of(updaterState));
+  }
+
+  /** Encodes a network's current parameters and updater state. */
+  public static ModelState of(MultiLayerNetwork net) {
+    return of(net.params(), updaterState(net));
+  }
+
+  /** The network's flattened updater state view, or null when its updater keeps none (SGD). */
+  public static INDArray updaterState(MultiLayerNetwork net) {
+    Updater u = net.getUpdater(true);
+    INDArray view = u == null ? null : u.getStateViewArray();
+    return view == null || view.isEmpty() ? null : view;
+  }
+
+  /** Copies this state into a network of the same architecture and updater (in place, into its views). */
+  public void applyTo(MultiLayerNetwork net) {
+    net.params().assign(params());
+    INDArray view = updaterState(net);
+    if ((view == null) != (updater == null)) {
+      throw new IllegalStateException("updater state does not match the network's updater");
+    }
+    if (view != null) {
+      view.assign(updaterState());
+    }
+  }
+
+  public INDArray params() {
+    return params.toArray();
+  }
+
+  /** The updater state, or null. */
+  public INDArray updaterState() {
+    return updater == null ? null : updater.toArray();
+  }
+
+  /** Encoded size in bytes (what one broadcast or one worker's result carries). */
+  public long bytes() {
+    return params.bytes() + (updater == null ? 0 : updater.bytes());
+  }
+}

@@ -1,0 +1,76 @@
+package dev.sparseattn.trainer.distributed;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparseattn.datasets.config.ConfigError;
+import dev.sparseattn.datasets.config.JobArgs;
+import dev.sparseattn.datasets.manifest.PreparedDataset;
+import dev.sparseattn.datasets.manifest.Split;
+import dev.sparseattn.trainer.train.TinyDataset;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.hadoop.conf.Configuration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Configuration parsing and shard assignment (no Spark). */
+class DistributedConfigTest {
+  @TempDir Path tmp;
+
+  private static DistributedConfig parse(String... overrides) {
+    List<String> o = new ArrayList<>(List.of("train.data=d", "train.output=o", "train.steps=10", "train.optim.warmup-steps=2"));
+    o.addAll(List.of(overrides));
+    return DistributedConfig.parse(JobArgs.parseOverrides(o));
+  }
+
+  @Test
+  void defaultsAndRounds() {
+    DistributedConfig c = parse("distributed.averaging-frequency=3");
+    assertEquals(2, c.workers());
+    assertEquals(3, c.averagingFrequency());
+    assertEquals(4, c.rounds());   // 3 + 3 + 3 + 1
+    assertEquals(2, c.aggregationDepth());
+    assertEquals(DistributedConfig.Optimizer.ADAM, c.optimizer());
+    assertEquals("local[*]", c.master());
+  }
+
+  @Test
+  void errorsNameTheKey() {
+    assertTrue(assertThrows(ConfigError.class, () -> parse("distributed.workers=0")).getMessage()
+        .startsWith("distributed.workers"));
+    assertTrue(assertThrows(ConfigError.class, () -> parse("distributed.averaging-frequency=11")).getMessage()
+        .contains("must not exceed train.steps"));
+    assertTrue(assertThrows(ConfigError.class, () -> parse("distributed.optimizer=rmsprop")).getMessage()
+        .contains("[adam, sgd]"));
+    assertTrue(assertThrows(ConfigError.class, () -> parse("distributed.wrokers=2")).getMessage()
+        .contains("distributed.wrokers"));
+  }
+
+  @Test
+  void roundBoundaries() {
+    assertTrue(ParameterAveragingTrainer.crossed(10, 5, 10));
+    assertTrue(ParameterAveragingTrainer.crossed(12, 5, 10));
+    assertTrue(!ParameterAveragingTrainer.crossed(9, 5, 10));
+    assertTrue(!ParameterAveragingTrainer.crossed(5, 5, 0));
+  }
+
+  @Test
+  void shardsAreDisjointBalancedAndCoverTheSplit() throws Exception {
+    TinyDataset.write(tmp, SparkTestSupport.sampleLines(40), 32, 10, 16);
+    PreparedDataset d = PreparedDataset.open(tmp.toUri().toString(), new Configuration());
+    List<String> all = d.manifest().split(Split.TRAIN).shards().stream().map(s -> s.path()).toList();
+    assertEquals(List.of(all), ShardAssignment.assignTraining(d, 1));   // one worker: every shard, in order
+    List<List<String>> three = ShardAssignment.assignTraining(d, 3);
+    Set<String> seen = new HashSet<>();
+    three.forEach(mine -> mine.forEach(p -> assertTrue(seen.add(p), "shard " + p + " assigned twice")));
+    assertEquals(new HashSet<>(all), seen);
+    int max = three.stream().mapToInt(List::size).max().orElseThrow();
+    int min = three.stream().mapToInt(List::size).min().orElseThrow();
+    assertTrue(max - min <= 1, three.toString());   // equal shards of 16 rows (the last one smaller)
+  }
+}

@@ -1,0 +1,81 @@
+package dev.sparseattn.trainer.distributed;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sparseattn.datasets.manifest.PreparedDataset;
+import dev.sparseattn.trainer.report.MetricsLog;
+import dev.sparseattn.trainer.train.TinyDataset;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Benchmark (not a timed test): the fraction of each round spent outside local training (serialise,
+ * broadcast, worker setup, aggregate, apply) for several model sizes and averaging frequencies, 2 workers
+ * on local[2] (or {@code -Dbench.master=spark://...}). The first round (replica construction, JIT) is
+ * left out. Run: {@code mvn -B -pl trainer test -Pslow -Dtest=ParameterAveragingBenchmark
+ * [-Dbench.models=128x5,320x8,640x10 -Dbench.frequencies=1,5,20 -Dbench.rounds=3 -Dbench.batch=4 -Dbench.len=32]}
+ * where a model is {@code d-model x layers} (4 heads, ffn 4d, byte vocabulary).
+ */
+@Tag("slow")
+class ParameterAveragingBenchmark {
+  @TempDir Path tmp;
+
+  @Test
+  void outsideLocalTrainingFraction() throws Exception {
+    String[] models = System.getProperty("bench.models", "128x5,320x8").split(",");
+    String[] frequencies = System.getProperty("bench.frequencies", "1,5,20").split(",");
+    int rounds = Integer.getInteger("bench.rounds", 3) + 1;
+    int batch = Integer.getInteger("bench.batch", 4);
+    int len = Integer.getInteger("bench.len", 32);
+    Path data = tmp.resolve("data");
+    TinyDataset.write(data, SparkTestSupport.sampleLines(600), len, 10, 64);
+    JavaSparkContext sc = SparkTestSupport.startSpark();
+    ObjectMapper json = new ObjectMapper();
+    System.out.printf("%-10s %12s %4s %10s %10s %12s %10s   %s%n", "model", "parameters", "k", "round_s", "train_s",
+        "outside_s", "outside%", "serialise/broadcast/worker_setup/aggregate/apply s");
+    try {
+      for (String model : models) {
+        String[] dl = model.split("x");
+        for (String k : frequencies) {
+          int steps = rounds * Integer.parseInt(k);
+          DistributedConfig c = DistributedConfig.parse(SparkTestSupport.config(data, tmp.resolve("o").toString(),
+              "train.model.d-model=" + dl[0], "train.model.layers=" + dl[1], "train.model.heads=4",
+              "train.model.ffn-hidden=" + 4 * Integer.parseInt(dl[0]), "train.batch-size=" + batch,
+              "train.steps=" + steps, "train.eval-every=" + (steps + 1), "train.eval-sequences=4",
+              "distributed.workers=2", "distributed.averaging-frequency=" + k));
+          ByteArrayOutputStream lines = new ByteArrayOutputStream();
+          PreparedDataset d = PreparedDataset.open(data.toUri().toString(), new Configuration());
+          var trained = new ParameterAveragingTrainer(c, sc, new java.io.PrintStream(new ByteArrayOutputStream()))
+              .train(d, new MetricsLog(lines), null);
+          double round = 0;
+          double train = 0;
+          double outside = 0;
+          double[] parts = new double[5];
+          String[] names = {"serialise_s", "broadcast_s", "worker_setup_s", "aggregate_s", "apply_s"};
+          for (String line : lines.toString(StandardCharsets.UTF_8).split("\n")) {
+            Map<?, ?> m = json.readValue(line, Map.class);
+            if ("train".equals(m.get("event")) && ((Number) m.get("round")).intValue() > 1) {
+              round += ((Number) m.get("round_s")).doubleValue();
+              train += ((Number) m.get("local_train_s")).doubleValue();
+              outside += ((Number) m.get("outside_train_s")).doubleValue();
+              for (int i = 0; i < names.length; i++) {
+                parts[i] += ((Number) m.get(names[i])).doubleValue();
+              }
+            }
+          }
+          System.out.printf("%-10s %,12d %4s %10.2f %10.2f %12.2f %9.1f%%   %.2f/%.2f/%.2f/%.2f/%.2f%n", model,
+              trained.network().numParams(), k, round, train, outside, 100 * outside / round, parts[0], parts[1],
+              parts[2], parts[3], parts[4]);
+        }
+      }
+    } finally {
+      sc.stop();
+    }
+  }
+}
