@@ -28,6 +28,7 @@ public final class Section {
   private final String path;
   private final Map<String, Object> read = new LinkedHashMap<>();
   private final List<Section> children = new ArrayList<>();
+  private final Map<String, List<Section>> listChildren = new LinkedHashMap<>();
 
   /** The section at {@code path} of {@code root}; a missing section reads as empty (all defaults). */
   public Section(Config root, String path) {
@@ -169,6 +170,27 @@ public final class Section {
   }
 
   /** A nested section; its keys are checked by this section's {@link #finish()}. */
+  /**
+   * A list of sections, e.g. {@code attention = [{ kind = sliding-window, window = 64 }]}; each element is
+   * read like a section (messages name {@code key[i].field}) and checked by this section's {@link #finish()}.
+   */
+  public List<Section> sections(String key) {
+    List<? extends Config> list = config.hasPath(key)
+        ? get(key, ConfigValueType.LIST, "a list of sections [{ ... }]", () -> config.getConfigList(key))
+        : List.of();
+    List<Section> elements = new ArrayList<>();
+    for (int i = 0; i < list.size(); i++) {
+      elements.add(new Section(key(key) + "[" + i + "]", list.get(i)));
+    }
+    listChildren.put(key, elements);
+    return elements;
+  }
+
+  private Section(String path, Config sectionConfig) {
+    this.path = path;
+    this.config = sectionConfig;
+  }
+
   public Section section(String key) {
     Section child = new Section(withKey(key), key(key));
     children.add(child);
@@ -186,7 +208,8 @@ public final class Section {
   public void finish() {
     Set<String> unknown = new TreeSet<>();
     for (String k : config.root().keySet()) {
-      boolean known = read.containsKey(k) || children.stream().anyMatch(c -> c.path.equals(key(k)));
+      boolean known = read.containsKey(k) || listChildren.containsKey(k)
+          || children.stream().anyMatch(c -> c.path.equals(key(k)));
       if (!known) {
         unknown.add(key(k));
       }
@@ -194,10 +217,12 @@ public final class Section {
     if (!unknown.isEmpty()) {
       Set<String> allowed = new TreeSet<>(read.keySet());
       children.forEach(c -> allowed.add(c.path.substring(c.path.lastIndexOf('.') + 1)));
+      allowed.addAll(listChildren.keySet());
       throw new ConfigError(String.join(", ", unknown), "unknown key" + (unknown.size() > 1 ? "s" : "")
           + "; " + (path.isEmpty() ? "the top level" : "'" + path + "'") + " accepts " + allowed);
     }
     children.forEach(Section::finish);
+    listChildren.values().forEach(l -> l.forEach(Section::finish));
   }
 
   /** Everything read so far, nested sections included. */
@@ -216,6 +241,7 @@ public final class Section {
     for (Section c : children) {
       all.put(c.path.substring(c.path.lastIndexOf('.') + 1), c.tree());
     }
+    listChildren.forEach((k, l) -> all.put(k, l.stream().map(Section::tree).toList()));
     return all;
   }
 

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
@@ -34,7 +35,7 @@ public final class ModelDirectory {
   /** An output directory to write; an existing one is an error unless {@code overwrite}. */
   public static ModelDirectory create(String uri, boolean overwrite, Configuration conf) throws IOException {
     Path p = new Path(uri);
-    FileSystem fs = p.getFileSystem(conf);
+    FileSystem fs = unbuffered(p.getFileSystem(conf));
     Path q = fs.makeQualified(p);
     if (fs.exists(q)) {
       if (!overwrite) {
@@ -49,7 +50,7 @@ public final class ModelDirectory {
   /** A directory to keep writing into (a resumed run): created if absent, never emptied. */
   public static ModelDirectory reuse(String uri, Configuration conf) throws IOException {
     Path p = new Path(uri);
-    FileSystem fs = p.getFileSystem(conf);
+    FileSystem fs = unbuffered(p.getFileSystem(conf));
     Path q = fs.makeQualified(p);
     fs.mkdirs(q);
     return new ModelDirectory(q, fs);
@@ -59,7 +60,7 @@ public final class ModelDirectory {
   public static ModelDirectory openExisting(String uri, Configuration conf) {
     try {
       Path p = new Path(uri);
-      FileSystem fs = p.getFileSystem(conf);
+      FileSystem fs = unbuffered(p.getFileSystem(conf));
       Path q = fs.makeQualified(p);
       if (!fs.exists(q) || !fs.getFileStatus(q).isDirectory()) {
         throw new DataError("no model directory at " + q + " (run the train job first)");
@@ -68,6 +69,14 @@ public final class ModelDirectory {
     } catch (IOException e) {
       throw new DataError("cannot open model directory " + uri + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Hadoop's local file system checksums through a buffer that {@code flush()} does not empty, so lines
+   * written before a crash could be lost; its raw form writes straight through (and leaves no .crc files).
+   */
+  private static FileSystem unbuffered(FileSystem fs) {
+    return fs instanceof LocalFileSystem local ? local.getRaw() : fs;
   }
 
   public Path path() {

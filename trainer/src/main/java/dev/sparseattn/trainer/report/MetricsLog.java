@@ -3,6 +3,7 @@ package dev.sparseattn.trainer.report;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.core.type.TypeReference;
 import java.io.BufferedReader;
+import org.apache.hadoop.fs.Syncable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -75,6 +76,9 @@ public final class MetricsLog implements AutoCloseable {
       out.write(JSON.writeValueAsString(line).getBytes(StandardCharsets.UTF_8));
       out.write('\n');
       out.flush();
+      if (out instanceof Syncable syncable) {
+        syncable.hflush();   // visible to readers (and kept) even if the process dies next
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write metrics", e);
     }

@@ -40,7 +40,7 @@ public final class LocalTrainer {
   public TransformerConfig architecture(Manifest manifest) {
     ModelShape s = config.model();
     return new TransformerConfig(manifest.vocabSize(), manifest.seqLen(), s.dModel(), s.heads(),
-        s.layers(), s.ffnHidden(), config.seed());
+        s.layers(), s.ffnHidden(), config.seed(), s.attention());
   }
 
   /** Trains for {@code config.steps()} steps from scratch, writing metrics as it goes; no checkpoints. */
