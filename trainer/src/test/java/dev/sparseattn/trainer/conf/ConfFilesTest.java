@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
 import dev.sparseattn.datasets.config.JobArgs;
+import dev.sparseattn.trainer.distributed.DistributedConfig;
 import dev.sparseattn.trainer.sample.SampleConfig;
 import dev.sparseattn.trainer.train.TrainConfig;
 import java.io.IOException;
@@ -34,6 +35,11 @@ class ConfFilesTest {
       if (c.hasPath("train")) {
         TrainConfig t = TrainConfig.parse(c);
         assertTrue(t.steps() > 0, file + ": " + t);
+        checked++;
+      }
+      if (c.hasPath("distributed")) {
+        DistributedConfig d = DistributedConfig.parse(c);
+        assertTrue(d.workers() >= 1, file + ": " + d);
         checked++;
       }
       if (c.hasPath("sample")) {
