@@ -1,6 +1,7 @@
 package dev.sparseattn.datasets.shard;
 
 import java.util.Arrays;
+import java.util.function.IntConsumer;
 import org.apache.parquet.column.Dictionary;
 import org.apache.parquet.io.api.Converter;
 import org.apache.parquet.io.api.GroupConverter;
@@ -34,60 +35,14 @@ final class ShardRecordConverter extends RecordMaterializer<ShardRow> {
     }
   };
 
-  private final PrimitiveConverter element = new PrimitiveConverter() {
-    private int[] dictionary;
-
-    @Override
-    public boolean hasDictionarySupport() {
-      return true;
-    }
-
-    @Override
-    public void setDictionary(Dictionary d) {
-      dictionary = new int[d.getMaxId() + 1];
-      Arrays.setAll(dictionary, d::decodeToInt);
-    }
-
-    @Override
-    public void addValueFromDictionary(int dictionaryId) {
-      append(dictionary[dictionaryId]);
-    }
-
-    @Override
-    public void addInt(int value) {
-      append(value);
-    }
-  };
+  private final PrimitiveConverter element = new IntElements(this::append);
 
   /** The repeated group {@code list}: one element each. */
   private final GroupConverter listEntry = new LeafGroup(element);
   /** The LIST group {@code tokens}. */
   private final GroupConverter tokensConverter = new LeafGroup(listEntry);
 
-  private final PrimitiveConverter segmentElement = new PrimitiveConverter() {
-    private int[] dictionary;
-
-    @Override
-    public boolean hasDictionarySupport() {
-      return true;
-    }
-
-    @Override
-    public void setDictionary(Dictionary d) {
-      dictionary = new int[d.getMaxId() + 1];
-      Arrays.setAll(dictionary, d::decodeToInt);
-    }
-
-    @Override
-    public void addValueFromDictionary(int dictionaryId) {
-      appendSegment(dictionary[dictionaryId]);
-    }
-
-    @Override
-    public void addInt(int value) {
-      appendSegment(value);
-    }
-  };
+  private final PrimitiveConverter segmentElement = new IntElements(this::appendSegment);
   /** The LIST group {@code segment_ids}; a row that has one (even empty) starts it. */
   private final GroupConverter segmentsConverter = new GroupConverter() {
     private final GroupConverter entry = new LeafGroup(segmentElement);
@@ -174,5 +129,36 @@ final class ShardRecordConverter extends RecordMaterializer<ShardRow> {
 
     @Override
     public void end() {}
+  }
+
+  /** The int32 elements of a LIST column, dictionary-encoded or plain, handed to {@code sink} one by one. */
+  private static final class IntElements extends PrimitiveConverter {
+    private final IntConsumer sink;
+    private int[] dictionary;
+
+    IntElements(IntConsumer sink) {
+      this.sink = sink;
+    }
+
+    @Override
+    public boolean hasDictionarySupport() {
+      return true;
+    }
+
+    @Override
+    public void setDictionary(Dictionary d) {
+      dictionary = new int[d.getMaxId() + 1];
+      Arrays.setAll(dictionary, d::decodeToInt);
+    }
+
+    @Override
+    public void addValueFromDictionary(int dictionaryId) {
+      sink.accept(dictionary[dictionaryId]);
+    }
+
+    @Override
+    public void addInt(int value) {
+      sink.accept(value);
+    }
   }
 }
