@@ -2,6 +2,7 @@ package dev.sparseattn.trainer.checkpoint;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.sparseattn.datasets.config.DataError;
 import dev.sparseattn.trainer.model.TransformerConfig;
 import dev.sparseattn.trainer.model.TransformerLM;
 import java.io.File;
@@ -109,6 +110,27 @@ public final class CheckpointStore {
     try (InputStream in = fs.open(new Path(c.dir(), STATE))) {
       return JSON.readValue(in, TrainingState.class);
     }
+  }
+
+  /** A checkpoint's network (with updater state) and training state. */
+  public record Restored(Checkpoint checkpoint, MultiLayerNetwork network, TrainingState state) {}
+
+  /**
+   * The newest checkpoint, checked to belong to a run of architecture {@code arch} and seed {@code seed},
+   * or empty when there is none yet. A checkpoint of another run is a {@link DataError}.
+   */
+  public Optional<Restored> restore(TransformerConfig arch, long seed) throws IOException {
+    Optional<Checkpoint> latest = latest();
+    if (latest.isEmpty()) {
+      return Optional.empty();
+    }
+    TransformerLM.Loaded loaded = model(latest.get());
+    TrainingState state = state(latest.get());
+    if (!loaded.config().equals(arch) || state.seed() != seed) {
+      throw new DataError("checkpoint " + latest.get().dir() + " was written by a different run (architecture "
+          + loaded.config() + ", seed " + state.seed() + "); resume needs the same model and seed");
+    }
+    return Optional.of(new Restored(latest.get(), loaded.network(), state));
   }
 
   /** The network with its updater state, as saved. */

@@ -94,22 +94,19 @@ public final class ParameterAveragingTrainer {
     List<List<String>> trainShards = ShardAssignment.assignTraining(data, workers);
     List<List<String>> validationShards = ShardAssignment.assign(data, Split.VALIDATION, workers);
 
-    Optional<CheckpointStore.Checkpoint> from = train.resume() && checkpoints != null
-        ? checkpoints.latest() : Optional.empty();
+    Optional<CheckpointStore.Restored> from = train.resume() && checkpoints != null
+        ? checkpoints.restore(arch, train.seed()) : Optional.empty();
     MultiLayerNetwork net;
     TrainingState start;
     if (from.isPresent()) {
-      TransformerLM.Loaded loaded = checkpoints.model(from.get());
-      start = checkpoints.state(from.get());
-      if (!loaded.config().equals(arch) || start.seed() != train.seed() || start.workers() == null
-          || start.workers().size() != workers) {
-        throw new DataError("checkpoint " + from.get().dir() + " was written by a different run (architecture "
-            + loaded.config() + ", seed " + start.seed() + ", workers "
-            + (start.workers() == null ? "none (single-machine run)" : start.workers().size())
-            + "); resume needs the same model, seed and distributed.workers");
+      start = from.get().state();
+      if (start.workers() == null || start.workers().size() != workers) {
+        throw new DataError("checkpoint " + from.get().checkpoint().dir() + " was written with "
+            + (start.workers() == null ? "no workers (a single-machine run)" : start.workers().size() + " workers")
+            + "; resume needs distributed.workers = " + workers + " to match");
       }
-      net = loaded.network();
-      out.printf("resuming from %s (step %d)%n", from.get().dir(), start.step());
+      net = from.get().network();
+      out.printf("resuming from %s (step %d)%n", from.get().checkpoint().dir(), start.step());
     } else {
       net = TransformerLM.build(arch, updater(config));
       List<TrainingState.DataPosition> origin = new ArrayList<>();

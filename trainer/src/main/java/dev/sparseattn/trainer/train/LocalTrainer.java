@@ -7,7 +7,6 @@ import dev.sparseattn.trainer.model.TransformerConfig;
 import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.report.MetricsLog;
 import dev.sparseattn.trainer.report.Progress;
-import dev.sparseattn.datasets.config.DataError;
 import dev.sparseattn.trainer.checkpoint.CheckpointStore;
 import dev.sparseattn.trainer.checkpoint.TrainingState;
 import java.io.IOException;
@@ -59,19 +58,14 @@ public final class LocalTrainer {
     Manifest manifest = data.manifest();
     int padId = data.tokenizer().padId();
     TransformerConfig arch = architecture(manifest);
-    Optional<CheckpointStore.Checkpoint> from = config.resume() && checkpoints != null
-        ? checkpoints.latest() : Optional.empty();
+    Optional<CheckpointStore.Restored> from = config.resume() && checkpoints != null
+        ? checkpoints.restore(arch, config.seed()) : Optional.empty();
     MultiLayerNetwork net;
     TrainingState start;
     if (from.isPresent()) {
-      TransformerLM.Loaded loaded = checkpoints.model(from.get());
-      start = checkpoints.state(from.get());
-      if (!loaded.config().equals(arch) || start.seed() != config.seed()) {
-        throw new DataError("checkpoint " + from.get().dir() + " was written by a different run (architecture "
-            + loaded.config() + ", seed " + start.seed() + "); resume needs the same model and seed");
-      }
-      net = loaded.network();
-      out.printf("resuming from %s (step %d)%n", from.get().dir(), start.step());
+      net = from.get().network();
+      start = from.get().state();
+      out.printf("resuming from %s (step %d)%n", from.get().checkpoint().dir(), start.step());
     } else {
       net = TransformerLM.build(arch, updater());
       start = new TrainingState(0, 0, 0, 0, 0, Double.NaN, config.seed());
