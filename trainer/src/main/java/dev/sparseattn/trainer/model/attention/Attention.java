@@ -40,4 +40,20 @@ public interface Attention {
 
     /** Drops references kept for backward. */
     void clear();
+
+    /**
+     * The data-dependent choices of the last forward that a recomputation must repeat exactly, or null if the
+     * pattern has none. LSH returns its bucket assignments: recomputing them from reconstructed inputs (a
+     * reversible layer's backward) could flip a bucket on a rounding difference.
+     */
+    default INDArray choices() {
+        return null;
+    }
+
+    /** Makes the next {@link #forward} reuse {@code choices} returned by {@link #choices()} after an earlier one. */
+    default void replay(INDArray choices) {
+        if (choices != null) {
+            throw new UnsupportedOperationException(getClass().getSimpleName() + " has no choices to replay");
+        }
+    }
 }

@@ -53,6 +53,7 @@ public final class LshAttention implements Attention {
     private INDArray vs;          // [bhr, m + lp, d]
     private INDArray probs;       // [bhr, nc, m, 2m]  final (union-normalised) weights
     private INDArray outFlat;     // [bh * L, d]
+    private INDArray replay;      // buckets the next forward uses instead of hashing, [batch, heads, nHashes, L]
 
     public LshAttention(int nHashes, int nBuckets, int chunk, boolean causal, long seed) {
         if (nHashes < 1 || nBuckets < 1 || (nBuckets > 1 && nBuckets % 2 != 0) || chunk < 1) {
@@ -68,6 +69,24 @@ public final class LshAttention implements Attention {
     /** Bucket of every token in every round from the last forward, {@code [batch, heads, nHashes, L]}. */
     public INDArray lastBuckets() {
         return buckets.reshape('c', batch, heads, nHashes, len);
+    }
+
+    /** The buckets of the last forward, {@code [batch, heads, nHashes, L]}, detached from any workspace. */
+    @Override
+    @SuppressWarnings("try")
+    public INDArray choices() {
+        if (buckets == null) {
+            return null;
+        }
+        try (MemoryWorkspace ignored = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
+            return lastBuckets().dup('c');
+        }
+    }
+
+    /** The next forward uses these buckets ({@code [batch, heads, nHashes, L]}) instead of hashing its input. */
+    @Override
+    public void replay(INDArray choices) {
+        this.replay = choices;
     }
 
     @Override
@@ -174,6 +193,15 @@ public final class LshAttention implements Attention {
     /** Angular LSH of the normalised keys: buckets {@code [bh, R, L]}. */
     private void hash(DataType t) {
         long bh = batch * heads;
+        if (replay != null) {
+            if (replay.length() != bh * nHashes * len) {
+                throw new IllegalArgumentException("replayed buckets " + java.util.Arrays.toString(replay.shape())
+                        + " do not fit [" + batch + ", " + heads + ", " + nHashes + ", " + len + "]");
+            }
+            buckets = replay.castTo(t).dup('c').reshape('c', bh, nHashes, len);
+            replay = null;
+            return;
+        }
         buckets = Nd4j.zeros(t, bh, nHashes, len);
         if (nBuckets == 1) {
             return;

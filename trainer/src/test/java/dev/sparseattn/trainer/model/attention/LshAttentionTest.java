@@ -157,6 +157,30 @@ class LshAttentionTest {
     }
 
     @Test
+    void replayedChoicesFixTheBucketsOfTheNextForward() {
+        INDArray q = Nd4j.randn(DataType.DOUBLE, B, H, 12, HD);
+        INDArray v = Nd4j.randn(DataType.DOUBLE, B, H, 12, HD);
+        LshAttention a = new LshAttention(2, 8, 4, true, 5);
+        INDArray out = Nd4j.create(DataType.DOUBLE, B, H, 12, HD);
+        a.forward(q, q, v, out, null);
+        INDArray choices = a.choices();
+        ExactArrays.assertExactlyEqual(a.lastBuckets(), choices, "choices are the buckets");
+
+        INDArray other = Nd4j.randn(DataType.DOUBLE, B, H, 12, HD);       // would hash differently
+        a.forward(other, other, v, Nd4j.create(DataType.DOUBLE, B, H, 12, HD), null);
+        assertFalse(a.lastBuckets().equals(choices), "fresh input, fresh buckets");
+        a.replay(choices);
+        INDArray replayed = Nd4j.create(DataType.DOUBLE, B, H, 12, HD);
+        a.forward(q, q, v, replayed, null);
+        ExactArrays.assertExactlyEqual(out, replayed, "replaying the buckets of the same input gives the same output");
+        a.replay(choices);
+        a.forward(other, other, v, Nd4j.create(DataType.DOUBLE, B, H, 12, HD), null);
+        ExactArrays.assertExactlyEqual(choices, a.lastBuckets(), "replayed buckets are used whatever the input");
+        a.forward(other, other, v, Nd4j.create(DataType.DOUBLE, B, H, 12, HD), null);
+        assertFalse(a.lastBuckets().equals(choices), "a replay lasts one forward");
+    }
+
+    @Test
     void backwardMatchesFiniteDifferences() {
         int len = 7;
         INDArray q = Nd4j.randn(DataType.DOUBLE, B, H, len, 2);
