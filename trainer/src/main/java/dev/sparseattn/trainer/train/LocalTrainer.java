@@ -37,9 +37,7 @@ public final class LocalTrainer {
 
   /** The architecture for a dataset: vocabulary and context length come from its manifest. */
   public TransformerConfig architecture(Manifest manifest) {
-    ModelShape s = config.model();
-    return new TransformerConfig(manifest.vocabSize(), manifest.seqLen(), s.dModel(), s.heads(),
-        s.layers(), s.ffnHidden(), config.seed(), s.attention());
+    return config.model().architecture(manifest.vocabSize(), manifest.seqLen(), config.seed());
   }
 
   /** Trains for {@code config.steps()} steps from scratch, writing metrics as it goes; no checkpoints. */
