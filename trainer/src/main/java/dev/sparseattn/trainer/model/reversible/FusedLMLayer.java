@@ -96,7 +96,8 @@ public class FusedLMLayer extends AbstractTransformerLayer<FusedLM> implements I
             INDArray dh = here.create(n, model().dModel());
             LmHead.Params grads = headParams(gradientViews);
             grads.w().assign(0.0);
-            double loss = head.loss(h, targets(n), mask(n), 1.0 / batch, headParams(params), null, grads, dh);
+            // DL4J's convention: the gradient of the summed loss; the updater divides it by the minibatch size
+            double loss = head.loss(h, targets(n), mask(n), 1.0, headParams(params), null, grads, dh);
             if (!model().tiedEmbeddings()) {
                 gradView(FusedLMParams.TOKEN).assign(0.0);
             }
