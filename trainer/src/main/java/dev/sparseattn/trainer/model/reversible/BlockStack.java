@@ -41,8 +41,7 @@ final class BlockStack {
     private final ChunkedFeedForward[] feedForward;
     private final boolean[] detachedInference;  // run the kernel outside workspaces even without keep (see forward)
     private final INDArray[] choices;        // per layer: replay data of the last training forward (or null)
-    private long forwards;                   // training forwards so far: the dropout counter
-    private long counter = -1;               // counter of the kept training forward, -1: none
+    private long counter = -1;               // dropout counter of the kept training forward, -1: none
     private long batch;
     private long len;
     private INDArray y1;                     // outputs of the last block (reversible), or the stream (standard)
@@ -102,18 +101,20 @@ final class BlockStack {
 
     /**
      * @param x        embeddings                                   // [N, d]
-     * @param training apply dropout and, if {@code persist}, keep what {@link #backward} needs
+     * @param training apply dropout and keep what {@link #backward} needs
+     * @param step     dropout counter of a training forward (the network's iteration count, which a saved network
+     *                 keeps, so a resumed run draws the same masks)
      * @param persist  allocation of arrays that outlive this call (the output, and kept state)
      * @return the final hidden states                               // [N, d], from persist
      */
     @SuppressWarnings("try")
-    INDArray forward(INDArray x, long batch, long len, Map<String, INDArray> params, boolean training,
+    INDArray forward(INDArray x, long batch, long len, Map<String, INDArray> params, boolean training, long step,
                      Alloc persist) {
         long n = x.size(0);
         long d = x.size(1);
         this.batch = batch;
         this.len = len;
-        long count = training ? forwards++ : -1;
+        long count = training ? step : -1;
         Alloc keep = training && !reconstructs() ? persist : null;
         INDArray a = persist.create(n, d).assign(x);
         INDArray b = reversible() ? persist.create(n, d).assign(x) : null;

@@ -9,7 +9,7 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Inverted dropout on a branch output (Srivastava et al. 2014): {@code y = x * m / (1 - rate)} with
  * {@code m ~ Bernoulli(1 - rate)}. Masks come from a dedicated ND4J generator reseeded for every mask from
- * {@link #seed(long, int, int, long)} (model seed, layer, branch, forward counter), so a recomputation regenerates the
+ * {@link #seed(long, int, int, long)} (model seed, layer, branch, and the network's iteration count), so a recomputation regenerates the
  * identical mask from the seed alone: nothing of size {@code N x d} is kept between forward and backward.
  */
 final class Dropout {

@@ -75,7 +75,7 @@ public class FusedLMLayer extends AbstractTransformerLayer<FusedLM> implements I
         Alloc here = Scopes.here(dataType);
         INDArray x = here.create(batch * len, model().dModel());
         embeddings.forward(ids, batch, len, params, x);
-        return stack.forward(x, batch, len, params, training, here);
+        return stack.forward(x, batch, len, params, training, getIterationCount(), here);
     }
 
     @Override

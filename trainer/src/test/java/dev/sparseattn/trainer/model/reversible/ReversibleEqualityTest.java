@@ -44,7 +44,9 @@ class ReversibleEqualityTest {
         rebuilt.setParams(stored.params());
         DataSet ds = TransformerLM.toDataSet(config, FusedSupport.rows(3, 12, 11, 2), FusedSupport.PAD,
                 DataType.DOUBLE);
-        for (int step = 0; step < 2; step++) {           // the second step uses new dropout masks
+        for (int step = 0; step < 2; step++) {           // the second step (iteration) draws new dropout masks
+            stored.getLayerWiseConfigurations().setIterationCount(step);
+            rebuilt.getLayerWiseConfigurations().setIterationCount(step);
             FusedSupport.Result a = FusedSupport.gradients(stored, ds);
             FusedSupport.Result b = FusedSupport.gradients(rebuilt, ds);
             assertEquals(a.score(), b.score(), 1e-6 * Math.abs(a.score()), "loss");

@@ -32,9 +32,10 @@ import org.nd4j.linalg.learning.config.Adam;
  * test:
  * <pre>
  * mvn -pl trainer test -Pslow -Dtest=ReversibleMemoryBenchmark [-Dbench.depths=1,2,4,8,12]
- *     [-Dbench.lengths=4096,16384] [-Dbench.longDepths=1,4,12] [-Dbench.reps=3]
+ *     [-Dbench.lengths=4096,16384] [-Dbench.longDepths=1,4,12] [-Dbench.reps=3] [-Dbench.maxGB=9]
  * </pre>
- * ({@code bench.longDepths}: the depths run at lengths above 4,096.) Each configuration runs in a fresh JVM (same
+ * ({@code bench.longDepths}: the depths run at lengths above 4,096; a configuration whose projected peak, depth times
+ * its 1-layer peak, exceeds {@code bench.maxGB} is skipped, as the machine has 24 GB shared with other jobs.) Each configuration runs in a fresh JVM (same
  * class path and flags). Peak memory is the largest resident size of that process ({@code Pointer.physicalBytes()}:
  * ND4J's off-heap buffers plus the heap, as {@code AttentionBenchmark} measures it) sampled every millisecond over
  * the warm-up and timed steps, minus the value after the network was initialised (parameters and gradient views
@@ -67,9 +68,18 @@ class ReversibleMemoryBenchmark {
                         + "batch 1, float32, Adam, ffnChunk = lossChunk = %d; load average at start %s%n", WINDOW, D,
                 HEADS, 4 * D, VOCAB, CHUNK, load());
         Map<String, double[]> results = new LinkedHashMap<>();
+        double maxBytes = Double.parseDouble(System.getProperty("bench.maxGB", "9")) * 1e9;
         for (int n : lengths) {
             for (int depth : n > 4096 ? longDepths : depths) {
                 for (TransformerConfig.Residual r : TransformerConfig.Residual.values()) {
+                    double[] one = results.get(r + " 1 " + n);
+                    double projected = one == null ? 0 : one[1] * depth;
+                    if (projected > maxBytes) {
+                        System.out.printf("  %-10s depth %2d n %6d: skipped, projected peak %.1f GB (depth x the "
+                                + "1-layer peak) exceeds bench.maxGB %.0f%n", r, depth, n, projected / 1e9,
+                                maxBytes / 1e9);
+                        continue;
+                    }
                     double[] res = fork(r, depth, n);
                     results.put(r + " " + depth + " " + n, res);
                     System.out.printf("  %-10s depth %2d n %6d: %s (load %s)%n", r, depth, n,
