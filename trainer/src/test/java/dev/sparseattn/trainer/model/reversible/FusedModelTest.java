@@ -121,23 +121,33 @@ class FusedModelTest {
 
     @Test
     void tiedEmbeddingsShareOneTableAndSumBothGradients() {
-        TransformerConfig tied = REV.withTiedEmbeddings(true).withAxialPositions(3, 4).withLossChunk(4);
-        MultiLayerNetwork untied = TransformerLM.build(REV.withAxialPositions(3, 4), new Adam(1e-3));
+        TransformerConfig untiedConfig = new TransformerConfig(7, 6, 8, 2, 1, 8, 7)
+                .withResidual(TransformerConfig.Residual.REVERSIBLE).withAxialPositions(2, 3).withLossChunk(4);
+        TransformerConfig tied = untiedConfig.withTiedEmbeddings(true);
+        MultiLayerNetwork untied = TransformerLM.build(untiedConfig, new Adam(1e-3));
         MultiLayerNetwork net = FusedSupport.doubleNet(tied, Backward.RECONSTRUCT);
         assertNull(net.getLayer(0).getParam(FusedLMParams.HEAD_W));
-        assertEquals(untied.numParams() - 16 * 13, net.numParams());
+        assertEquals(untied.numParams() - 8 * 7, net.numParams());
         Nd4j.getRandom().setSeed(8);
         net.setParams(Nd4j.randn(DataType.DOUBLE, 1, net.numParams()).muli(0.3));
-        DataSet ds = TransformerLM.toDataSet(tied, FusedSupport.rows(2, 12, 13, 3), 0, DataType.DOUBLE);
+        DataSet ds = TransformerLM.toDataSet(tied, FusedSupport.rows(2, 6, 7, 3), 0, DataType.DOUBLE);
         FusedSupport.Result r = FusedSupport.gradients(net, ds);
         // gradient of the summed loss (score * batch) for the token table: embedding use + output projection use
         for (String key : List.of(FusedLMParams.TOKEN, FusedLMParams.AXIAL + 0, FusedLMParams.AXIAL + 1)) {
             NumericGradient.check(key, net.getLayer(0).getParam(key), r.gradients().get("0_" + key),
                     () -> net.score(ds, true) * 2);
         }
-        // the output projection's share alone is not the whole gradient: the table is used twice
-        INDArray embeddingOnly = r.gradients().get("0_" + FusedLMParams.TOKEN);
-        assertTrue(embeddingOnly.amaxNumber().doubleValue() > 0);
+        // = the sum of both uses: an untied copy with headW = tokEmb^T has the two shares as separate gradients
+        MultiLayerNetwork copy = FusedSupport.doubleNet(untiedConfig, Backward.RECONSTRUCT);
+        net.paramTable().forEach((k, v) -> copy.getLayer(0).getParam(k.substring(2)).assign(v));
+        copy.getLayer(0).getParam(FusedLMParams.HEAD_W).assign(net.getLayer(0).getParam(FusedLMParams.TOKEN)
+                .transpose());
+        FusedSupport.Result u = FusedSupport.gradients(copy, ds);
+        assertEquals(r.score(), u.score(), 1e-12);
+        INDArray sum = u.gradients().get("0_" + FusedLMParams.TOKEN)
+                .add(u.gradients().get("0_" + FusedLMParams.HEAD_W).transpose());
+        assertTrue(FusedSupport.relError(sum, r.gradients().get("0_" + FusedLMParams.TOKEN)) < 1e-12);
+        assertTrue(u.gradients().get("0_" + FusedLMParams.TOKEN).amaxNumber().doubleValue() > 0);
     }
 
     @Test
