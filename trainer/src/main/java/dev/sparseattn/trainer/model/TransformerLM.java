@@ -165,6 +165,26 @@ public final class TransformerLM {
     }
 
     /**
+     * Summed negative log-likelihood (nats) of the unmasked targets of {@code batch} (from {@link #toDataSet}), and
+     * their count, for either kind of network. For a fused network it is computed row chunk by row chunk from the
+     * target ids (DL4J's per-example scores), never holding {@code [N, vocab]} probabilities.
+     */
+    public static double[] sumNats(MultiLayerNetwork net, DataSet batch) {
+        INDArray mask = batch.getLabelsMaskArray();
+        double tokens = mask == null ? batch.getLabels().size(0) * batch.getLabels().size(1)
+                : mask.sumNumber().doubleValue();
+        if (FusedNetworks.fusedLayer(net) != null) {
+            return new double[] {net.scoreExamples(batch, false).sumNumber().doubleValue(), tokens};
+        }
+        INDArray probs = net.output(batch.getFeatures(), false);                        // [batch, L, vocab]
+        INDArray targetProb = probs.mul(batch.getLabels()).sum(2);                       // [batch, L]
+        if (mask != null) {
+            targetProb.muli(mask).addi(mask.rsub(1.0));                                  // padding -> log(1) = 0
+        }
+        return new double[] {-Transforms.log(targetProb, false).sumNumber().doubleValue(), tokens};
+    }
+
+    /**
      * Log-probabilities of the next token after {@code context} (length {@code vocab}), computed from the logits
      * at the last position. Only the last {@code seqLen} tokens of the context are used.
      */

@@ -97,6 +97,9 @@ class FusedModelTest {
             }
         }
         assertEquals(-target.mul(mask).sumNumber().doubleValue() / 2, net.score(ds), 1e-4);
+        double[] nats = TransformerLM.sumNats(net, ds);
+        assertEquals(-target.mul(mask).sumNumber().doubleValue(), nats[0], 1e-4);
+        assertEquals(8.0, nats[1]);
     }
 
     @Test
