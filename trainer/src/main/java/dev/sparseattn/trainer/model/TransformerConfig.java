@@ -22,9 +22,42 @@ import org.nd4j.shade.jackson.databind.ObjectMapper;
  * @param seed      seed of the parameter initialisation
  * @param attention attention pattern per layer: empty (or absent in JSON) for dense causal everywhere, one spec
  *                  for every layer, or one per layer
+ * @param residual  {@link Residual#STANDARD} blocks (GPT-2) or {@link Residual#REVERSIBLE} ones (Gomez et al. 2017;
+ *                  Kitaev et al. 2020, "Reformer"); absent in JSON: standard
+ * @param positions {@link Positions#LEARNED} absolute position table, or {@link Positions#AXIAL} factorised tables
+ *                  (Reformer); absent in JSON: learned
+ * @param axialShape axial positions: the factor sizes, whose product must be {@code seqLen}; empty otherwise
+ * @param tiedEmbeddings the output projection is the transpose of the token embedding table (Press &amp; Wolf 2017)
+ * @param ffnChunk  rows of the sequence the feed-forward branch processes at a time; 0 = all at once
+ * @param lossChunk rows the output projection and loss process at a time; 0 = all at once
+ * @param dropout   dropout rate on each residual branch's output while training, in [0, 1); 0 = off
  */
 public record TransformerConfig(int vocabSize, int seqLen, int dModel, int nHeads, int nLayers, int ffnHidden,
-                                long seed, List<AttentionSpec> attention) {
+                                long seed, List<AttentionSpec> attention, Residual residual, Positions positions,
+                                List<Integer> axialShape, boolean tiedEmbeddings, int ffnChunk, int lossChunk,
+                                double dropout) {
+
+    /** How a block adds its branches to the residual stream. */
+    public enum Residual {
+        /** {@code x1 = x + F(x); y = x1 + G(x1)}: every layer's activations are kept for backpropagation. */
+        STANDARD,
+        /**
+         * {@code y1 = x1 + F(x2); y2 = x2 + G(y1)}: inputs are reconstructed from outputs in the backward pass, so
+         * training memory does not grow with depth (RevNet, Gomez et al. 2017; Reformer, Kitaev et al. 2020).
+         */
+        REVERSIBLE
+    }
+
+    /** How positions are embedded. */
+    public enum Positions {
+        /** One learned vector per position, {@code [seqLen, dModel]} (GPT-2). */
+        LEARNED,
+        /**
+         * Axial (factorised) learned positions as in Reformer/trax: one table {@code [s_j, d_j]} per factor
+         * {@code s_j} of {@code axialShape}; a position's embedding concatenates its rows of every table.
+         */
+        AXIAL
+    }
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
@@ -40,6 +73,33 @@ public record TransformerConfig(int vocabSize, int seqLen, int dModel, int nHead
         attention = attention == null ? List.of() : List.copyOf(attention);
         require(attention.size() <= 1 || attention.size() == nLayers,
                 "attention needs 0, 1 or nLayers (" + nLayers + ") specs, got " + attention.size());
+        residual = residual == null ? Residual.STANDARD : residual;
+        positions = positions == null ? Positions.LEARNED : positions;
+        axialShape = axialShape == null ? List.of() : List.copyOf(axialShape);
+        if (positions == Positions.AXIAL) {
+            require(axialShape.size() >= 2, "axialShape needs at least 2 factors for AXIAL positions, got " + axialShape);
+            long product = 1;
+            for (int s : axialShape) {
+                require(s >= 1, "axialShape factors must be >= 1, got " + axialShape);
+                product *= s;
+            }
+            require(product == seqLen, "axialShape " + axialShape + " must multiply to seqLen (" + seqLen + "), got "
+                    + product);
+            require(dModel >= axialShape.size(), "axialShape: dModel (" + dModel + ") must be >= the number of factors ("
+                    + axialShape.size() + ")");
+        } else {
+            require(axialShape.isEmpty(), "axialShape is only used with AXIAL positions, got " + axialShape);
+        }
+        require(ffnChunk >= 0, "ffnChunk must be >= 0 (0 = unchunked), got " + ffnChunk);
+        require(lossChunk >= 0, "lossChunk must be >= 0 (0 = unchunked), got " + lossChunk);
+        require(dropout >= 0 && dropout < 1, "dropout must be in [0, 1), got " + dropout);
+    }
+
+    /** Today's model (standard residual, learned positions, untied, unchunked, no dropout) with these patterns. */
+    public TransformerConfig(int vocabSize, int seqLen, int dModel, int nHeads, int nLayers, int ffnHidden,
+                             long seed, List<AttentionSpec> attention) {
+        this(vocabSize, seqLen, dModel, nHeads, nLayers, ffnHidden, seed, attention, Residual.STANDARD,
+                Positions.LEARNED, List.of(), false, 0, 0, 0.0);
     }
 
     /** Dense causal attention in every layer. */
@@ -50,7 +110,60 @@ public record TransformerConfig(int vocabSize, int seqLen, int dModel, int nHead
 
     /** This configuration with the given attention pattern(s): one for all layers, or one per layer. */
     public TransformerConfig withAttention(AttentionSpec... perLayer) {
-        return new TransformerConfig(vocabSize, seqLen, dModel, nHeads, nLayers, ffnHidden, seed, List.of(perLayer));
+        return new TransformerConfig(vocabSize, seqLen, dModel, nHeads, nLayers, ffnHidden, seed, List.of(perLayer),
+                residual, positions, axialShape, tiedEmbeddings, ffnChunk, lossChunk, dropout);
+    }
+
+    /** This configuration with the given residual kind. */
+    public TransformerConfig withResidual(Residual kind) {
+        return new TransformerConfig(vocabSize, seqLen, dModel, nHeads, nLayers, ffnHidden, seed, attention, kind,
+                positions, axialShape, tiedEmbeddings, ffnChunk, lossChunk, dropout);
+    }
+
+    /** This configuration with learned absolute positions. */
+    public TransformerConfig withLearnedPositions() {
+        return new TransformerConfig(vocabSize, seqLen, dModel, nHeads, nLayers, ffnHidden, seed, attention, residual,
+                Positions.LEARNED, List.of(), tiedEmbeddings, ffnChunk, lossChunk, dropout);
+    }
+
+    /** This configuration with axial positions of the given factor sizes (product {@code seqLen}). */
+    public TransformerConfig withAxialPositions(Integer... shape) {
+        return new TransformerConfig(vocabSize, seqLen, dModel, nHeads, nLayers, ffnHidden, seed, attention, residual,
+                Positions.AXIAL, List.of(shape), tiedEmbeddings, ffnChunk, lossChunk, dropout);
+    }
+
+    /** This configuration with (or without) the output projection tied to the token embedding table. */
+    public TransformerConfig withTiedEmbeddings(boolean tied) {
+        return new TransformerConfig(vocabSize, seqLen, dModel, nHeads, nLayers, ffnHidden, seed, attention, residual,
+                positions, axialShape, tied, ffnChunk, lossChunk, dropout);
+    }
+
+    /** This configuration with feed-forward chunks of {@code rows} rows (0 = unchunked). */
+    public TransformerConfig withFfnChunk(int rows) {
+        return new TransformerConfig(vocabSize, seqLen, dModel, nHeads, nLayers, ffnHidden, seed, attention, residual,
+                positions, axialShape, tiedEmbeddings, rows, lossChunk, dropout);
+    }
+
+    /** This configuration with output projection + loss chunks of {@code rows} rows (0 = unchunked). */
+    public TransformerConfig withLossChunk(int rows) {
+        return new TransformerConfig(vocabSize, seqLen, dModel, nHeads, nLayers, ffnHidden, seed, attention, residual,
+                positions, axialShape, tiedEmbeddings, ffnChunk, rows, dropout);
+    }
+
+    /** This configuration with branch dropout at {@code rate} (0 = off). */
+    public TransformerConfig withDropout(double rate) {
+        return new TransformerConfig(vocabSize, seqLen, dModel, nHeads, nLayers, ffnHidden, seed, attention, residual,
+                positions, axialShape, tiedEmbeddings, ffnChunk, lossChunk, rate);
+    }
+
+    /**
+     * Whether this is the original model (standard residual, learned positions, untied, no chunking, no dropout),
+     * which {@code TransformerLM} builds as a network of one DL4J layer per block; any other configuration is built
+     * as one fused layer ({@code dev.sparseattn.trainer.model.reversible}).
+     */
+    public boolean classic() {
+        return residual == Residual.STANDARD && positions == Positions.LEARNED && !tiedEmbeddings && ffnChunk == 0
+                && lossChunk == 0 && dropout == 0;
     }
 
     /** The attention pattern of layer {@code layer} (0-based). */

@@ -3,6 +3,10 @@ package dev.sparseattn.trainer.model;
 import dev.sparseattn.trainer.model.layers.FinalLayerNorm;
 import dev.sparseattn.trainer.model.layers.TokenPositionEmbedding;
 import dev.sparseattn.trainer.model.layers.TransformerBlock;
+import dev.sparseattn.trainer.model.reversible.Backward;
+import dev.sparseattn.trainer.model.reversible.FusedLM;
+import dev.sparseattn.trainer.model.reversible.FusedLMLayer;
+import dev.sparseattn.trainer.model.reversible.FusedNetworks;
 import java.io.File;
 import java.io.IOException;
 import java.util.Arrays;
@@ -38,6 +42,10 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *   nLayers+1    FinalLayerNorm           [batch, L, d]
  *   nLayers+2    RnnOutputLayer (NWC)     softmax over the vocabulary, MCXENT loss, labels masked at padding
  * </pre>
+ * That layered network is built for the classic configuration ({@link TransformerConfig#classic()}); any other
+ * (reversible blocks, axial positions, tied embeddings, chunking, dropout) is built as one fused output layer,
+ * {@link FusedLM}, whose labels are target ids {@code [batch, L]} instead of one-hot vectors. Every method here
+ * accepts both kinds of network.
  * Optimisation is the caller's: the updater is passed in, and nothing here trains.
  *
  * <p>Loss scale: DL4J's score (and gradient) is the cross-entropy summed over the unmasked target positions and
@@ -72,6 +80,9 @@ public final class TransformerLM {
      */
     public static MultiLayerConfiguration configuration(TransformerConfig config, IUpdater updater,
                                                         DataType dataType) {
+        if (!config.classic()) {
+            return FusedNetworks.configuration(config, updater, dataType, Backward.RECONSTRUCT);
+        }
         int d = config.dModel();
         double residualStd = INIT_STD / Math.sqrt(2.0 * config.nLayers());
         NeuralNetConfiguration.ListBuilder list = new NeuralNetConfiguration.Builder()
@@ -115,6 +126,7 @@ public final class TransformerLM {
      * A next-token training batch from rows of {@code L + 1} token ids ({@code L <= seqLen}): features are
      * {@code tokens[0..L-1]} as {@code [batch, L]}; labels are {@code tokens[1..L]} one-hot, {@code [batch, L, vocab]};
      * the labels mask {@code [batch, L]} is 0 where the target is {@code padId}, so padding is ignored by the loss.
+     * For a fused network (a non-classic configuration) the labels are the target ids {@code [batch, L]}.
      * Padding belongs at the end of a row (causal attention lets real tokens see only earlier positions).
      */
     public static DataSet toDataSet(TransformerConfig config, int[][] rows, int padId, DataType dataType) {
@@ -135,9 +147,12 @@ public final class TransformerLM {
         long len = width - 1L;
         INDArray features = tokens.get(NDArrayIndex.all(), NDArrayIndex.interval(0, len)).castTo(dataType);
         INDArray targets = tokens.get(NDArrayIndex.all(), NDArrayIndex.interval(1, len + 1)).dup('c');
+        INDArray mask = targets.neq(padId).castTo(dataType);                           // [batch, L]
+        if (!config.classic()) {
+            return new DataSet(features, targets.castTo(dataType), null, mask);          // ids [batch, L]
+        }
         INDArray labels = Nd4j.create(dataType, rows.length, len, config.vocabSize());  // [batch, L, vocab]
         Nd4j.exec(new OneHot(targets, labels, config.vocabSize()));
-        INDArray mask = targets.neq(padId).castTo(dataType);                           // [batch, L]
         return new DataSet(features, labels, null, mask);
     }
 
@@ -150,12 +165,38 @@ public final class TransformerLM {
     }
 
     /**
+     * Summed negative log-likelihood (nats) of the unmasked targets of {@code batch} (from {@link #toDataSet}), and
+     * their count, for either kind of network. For a fused network it is computed row chunk by row chunk from the
+     * target ids (DL4J's per-example scores), never holding {@code [N, vocab]} probabilities.
+     */
+    public static double[] sumNats(MultiLayerNetwork net, DataSet batch) {
+        INDArray mask = batch.getLabelsMaskArray();
+        double tokens = mask == null ? batch.getLabels().size(0) * batch.getLabels().size(1)
+                : mask.sumNumber().doubleValue();
+        if (FusedNetworks.fusedLayer(net) != null) {
+            return new double[] {net.scoreExamples(batch, false).sumNumber().doubleValue(), tokens};
+        }
+        INDArray probs = net.output(batch.getFeatures(), false);                        // [batch, L, vocab]
+        INDArray targetProb = probs.mul(batch.getLabels()).sum(2);                       // [batch, L]
+        if (mask != null) {
+            targetProb.muli(mask).addi(mask.rsub(1.0));                                  // padding -> log(1) = 0
+        }
+        return new double[] {-Transforms.log(targetProb, false).sumNumber().doubleValue(), tokens};
+    }
+
+    /**
      * Log-probabilities of the next token after {@code context} (length {@code vocab}), computed from the logits
      * at the last position. Only the last {@code seqLen} tokens of the context are used.
      */
     public static double[] nextTokenLogProbs(MultiLayerNetwork net, int[] context) {
         if (context.length == 0) {
             throw new IllegalArgumentException("context must hold at least one token");
+        }
+        FusedLMLayer fused = FusedNetworks.fusedLayer(net);
+        if (fused != null) {
+            int seqLen = ((FusedLM) fused.conf().getLayer()).model().seqLen();
+            int[] window = Arrays.copyOfRange(context, Math.max(0, context.length - seqLen), context.length);
+            return fused.nextTokenLogProbs(Nd4j.createFromArray(new int[][] {window}).castTo(net.params().dataType()));
         }
         int seqLen = ((TokenPositionEmbedding) net.getLayer(0).conf().getLayer()).getMaxSeqLen();
         int[] window = Arrays.copyOfRange(context, Math.max(0, context.length - seqLen), context.length);
@@ -202,6 +243,13 @@ public final class TransformerLM {
         MultiLayerNetwork net = MultiLayerNetwork.load(file, loadUpdater);
         String json = ModelSerializer.getObjectFromFile(file, CONFIG_KEY);
         TransformerConfig config = TransformerConfig.fromJson(json);
+        FusedLMLayer fused = FusedNetworks.fusedLayer(net);
+        if (fused != null || !config.classic()) {
+            if (fused == null || !config.equals(((FusedLM) fused.conf().getLayer()).model())) {
+                throw new IOException("stored TransformerConfig " + config + " does not match the network in " + file);
+            }
+            return new Loaded(net, config);
+        }
         TokenPositionEmbedding embedding = (TokenPositionEmbedding) net.getLayer(0).conf().getLayer();
         if (embedding.getVocabSize() != config.vocabSize() || embedding.getMaxSeqLen() != config.seqLen()
                 || embedding.getDModel() != config.dModel() || net.getnLayers() != config.nLayers() + 3) {

@@ -1,0 +1,76 @@
+package dev.sparseattn.trainer.model.reversible;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparseattn.trainer.model.SingleThreadNd4j;
+import dev.sparseattn.trainer.model.TransformerConfig;
+import dev.sparseattn.trainer.model.TransformerLM;
+import dev.sparseattn.trainer.model.attention.AttentionSpec;
+import org.deeplearning4j.gradientcheck.GradientCheckUtil;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * DL4J's numerical gradient check on whole fused networks in double (every parameter array, a spread subset of its
+ * elements; DL4J's usual tolerances), with DL4J's updater in the loop (gradients are of the summed loss):
+ * reversible (reconstructing) and standard residual blocks, with learned and axial positions, tied and untied
+ * output, chunked feed-forward and loss.
+ */
+@ExtendWith(SingleThreadNd4j.class)
+class FusedGradientCheckTest {
+
+    private DataType savedDefault;
+    private DataType savedFloat;
+
+    @BeforeEach
+    void doublePrecision() {
+        savedDefault = Nd4j.dataType();
+        savedFloat = Nd4j.defaultFloatingPointType();
+        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
+    }
+
+    @AfterEach
+    void restore() {
+        Nd4j.setDefaultDataTypes(savedDefault, savedFloat);
+    }
+
+    @ParameterizedTest(name = "{0}, {1} positions, tied {2}")
+    @CsvSource({"REVERSIBLE, AXIAL, true", "STANDARD, LEARNED, false"})
+    void wholeNetworkPassesGradientCheck(TransformerConfig.Residual residual, TransformerConfig.Positions positions,
+                                         boolean tied) {
+        TransformerConfig config = new TransformerConfig(9, 8, 8, 2, 2, 12, 3)
+                .withAttention(AttentionSpec.denseCausal(), AttentionSpec.slidingWindow(2, true))
+                .withResidual(residual)
+                .withTiedEmbeddings(tied)
+                .withFfnChunk(5)
+                .withLossChunk(6);
+        if (positions == TransformerConfig.Positions.AXIAL) {
+            config = config.withAxialPositions(2, 4);
+        }
+        MultiLayerNetwork net = FusedSupport.doubleNet(config, Backward.RECONSTRUCT);
+        Nd4j.getRandom().setSeed(3);
+        net.setParams(Nd4j.randn(DataType.DOUBLE, 1, net.numParams()).muli(0.3));
+        DataSet ds = TransformerLM.toDataSet(config, FusedSupport.rows(3, 7, 9, 5), FusedSupport.PAD,
+                DataType.DOUBLE);
+        boolean ok = GradientCheckUtil.checkGradients(new GradientCheckUtil.MLNConfig()
+                .net(net)
+                .input(ds.getFeatures())
+                .labels(ds.getLabels())
+                .labelMask(ds.getLabelsMaskArray())
+                .epsilon(1e-6)
+                .maxRelError(1e-3)
+                .minAbsoluteError(1e-8)
+                .subset(true)                 // every parameter array, up to 4 elements of each (time)
+                .maxPerParam(4)
+                .print(GradientCheckUtil.PrintMode.FAILURES_ONLY)
+                .exitOnFirstError(false));
+        assertTrue(ok, "gradient check failed; see the log for the failing parameters");
+    }
+}
