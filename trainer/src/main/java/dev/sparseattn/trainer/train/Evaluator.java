@@ -8,9 +8,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * Exact average cross-entropy, in bits per target token, of a model on a split's packed sequences;
@@ -53,21 +51,11 @@ public final class Evaluator {
         rows = Arrays.copyOf(rows, (int) (maxSequences - sequences));
       }
       DataSet ds = TransformerLM.toDataSet(arch, rows, padId);
-      double[] sums = sumNats(net, ds);
+      double[] sums = TransformerLM.sumNats(net, ds);
       nats += sums[0];
       tokens += (long) sums[1];
       sequences += rows.length;
     }
     return new Result(tokens == 0 ? Double.NaN : nats / tokens / LN2, tokens, sequences);
-  }
-
-  /** Summed negative log-likelihood (nats) of the unmasked targets, and their count. */
-  static double[] sumNats(MultiLayerNetwork net, DataSet ds) {
-    INDArray probs = net.output(ds.getFeatures(), false);          // [batch, L, vocab]
-    INDArray mask = ds.getLabelsMaskArray();                        // [batch, L]
-    INDArray targetProb = probs.mul(ds.getLabels()).sum(2);         // [batch, L]
-    targetProb.muli(mask).addi(mask.rsub(1.0));                      // padding -> log(1) = 0
-    double nats = -Transforms.log(targetProb, false).sumNumber().doubleValue();
-    return new double[] {nats, mask.sumNumber().doubleValue()};
   }
 }
