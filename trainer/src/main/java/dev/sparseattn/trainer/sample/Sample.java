@@ -4,10 +4,12 @@ import dev.sparseattn.datasets.config.Cli;
 import dev.sparseattn.datasets.fs.HadoopPaths;
 import dev.sparseattn.datasets.tokenize.Tokenizer;
 import dev.sparseattn.datasets.tokenize.Tokenizers;
+import dev.sparseattn.trainer.io.ModelArchive;
 import dev.sparseattn.trainer.io.ModelDirectory;
 import dev.sparseattn.trainer.model.TransformerLM;
 import java.io.File;
 import java.util.Arrays;
+import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 
 /**
@@ -26,8 +28,10 @@ public final class Sample {
   /** Returns the prompt followed by the generated continuation. */
   public static String run(SampleConfig config) throws Exception {
     ModelDirectory dir = ModelDirectory.openExisting(HadoopPaths.resolve(config.model()), new Configuration());
-    Tokenizer tokenizer = Tokenizers.fromDescription(dir.readJson("tokenizer.json"));
     File zip = dir.fetch("model.zip");
+    // the zip carries its tokenizer; models saved before it did have only the directory's tokenizer.json
+    Map<String, Object> stored = ModelArchive.readTokenizer(zip).orElse(null);
+    Tokenizer tokenizer = Tokenizers.fromDescription(stored != null ? stored : dir.readJson("tokenizer.json"));
     TransformerLM.Loaded model = TransformerLM.load(zip, false);
     // The prompt starts a new document, so it follows an end-of-document id, as in training.
     int[] prompt = tokenizer.encode(config.prompt());

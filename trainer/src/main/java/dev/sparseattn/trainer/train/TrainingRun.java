@@ -3,6 +3,7 @@ package dev.sparseattn.trainer.train;
 import dev.sparseattn.datasets.fs.HadoopPaths;
 import dev.sparseattn.datasets.manifest.PreparedDataset;
 import dev.sparseattn.trainer.checkpoint.CheckpointStore;
+import dev.sparseattn.trainer.io.ModelArchive;
 import dev.sparseattn.trainer.io.ModelDirectory;
 import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.report.LossCurve;
@@ -22,7 +23,7 @@ import org.apache.hadoop.conf.Configuration;
  * The output side shared by the training jobs, whatever trains the model (one machine or Spark): opens
  * the output directory (kept on resume), writes the resolved configuration, sets up checkpoints and
  * the metrics log (replaying an interrupted run's metrics up to its last checkpoint), runs the loop,
- * then saves {@code model.zip}, {@code tokenizer.json}, {@code summary.json} and {@code loss.png}.
+ * then saves {@code model.zip} (weights, updater state, architecture and tokenizer), {@code tokenizer.json}, {@code summary.json} and {@code loss.png}.
  */
 public final class TrainingRun {
   private TrainingRun() {}
@@ -66,6 +67,7 @@ public final class TrainingRun {
     File zip = Files.createTempFile("model-", ".zip").toFile();
     try {
       TransformerLM.save(model.network(), model.config(), zip);
+      ModelArchive.writeTokenizer(zip, model.tokenizer());
       out.put(zip, "model.zip");
     } finally {
       zip.delete();

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparseattn.datasets.config.JobArgs;
+import dev.sparseattn.trainer.io.ModelArchive;
 import dev.sparseattn.trainer.model.TransformerConfig;
 import dev.sparseattn.trainer.model.TransformerConfig.Positions;
 import dev.sparseattn.trainer.model.TransformerConfig.Residual;
@@ -48,6 +49,8 @@ class ReversibleTrainJobTest {
     assertEquals(List.of(4, 8), saved.axialShape(), "default factors of seq-len 32");
     assertEquals(Kind.LSH, saved.attentionFor(1).kind());
     assertEquals(trained.config(), saved);
+    assertEquals(trained.tokenizer(), ModelArchive.readTokenizer(out.resolve("model.zip").toFile()).orElseThrow(),
+        "the zip carries its tokenizer");
 
     String text = Sample.run(SampleConfig.parse(JobArgs.parseOverrides(List.of(
         "sample.model=\"" + out + "\"", "sample.prompt=\"And God\"", "sample.max-new-tokens=20"))));
