@@ -37,6 +37,11 @@ class DistributedConfigTest {
     assertEquals(2, c.aggregationDepth());
     assertEquals(DistributedConfig.Optimizer.ADAM, c.optimizer());
     assertEquals("local[*]", c.master());
+    assertEquals(2, c.prefetch());
+    assertEquals(0, c.epochs());
+    DistributedConfig set = parse("distributed.prefetch=0", "distributed.epochs=3");
+    assertEquals(0, set.prefetch());
+    assertEquals(3, set.epochs());
   }
 
   @Test
@@ -47,6 +52,12 @@ class DistributedConfigTest {
         .contains("must not exceed train.steps"));
     assertTrue(assertThrows(ConfigError.class, () -> parse("distributed.optimizer=rmsprop")).getMessage()
         .contains("[adam, sgd]"));
+    assertTrue(assertThrows(ConfigError.class, () -> parse("distributed.prefetch=-1")).getMessage()
+        .startsWith("distributed.prefetch"));
+    assertTrue(assertThrows(ConfigError.class, () -> parse("distributed.prefetch=lots")).getMessage()
+        .startsWith("distributed.prefetch"));
+    assertTrue(assertThrows(ConfigError.class, () -> parse("distributed.epochs=-2")).getMessage()
+        .startsWith("distributed.epochs"));
     assertTrue(assertThrows(ConfigError.class, () -> parse("distributed.wrokers=2")).getMessage()
         .contains("distributed.wrokers"));
   }
@@ -57,6 +68,18 @@ class DistributedConfigTest {
     assertTrue(ParameterAveragingTrainer.crossed(12, 5, 10));
     assertTrue(!ParameterAveragingTrainer.crossed(9, 5, 10));
     assertTrue(!ParameterAveragingTrainer.crossed(5, 5, 0));
+  }
+
+  @Test
+  void aggregationTreeLevels() {
+    // a level on executors only when it reduces what the driver receives (Spark's treeAggregate rule)
+    assertEquals(List.of(), ParameterAveragingTrainer.groupSizes(4, 2));
+    assertEquals(List.of(3), ParameterAveragingTrainer.groupSizes(6, 2));
+    assertEquals(2, ParameterAveragingTrainer.resultsAtDriver(6, 2));
+    assertEquals(List.of(), ParameterAveragingTrainer.groupSizes(64, 1));
+    assertEquals(List.of(8), ParameterAveragingTrainer.groupSizes(64, 2));
+    assertEquals(List.of(4, 16), ParameterAveragingTrainer.groupSizes(64, 3));
+    assertEquals(4, ParameterAveragingTrainer.resultsAtDriver(64, 3));
   }
 
   @Test
