@@ -39,6 +39,8 @@ final class LocalSteps implements FlatMapFunction<Iterator<Integer>, ReplicaSums
 
   private ReplicaSums train(int worker) {
     long t0 = System.nanoTime();
+    long startMillis = System.currentTimeMillis();
+    TaskDevice.bind();
     RunSpec s = spec.value();
     RoundInput in = round.value();
     Replicas.Replica replica = Replicas.get(s, worker);
@@ -78,6 +80,6 @@ final class LocalSteps implements FlatMapFunction<Iterator<Integer>, ReplicaSums
       end = batches.position();
     }
     return ReplicaSums.of(worker, net.params(), ModelState.updaterState(net), bitsTimesTokens, tokens, sequences,
-        nonFinite, t1 - t0, t2 - t1, new long[] {end.epoch(), end.shard(), end.row()});
+        nonFinite, t1 - t0, t2 - t1, new long[] {end.epoch(), end.shard(), end.row()}, startMillis);
   }
 }

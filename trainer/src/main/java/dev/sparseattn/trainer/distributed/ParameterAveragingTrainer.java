@@ -168,8 +168,10 @@ public final class ParameterAveragingTrainer {
         long t1 = System.nanoTime();
         Broadcast<RoundInput> roundB = spark.broadcast(new RoundInput(state, step, net.getEpochCount(), n, positions));
         long t2 = System.nanoTime();
+        long t2Millis = System.currentTimeMillis();
         List<ReplicaSums> results = aggregate(workerRdd.mapPartitions(new LocalSteps(specB, roundB)));
         long t3 = System.nanoTime();
+        long t3Millis = System.currentTimeMillis();
         roundB.destroy();
         int first = step + 1;
         step += n;
@@ -219,7 +221,9 @@ public final class ParameterAveragingTrainer {
             "broadcast_s", (t2 - t1) / 1e9, "worker_setup_s", sums.maxSetupSeconds(),
             "worker_encode_s", sums.maxEncodeSeconds(), "aggregate_s", Math.max(0, (t3 - t2) / 1e9
                 - sums.maxTrainSeconds() - sums.maxSetupSeconds() - sums.maxEncodeSeconds()),
-            "apply_s", (t4 - t3) / 1e9, "state_bytes", state.bytes());
+            "apply_s", (t4 - t3) / 1e9, "state_bytes", state.bytes(),
+            "launch_s", Math.max(0, sums.firstStartMillis() - t2Millis) / 1e3,
+            "collect_s", Math.max(0, t3Millis - sums.lastEndMillis()) / 1e3, "imbalance_s", sums.imbalanceSeconds());
         if (crossed(step, n, train.logEvery()) || step == total) {
           progress.report(step, String.format("round %d | loss %.3f bits/token | lr %.2e | %,.0f tok/s | outside"
               + " local training %.0f%%", round, smoothed, lr, tokensThisRun / elapsed, 100 * outside / roundSeconds));

@@ -33,13 +33,17 @@ public final class ReplicaSums implements Serializable {
   private long maxTrainNanos;
   private long maxSetupNanos;
   private long maxEncodeNanos;
+  private long firstStartMillis = Long.MAX_VALUE;
+  private long lastEndMillis;
+  private long maxTaskNanos;
   private final TreeMap<Integer, long[]> positions = new TreeMap<>();
 
   private ReplicaSums() {}
 
   /** One worker's result: encodes (copies) the arrays. */
   static ReplicaSums of(int worker, INDArray params, INDArray updater, double bitsTimesTokens, long tokens,
-                        long sequences, int nonFiniteSteps, long setupNanos, long trainNanos, long[] position) {
+                        long sequences, int nonFiniteSteps, long setupNanos, long trainNanos, long[] position,
+                        long startMillis) {
     long t0 = System.nanoTime();
     ReplicaSums s = new ReplicaSums();
     s.firstWorker = worker;
@@ -54,6 +58,9 @@ public final class ReplicaSums implements Serializable {
     s.maxTrainNanos = trainNanos;
     s.positions.put(worker, position);
     s.maxEncodeNanos = System.nanoTime() - t0;
+    s.maxTaskNanos = setupNanos + trainNanos + s.maxEncodeNanos;
+    s.firstStartMillis = startMillis;
+    s.lastEndMillis = System.currentTimeMillis();
     return s;
   }
 
@@ -149,6 +156,9 @@ public final class ReplicaSums implements Serializable {
     maxTrainNanos = Math.max(maxTrainNanos, other.maxTrainNanos);
     maxSetupNanos = Math.max(maxSetupNanos, other.maxSetupNanos);
     maxEncodeNanos = Math.max(maxEncodeNanos, other.maxEncodeNanos);
+    maxTaskNanos = Math.max(maxTaskNanos, other.maxTaskNanos);
+    firstStartMillis = Math.min(firstStartMillis, other.firstStartMillis);
+    lastEndMillis = Math.max(lastEndMillis, other.lastEndMillis);
     positions.putAll(other.positions);
   }
 
@@ -198,6 +208,25 @@ public final class ReplicaSums implements Serializable {
   /** Time to encode a result on a worker (and to add partial sums on an executor), the slowest. */
   public double maxEncodeSeconds() {
     return maxEncodeNanos / 1e9;
+  }
+
+  /** Wall-clock time (ms since the epoch) at which the first worker's task started its round. */
+  public long firstStartMillis() {
+    return firstStartMillis;
+  }
+
+  /** Wall-clock time at which the last worker finished encoding its result. */
+  public long lastEndMillis() {
+    return lastEndMillis;
+  }
+
+  /**
+   * From the first worker's start to the last worker's end, minus the longest single worker's
+   * setup + training + encoding: time lost because the workers did not run side by side (a straggler,
+   * or fewer free cores than workers).
+   */
+  public double imbalanceSeconds() {
+    return Math.max(0, (lastEndMillis - firstStartMillis) / 1e3 - maxTaskNanos / 1e9);
   }
 
   /** Each worker's data position after the round (epoch, shard, row), by worker index. */

@@ -25,6 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("slow")
 class ParameterAveragingBenchmark {
+  private static final String[] NAMES = {"serialise_s", "broadcast_s", "worker_setup_s", "worker_encode_s",
+      "aggregate_s", "apply_s", "launch_s", "collect_s", "imbalance_s"};
+
   @TempDir Path tmp;
 
   @Test
@@ -48,7 +51,7 @@ class ParameterAveragingBenchmark {
     String prefetch = System.getProperty("bench.prefetch", "2");
     ObjectMapper json = new ObjectMapper();
     System.out.printf("%-10s %12s %4s %10s %10s %12s %10s   %s%n", "model", "parameters", "k", "round_s", "train_s",
-        "outside_s", "outside%", "serialise/broadcast/worker_setup/worker_encode/aggregate/apply s");
+        "outside_s", "outside%", String.join("/", NAMES) + " (aggregate = launch + collect + imbalance + rest)");
     try {
       for (String model : models) {
         String[] dl = model.split("x");
@@ -66,8 +69,8 @@ class ParameterAveragingBenchmark {
           double round = 0;
           double train = 0;
           double outside = 0;
-          double[] parts = new double[6];
-          String[] names = {"serialise_s", "broadcast_s", "worker_setup_s", "worker_encode_s", "aggregate_s", "apply_s"};
+          double[] parts = new double[NAMES.length];
+          String[] names = NAMES;
           for (String line : lines.toString(StandardCharsets.UTF_8).split("\n")) {
             Map<?, ?> m = json.readValue(line, Map.class);
             if ("train".equals(m.get("event")) && ((Number) m.get("round")).intValue() > 1) {
@@ -79,9 +82,12 @@ class ParameterAveragingBenchmark {
               }
             }
           }
-          System.out.printf("%-10s %,12d %4s %10.2f %10.2f %12.2f %9.1f%%   %.2f/%.2f/%.2f/%.2f/%.2f/%.2f%n", model,
-              trained.network().numParams(), k, round, train, outside, 100 * outside / round, parts[0], parts[1],
-              parts[2], parts[3], parts[4], parts[5]);
+          StringBuilder split = new StringBuilder();
+          for (double p : parts) {
+            split.append(split.length() == 0 ? "" : "/").append(String.format("%.2f", p));
+          }
+          System.out.printf("%-10s %,12d %4s %10.2f %10.2f %12.2f %9.1f%%   %s%n", model,
+              trained.network().numParams(), k, round, train, outside, 100 * outside / round, split);
         }
       }
     } finally {
