@@ -14,7 +14,7 @@ import dev.sparseattn.trainer.train.TrainConfig;
  * distributed {
  *   workers = 2               # model replicas, one Spark task each, each with its own train shards
  *   averaging-frequency = 5   # local steps between two parameter averagings (k)
- *   aggregation-depth = 2     # depth of Spark's treeAggregate for the average
+ *   aggregation-depth = 2     # depth of the aggregation tree (levels > 1 add groups of workers on executors)
  *   optimizer = adam          # adam | sgd (plain SGD, no momentum), both with train.optim's schedule
  *   prefetch = 2              # minibatches each worker's background reader prepares ahead, 0 = read inline
  *   epochs = 0                # stop after this many epochs (or train.steps, whichever is first); 0 = steps only
@@ -33,7 +33,7 @@ import dev.sparseattn.trainer.train.TrainConfig;
  * @param train the {@code train} section
  * @param workers number of workers W
  * @param averagingFrequency local steps per round k
- * @param aggregationDepth treeAggregate depth
+ * @param aggregationDepth depth of the aggregation tree
  * @param optimizer the updater
  * @param prefetch minibatches read ahead by each worker, 0 for none
  * @param epochs epochs to train (the run also stops at {@code train.steps}), 0 for no epoch limit

@@ -41,8 +41,9 @@ import scala.Tuple2;
  * Synchronous parameter averaging on Spark's own primitives: the driver holds the DL4J network; each
  * round it broadcasts parameters and updater state, each of W workers (one Spark task each, over its
  * own disjoint shards, see {@link ShardAssignment}) takes k local steps from its saved data position
- * ({@link LocalSteps}), and the driver averages parameters and updater states with
- * {@code treeAggregate} and loads the average. This is iterative parameter mixing (McDonald, Hall and
+ * ({@link LocalSteps}), and the driver adds the results in worker order straight into the network's
+ * parameters and updater state (with {@code aggregation-depth} > 1 and many workers, executors first
+ * add groups of them) and divides by W. This is iterative parameter mixing (McDonald, Hall and
  * Mann 2010, "Distributed training strategies for the structured perceptron"), the synchronous
  * parameter averaging of Zhang, Choromanska and LeCun 2015 ("Deep learning with elastic averaging
  * SGD", the baseline they compare against) and the algorithm of DL4J's
@@ -57,9 +58,8 @@ import scala.Tuple2;
  * <p>Checkpoints (every {@code train.checkpoint.every} steps, at round ends, and at the end) hold the
  * averaged network with its updater state, the step, every worker's data position, the smoothed loss
  * and the seed; the data order is a pure function of (seed, position), and no other randomness is
- * used in training, so a resumed run continues exactly as an uninterrupted one (bit-identical
- * parameters; with more than two workers the order in which Spark adds the replicas may change the
- * last bits). A NaN or infinite loss stops the run before anything from that round is saved.
+ * used in training, and results are added in a fixed order ({@link ReplicaSums}), so a resumed run
+ * continues exactly as an uninterrupted one (bit-identical parameters, any number of workers). A NaN or infinite loss stops the run before anything from that round is saved.
  */
 public final class ParameterAveragingTrainer {
   private final DistributedConfig config;
@@ -139,7 +139,10 @@ public final class ParameterAveragingTrainer {
     out.printf("distributed: %d workers x batch %d, averaging every %d steps, %d steps (%d rounds; an epoch is %d"
             + " steps), aggregation depth %d, prefetch %d, %s%n", workers, train.batchSize(), config.averagingFrequency(),
         total, rounds, stepsPerEpoch, config.aggregationDepth(), config.prefetch(), config.optimizer().name().toLowerCase());
-    checkResultSize(ModelState.of(net).bytes(), workers);
+    INDArray updaterView = ModelState.updaterState(net);
+    checkResultSize(spark.getConf().getSizeAsBytes("spark.driver.maxResultSize", "1g"),
+        (net.params().length() + (updaterView == null ? 0 : updaterView.length())) * net.params().dataType().width(),
+        workers, config.aggregationDepth());
 
     int evalCap = train.evalSequences() == 0 ? 0 : (train.evalSequences() + workers - 1) / workers;
     RunSpec spec = new RunSpec(UUID.randomUUID().toString(), net.getLayerWiseConfigurations().toJson(), arch.toJson(),
@@ -315,16 +318,18 @@ public final class ParameterAveragingTrainer {
     return sizes.isEmpty() ? workers : (workers + sizes.get(sizes.size() - 1) - 1) / sizes.get(sizes.size() - 1);
   }
 
-  /** Fails before training when the results of a round would exceed {@code spark.driver.maxResultSize}. */
-  private void checkResultSize(long stateBytes, int workers) {
-    long limit = spark.getConf().getSizeAsBytes("spark.driver.maxResultSize", "1g");
-    long perRound = resultsAtDriver(workers, config.aggregationDepth()) * stateBytes;
+  /**
+   * Fails before training when the results of a round would exceed {@code spark.driver.maxResultSize}
+   * ({@code limit} bytes, 0 for no limit): Spark would abort the first round otherwise.
+   */
+  static void checkResultSize(long limit, long stateBytes, int workers, int depth) {
+    int results = resultsAtDriver(workers, depth);
+    long perRound = results * stateBytes;
     if (limit > 0 && perRound > limit) {
       throw new DataError(String.format("each round brings %d result(s) of %,d bytes (parameters and updater state)"
               + " to the driver, %,d bytes in all, above spark.driver.maxResultSize (%,d): set it higher (e.g."
               + " --conf spark.driver.maxResultSize=%dm, and give the driver the memory) or raise"
-              + " distributed.aggregation-depth", resultsAtDriver(workers, config.aggregationDepth()), stateBytes,
-          perRound, limit, perRound / (1 << 20) + 64));
+              + " distributed.aggregation-depth", results, stateBytes, perRound, limit, perRound / (1 << 20) + 64));
     }
   }
 

@@ -82,6 +82,18 @@ class DistributedConfigTest {
   }
 
   @Test
+  void roundResultsMustFitTheDriversResultSize() {
+    long gb = 1L << 30;
+    long state = 120_000_000;   // 10M parameters with Adam's two moments, float32
+    ParameterAveragingTrainer.checkResultSize(gb, state, 8, 1);    // 960 MB
+    ParameterAveragingTrainer.checkResultSize(0, state, 64, 1);    // 0 = no limit
+    ParameterAveragingTrainer.checkResultSize(gb, state, 64, 3);   // 4 partial sums reach the driver
+    String message = assertThrows(dev.sparseattn.datasets.config.DataError.class,
+        () -> ParameterAveragingTrainer.checkResultSize(gb, state, 9, 1)).getMessage();
+    assertTrue(message.contains("spark.driver.maxResultSize") && message.contains("9 result(s)"), message);
+  }
+
+  @Test
   void shardsAreDisjointBalancedAndCoverTheSplit() throws Exception {
     TinyDataset.write(tmp, SparkTestSupport.sampleLines(40), 32, 10, 16);
     PreparedDataset d = PreparedDataset.open(tmp.toUri().toString(), new Configuration());
