@@ -254,9 +254,12 @@ class ParameterAveragingTrainerTest {
   void readerFailureFailsTheTask() throws Exception {
     java.nio.file.Path broken = tmp.resolve("broken-data");
     TinyDataset.write(broken, SparkTestSupport.sampleLines(40), 32, 10, 16);
-    // a train shard replaced by zeros (its checksum file kept): read when its turn in the shuffled order comes
-    java.nio.file.Path shard = broken.resolve("train").resolve("shard-00000.parquet");
-    Files.write(shard, new byte[(int) Files.size(shard)]);
+    // every train shard replaced by zeros (checksum files kept): the first read of each worker fails
+    try (Stream<java.nio.file.Path> shards = Files.list(broken.resolve("train"))) {
+      for (java.nio.file.Path shard : shards.filter(p -> p.toString().endsWith(".parquet")).toList()) {
+        Files.write(shard, new byte[(int) Files.size(shard)]);
+      }
+    }
     for (String prefetch : List.of("0", "2")) {
       Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> new ParameterAveragingTrainer(
           DistributedConfig.parse(config(broken, tmp.resolve("broken-" + prefetch).toString(), "train.steps=40",
@@ -264,7 +267,7 @@ class ParameterAveragingTrainerTest {
               "distributed.prefetch=" + prefetch)), sc, System.out)
           .train(PreparedDataset.open(broken.toUri().toString(), new Configuration()), discard(), null));
       // the task's failure names the reader's error: Hadoop's checksum check rejects the garbage shard
-      assertTrue(e.getMessage().contains("ChecksumException") && e.getMessage().contains("train/shard-00000.parquet"),
+      assertTrue(e.getMessage().contains("ChecksumException") && e.getMessage().contains("/train/shard-0000"),
           "prefetch " + prefetch + ": " + e.getMessage());
       if (!prefetch.equals("0")) {
         assertTrue(e.getMessage().contains("reading training data failed"), e.getMessage());
@@ -287,7 +290,7 @@ class ParameterAveragingTrainerTest {
     assertArrayEquals(state(local), state(spark), 0f, "1 worker vs single machine");
 
     String out = tmp.resolve("sparse-two").toString();
-    String[] two = {"train.steps=24", "train.eval-every=4", "train.model.layers=2", attention, "train.optim.learning-rate=0.01",
+    String[] two = {"train.steps=16", "train.eval-every=4", "train.model.layers=2", attention, "train.optim.learning-rate=0.01",
         "distributed.workers=2", "distributed.averaging-frequency=2"};
     DistributedTrain.run(DistributedConfig.parse(config(data, out, two)), sc);
     List<Double> validation = new ArrayList<>();
@@ -298,7 +301,7 @@ class ParameterAveragingTrainerTest {
       }
     }
     System.out.println("sparse attention, 2 workers, validation bits/token: " + validation);
-    assertTrue(validation.size() >= 6 && validation.get(validation.size() - 1) < validation.get(0) - 0.5, validation.toString());
+    assertTrue(validation.size() >= 4 && validation.get(validation.size() - 1) < validation.get(0) - 0.5, validation.toString());
   }
 
   /**
