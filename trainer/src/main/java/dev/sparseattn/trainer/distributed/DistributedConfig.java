@@ -14,8 +14,10 @@ import dev.sparseattn.trainer.train.TrainConfig;
  * distributed {
  *   workers = 2               # model replicas, one Spark task each, each with its own train shards
  *   averaging-frequency = 5   # local steps between two parameter averagings (k)
- *   aggregation-depth = 2     # depth of Spark's treeAggregate for the average
+ *   aggregation-depth = 2     # depth of the aggregation tree (levels > 1 add groups of workers on executors)
  *   optimizer = adam          # adam | sgd (plain SGD, no momentum), both with train.optim's schedule
+ *   prefetch = 2              # minibatches each worker's background reader prepares ahead, 0 = read inline
+ *   epochs = 0                # stop after this many epochs (or train.steps, whichever is first); 0 = steps only
  *   spark { master = "local[*]", app-name = "sparseattn-distributed-train" }
  * }
  * </pre>
@@ -23,19 +25,25 @@ import dev.sparseattn.trainer.train.TrainConfig;
  * <p>In this job {@code train.batch-size} is the batch of each worker (the effective batch is
  * {@code workers * batch-size}), {@code train.steps} counts local steps of every worker (rounds =
  * steps / averaging-frequency, the last round possibly shorter); evaluation, logging and checkpoints
- * happen at the end of the round in which their step interval is reached.
+ * happen at the end of the round in which their step interval is reached. An epoch is
+ * {@code ceil(rows of the largest worker share / batch-size)} local steps, the steps after which every
+ * worker has been through all of its shards; rounds end at epoch boundaries, and validation runs
+ * (distributed) at the end of every epoch as well as every {@code train.eval-every} steps.
  *
  * @param train the {@code train} section
  * @param workers number of workers W
  * @param averagingFrequency local steps per round k
- * @param aggregationDepth treeAggregate depth
+ * @param aggregationDepth depth of the aggregation tree
  * @param optimizer the updater
+ * @param prefetch minibatches read ahead by each worker, 0 for none
+ * @param epochs epochs to train (the run also stops at {@code train.steps}), 0 for no epoch limit
  * @param master Spark master, used only when spark-submit or the JVM did not set one
  * @param appName Spark application name
  * @param resolved the {@code distributed} section as read, defaults included
  */
 public record DistributedConfig(TrainConfig train, int workers, int averagingFrequency, int aggregationDepth,
-                                Optimizer optimizer, String master, String appName, ResolvedConfig resolved) {
+                                Optimizer optimizer, int prefetch, int epochs, String master, String appName,
+                                ResolvedConfig resolved) {
 
   /** The updater each replica uses (its state is averaged with the parameters). */
   public enum Optimizer { ADAM, SGD }
@@ -49,14 +57,16 @@ public record DistributedConfig(TrainConfig train, int workers, int averagingFre
     s.check(k <= train.steps(), "averaging-frequency", "must not exceed train.steps (" + train.steps() + "), got " + k);
     int depth = s.integer("aggregation-depth", 2, 1, 16);
     Optimizer optimizer = s.choice("optimizer", Optimizer.class, Optimizer.ADAM);
+    int prefetch = s.integer("prefetch", 2, 0, 1024);
+    int epochs = s.integer("epochs", 0, 0, 1_000_000);
     Section spark = s.section("spark");
     String master = spark.string("master", "local[*]");
     String appName = spark.string("app-name", "sparseattn-distributed-train");
     s.finish();
-    return new DistributedConfig(train, workers, k, depth, optimizer, master, appName, s.resolved());
+    return new DistributedConfig(train, workers, k, depth, optimizer, prefetch, epochs, master, appName, s.resolved());
   }
 
-  /** Number of averaging rounds: {@code ceil(steps / averagingFrequency)}. */
+  /** Number of averaging rounds without epoch boundaries: {@code ceil(steps / averagingFrequency)}. */
   public int rounds() {
     return (train.steps() + averagingFrequency - 1) / averagingFrequency;
   }

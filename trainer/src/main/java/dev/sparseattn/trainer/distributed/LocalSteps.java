@@ -8,13 +8,12 @@ import java.util.List;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.linalg.dataset.DataSet;
 
 /**
  * One round on one worker (a Spark task over a partition holding the worker's index): load the
  * broadcast state into the worker's replica, take {@code k} local optimiser steps on the worker's own
- * stream of its shards from its data position, and return the new parameters, updater state, position
- * and loss sums. This is the inner loop of iterative parameter mixing (McDonald et al. 2010) as in
+ * stream of its shards from its data position (read ahead by {@link RoundBatches} when
+ * {@code distributed.prefetch > 0}), and return the new parameters, updater state, position and loss sums. This is the inner loop of iterative parameter mixing (McDonald et al. 2010) as in
  * DL4J's {@code ParameterAveragingTrainingWorker}.
  */
 final class LocalSteps implements FlatMapFunction<Iterator<Integer>, ReplicaSums> {
@@ -40,6 +39,8 @@ final class LocalSteps implements FlatMapFunction<Iterator<Integer>, ReplicaSums
 
   private ReplicaSums train(int worker) {
     long t0 = System.nanoTime();
+    long startMillis = System.currentTimeMillis();
+    TaskDevice.bind();
     RunSpec s = spec.value();
     RoundInput in = round.value();
     Replicas.Replica replica = Replicas.get(s, worker);
@@ -48,31 +49,37 @@ final class LocalSteps implements FlatMapFunction<Iterator<Integer>, ReplicaSums
     net.setIterationCount(in.iteration());
     net.setEpochCount(in.epochCount());
     long[] p = in.positions().get(worker);
-    SequenceBatches batches = SequenceBatches.training(replica.data(), replica.shards(s.trainShards().get(worker)),
-        s.batchSize(), s.seed(), new SequenceBatches.Position(p[0], (int) p[1], (int) p[2]));
+    SequenceBatches.Position from = new SequenceBatches.Position(p[0], (int) p[1], (int) p[2]);
     int padId = replica.data().tokenizer().padId();
-    long t1 = System.nanoTime();
     double bitsTimesTokens = 0;
     long tokens = 0;
     long sequences = 0;
     int nonFinite = 0;
-    for (int i = 0; i < in.steps(); i++) {
-      int[][] rows = batches.next();
-      DataSet batch = TransformerLM.toDataSet(replica.arch(), rows, padId);
-      long targets = (long) batch.getLabelsMaskArray().sumNumber().doubleValue();
-      net.fit(batch);
-      double bits = TransformerLM.meanTokenLoss(net.score(), batch) / LN2;
-      if (Double.isFinite(bits)) {
-        bitsTimesTokens += bits * targets;
-      } else {
-        nonFinite++;
+    long t1;
+    long t2;
+    SequenceBatches.Position end;
+    try (RoundBatches batches = new RoundBatches(
+        () -> SequenceBatches.training(replica.data(), replica.shards(s.trainShards().get(worker)), s.batchSize(),
+            s.seed(), from),
+        rows -> TransformerLM.toDataSet(replica.arch(), rows, padId), in.steps(), s.prefetch(),
+        "sparseattn-prefetch-worker-" + worker)) {
+      t1 = System.nanoTime();
+      for (int i = 0; i < in.steps(); i++) {
+        RoundBatches.Batch batch = batches.next();
+        net.fit(batch.data());
+        double bits = TransformerLM.meanTokenLoss(net.score(), batch.data()) / LN2;
+        if (Double.isFinite(bits)) {
+          bitsTimesTokens += bits * batch.targets();
+        } else {
+          nonFinite++;
+        }
+        tokens += batch.targets();
+        sequences += batch.sequences();
       }
-      tokens += targets;
-      sequences += rows.length;
+      t2 = System.nanoTime();
+      end = batches.position();
     }
-    long t2 = System.nanoTime();
-    SequenceBatches.Position end = batches.position();
     return ReplicaSums.of(worker, net.params(), ModelState.updaterState(net), bitsTimesTokens, tokens, sequences,
-        nonFinite, t1 - t0, t2 - t1, new long[] {end.epoch(), end.shard(), end.row()});
+        nonFinite, t1 - t0, t2 - t1, new long[] {end.epoch(), end.shard(), end.row()}, startMillis);
   }
 }

@@ -41,15 +41,15 @@ public final class ModelState implements Serializable {
     return view == null || view.isEmpty() ? null : view;
   }
 
-  /** Copies this state into a network of the same architecture and updater (in place, into its views). */
+  /** Copies this state into a network of the same architecture and updater (in place, one bulk copy per array). */
   public void applyTo(MultiLayerNetwork net) {
-    net.params().assign(params());
+    params.copyInto(net.params());
     INDArray view = updaterState(net);
     if ((view == null) != (updater == null)) {
       throw new IllegalStateException("updater state does not match the network's updater");
     }
     if (view != null) {
-      view.assign(updaterState());
+      updater.copyInto(view);
     }
   }
 

@@ -31,16 +31,19 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Sgd;
+import scala.Tuple2;
 
 /**
  * Synchronous parameter averaging on Spark's own primitives: the driver holds the DL4J network; each
  * round it broadcasts parameters and updater state, each of W workers (one Spark task each, over its
  * own disjoint shards, see {@link ShardAssignment}) takes k local steps from its saved data position
- * ({@link LocalSteps}), and the driver averages parameters and updater states with
- * {@code treeAggregate} and loads the average. This is iterative parameter mixing (McDonald, Hall and
+ * ({@link LocalSteps}), and the driver adds the results in worker order straight into the network's
+ * parameters and updater state (with {@code aggregation-depth} > 1 and many workers, executors first
+ * add groups of them) and divides by W. This is iterative parameter mixing (McDonald, Hall and
  * Mann 2010, "Distributed training strategies for the structured perceptron"), the synchronous
  * parameter averaging of Zhang, Choromanska and LeCun 2015 ("Deep learning with elastic averaging
  * SGD", the baseline they compare against) and the algorithm of DL4J's
@@ -55,9 +58,8 @@ import org.nd4j.linalg.learning.config.Sgd;
  * <p>Checkpoints (every {@code train.checkpoint.every} steps, at round ends, and at the end) hold the
  * averaged network with its updater state, the step, every worker's data position, the smoothed loss
  * and the seed; the data order is a pure function of (seed, position), and no other randomness is
- * used in training, so a resumed run continues exactly as an uninterrupted one (bit-identical
- * parameters; with more than two workers the order in which Spark adds the replicas may change the
- * last bits). A NaN or infinite loss stops the run before anything from that round is saved.
+ * used in training, and results are added in a fixed order ({@link ReplicaSums}), so a resumed run
+ * continues exactly as an uninterrupted one (bit-identical parameters, any number of workers). A NaN or infinite loss stops the run before anything from that round is saved.
  */
 public final class ParameterAveragingTrainer {
   private final DistributedConfig config;
@@ -74,8 +76,13 @@ public final class ParameterAveragingTrainer {
 
   /** The updater of every replica: Adam or plain SGD, with {@code train.optim}'s warm-up and cosine decay. */
   public static IUpdater updater(DistributedConfig config) {
+    return updater(config, config.train().steps());
+  }
+
+  /** {@link #updater(DistributedConfig)} with the cosine decay ending at {@code totalSteps}. */
+  static IUpdater updater(DistributedConfig config, int totalSteps) {
     OptimConfig o = config.train().optim();
-    WarmupCosineSchedule lr = new WarmupCosineSchedule(o.learningRate(), o.warmupSteps(), config.train().steps(),
+    WarmupCosineSchedule lr = new WarmupCosineSchedule(o.learningRate(), o.warmupSteps(), totalSteps,
         o.minLrFraction());
     return switch (config.optimizer()) {
       case ADAM -> Adam.builder().learningRateSchedule(lr).beta1(o.beta1()).beta2(o.beta2()).epsilon(1e-8).build();
@@ -93,6 +100,12 @@ public final class ParameterAveragingTrainer {
     int workers = config.workers();
     List<List<String>> trainShards = ShardAssignment.assignTraining(data, workers);
     List<List<String>> validationShards = ShardAssignment.assign(data, Split.VALIDATION, workers);
+    int stepsPerEpoch = stepsPerEpoch(manifest, trainShards, train.batchSize());
+    int total = config.epochs() == 0 ? train.steps() : (int) Math.min(train.steps(), (long) config.epochs() * stepsPerEpoch);
+    if (total < train.optim().warmupSteps()) {
+      throw new DataError("distributed.epochs = " + config.epochs() + " is " + total + " steps of " + stepsPerEpoch
+          + " per epoch, fewer than train.optim.warmup-steps (" + train.optim().warmupSteps() + ")");
+    }
 
     Optional<CheckpointStore.Restored> from = train.resume() && checkpoints != null
         ? checkpoints.restore(arch, train.seed()) : Optional.empty();
@@ -108,7 +121,7 @@ public final class ParameterAveragingTrainer {
       net = from.get().network();
       out.printf("resuming from %s (step %d)%n", from.get().checkpoint().dir(), start.step());
     } else {
-      net = TransformerLM.build(arch, updater(config));
+      net = TransformerLM.build(arch, updater(config, total));
       List<TrainingState.DataPosition> origin = new ArrayList<>();
       for (int w = 0; w < workers; w++) {
         origin.add(new TrainingState.DataPosition(0, 0, 0));
@@ -122,20 +135,25 @@ public final class ParameterAveragingTrainer {
     UnigramBaseline unigram = UnigramBaseline.of(manifest.split(Split.TRAIN).tokenHistogram(),
         manifest.split(Split.VALIDATION).tokenHistogram(), data.tokenizer().padId());
     out.printf("model: %s, %,d parameters%n", arch, net.numParams());
-    out.printf("distributed: %d workers x batch %d, averaging every %d steps (%d rounds), treeAggregate depth %d, %s%n",
-        workers, train.batchSize(), config.averagingFrequency(), config.rounds(), config.aggregationDepth(),
-        config.optimizer().name().toLowerCase());
+    int rounds = roundsBefore(total, total, stepsPerEpoch);
+    out.printf("distributed: %d workers x batch %d, averaging every %d steps, %d steps (%d rounds; an epoch is %d"
+            + " steps), aggregation depth %d, prefetch %d, %s%n", workers, train.batchSize(), config.averagingFrequency(),
+        total, rounds, stepsPerEpoch, config.aggregationDepth(), config.prefetch(), config.optimizer().name().toLowerCase());
+    INDArray updaterView = ModelState.updaterState(net);
+    checkResultSize(spark.getConf().getSizeAsBytes("spark.driver.maxResultSize", "1g"),
+        (net.params().length() + (updaterView == null ? 0 : updaterView.length())) * net.params().dataType().width(),
+        workers, config.aggregationDepth());
 
     int evalCap = train.evalSequences() == 0 ? 0 : (train.evalSequences() + workers - 1) / workers;
     RunSpec spec = new RunSpec(UUID.randomUUID().toString(), net.getLayerWiseConfigurations().toJson(), arch.toJson(),
         data.dir().toString(), RunSpec.encode(data.hadoopConf()), trainShards, validationShards, train.batchSize(),
-        train.seed(), evalCap);
+        train.seed(), evalCap, config.prefetch());
     Broadcast<RunSpec> specB = spark.broadcast(spec);
     JavaRDD<Integer> workerRdd = spark.parallelize(IntStream.range(0, workers).boxed().toList(), workers);
 
     List<long[]> positions = start.workers().stream()
         .map(p -> new long[] {p.epoch(), p.shard(), p.row()}).toList();
-    Progress progress = new Progress(out, train.steps(), "step", start.step());
+    Progress progress = new Progress(out, total, "step", start.step());
     long tokensSeen = start.tokensSeen();
     long tokensThisRun = 0;
     double smoothed = start.smoothedBits();
@@ -143,37 +161,45 @@ public final class ParameterAveragingTrainer {
     double lastValidation = metrics.validationPoints().isEmpty() ? Double.NaN
         : metrics.validationPoints().get(metrics.validationPoints().size() - 1).bits();
     int step = (int) start.step();
-    int round = step / config.averagingFrequency();
+    int round = roundsBefore(step, total, stepsPerEpoch);
+    INDArray[] scratch = new INDArray[2];
     try {
-      while (step < train.steps()) {
-        int n = Math.min(config.averagingFrequency(), train.steps() - step);
+      while (step < total) {
+        int n = roundLength(step, total, stepsPerEpoch);
         long t0 = System.nanoTime();
         ModelState state = ModelState.of(net);
         long t1 = System.nanoTime();
         Broadcast<RoundInput> roundB = spark.broadcast(new RoundInput(state, step, net.getEpochCount(), n, positions));
         long t2 = System.nanoTime();
-        ReplicaSums sums = workerRdd.mapPartitions(new LocalSteps(specB, roundB))
-            .treeAggregate(new ReplicaSums(), ReplicaSums::merge, ReplicaSums::merge, config.aggregationDepth());
+        long t2Millis = System.currentTimeMillis();
+        List<ReplicaSums> results = aggregate(workerRdd.mapPartitions(new LocalSteps(specB, roundB)));
         long t3 = System.nanoTime();
+        long t3Millis = System.currentTimeMillis();
         roundB.destroy();
         int first = step + 1;
         step += n;
         round++;
+        INDArray params = net.params();
+        INDArray view = ModelState.updaterState(net);
+        if (workers > 1 && scratch[0] == null) {
+          scratch[0] = Nd4j.createUninitialized(params.dataType(), params.shape(), 'c');
+          scratch[1] = view == null ? null : Nd4j.createUninitialized(view.dataType(), view.shape(), 'c');
+        }
+        // the network's arrays are overwritten by the sums: on divergence the run stops without saving anything
+        ReplicaSums sums = ReplicaSums.addInto(results, workers, params, view, scratch[0], scratch[1]);
+        results = null;
         if (sums.nonFiniteSteps() > 0 || !Double.isFinite(sums.meanBits())) {
           throw diverged(checkpoints, String.format("training diverged in round %d (steps %d-%d): %d local step(s)"
               + " had a NaN or infinite loss", round, first, step, sums.nonFiniteSteps()));
         }
-        INDArray meanParams = sums.meanParams();
-        INDArray meanUpdater = sums.meanUpdaterState();
-        double check = meanParams.sumNumber().doubleValue();
+        params.divi(workers);
+        if (view != null) {
+          view.divi(workers);
+        }
+        double check = params.sumNumber().doubleValue();
         if (!Double.isFinite(check)) {
           throw diverged(checkpoints, String.format("training diverged in round %d (steps %d-%d): the averaged"
               + " parameters are not finite", round, first, step));
-        }
-        net.params().assign(meanParams);
-        INDArray view = ModelState.updaterState(net);
-        if (view != null) {
-          view.assign(meanUpdater);
         }
         net.setIterationCount(step);
         positions = sums.positions();
@@ -189,28 +215,34 @@ public final class ParameterAveragingTrainer {
         double outside = Math.max(0, roundSeconds - sums.maxTrainSeconds());
         outsideTotal += outside;
         double lr = net.getLearningRate(1) == null ? Double.NaN : net.getLearningRate(1);
-        metrics.write("train", "step", step, "round", round, "loss_bits_per_token", bits,
+        int epoch = step / stepsPerEpoch;
+        metrics.write("train", "step", step, "round", round, "epoch", epoch, "loss_bits_per_token", bits,
             "smoothed_bits_per_token", smoothed, "learning_rate", lr, "tokens", tokensSeen,
             "tokens_per_s", tokensThisRun / elapsed, "elapsed_s", elapsed, "workers", sums.replicas(),
             "round_s", roundSeconds, "local_train_s", sums.maxTrainSeconds(), "outside_train_s", outside,
             "outside_train_fraction", outside / roundSeconds, "serialise_s", (t1 - t0) / 1e9,
             "broadcast_s", (t2 - t1) / 1e9, "worker_setup_s", sums.maxSetupSeconds(),
-            "aggregate_s", Math.max(0, (t3 - t2) / 1e9 - sums.maxTrainSeconds() - sums.maxSetupSeconds()),
-            "apply_s", (t4 - t3) / 1e9, "state_bytes", state.bytes());
-        if (crossed(step, n, train.logEvery()) || step == train.steps()) {
+            "worker_encode_s", sums.maxEncodeSeconds(), "aggregate_s", Math.max(0, (t3 - t2) / 1e9
+                - sums.maxTrainSeconds() - sums.maxSetupSeconds() - sums.maxEncodeSeconds()),
+            "apply_s", (t4 - t3) / 1e9, "state_bytes", state.bytes(),
+            "launch_s", Math.max(0, sums.firstStartMillis() - t2Millis) / 1e3,
+            "collect_s", Math.max(0, t3Millis - sums.lastEndMillis()) / 1e3, "imbalance_s", sums.imbalanceSeconds());
+        if (crossed(step, n, train.logEvery()) || step == total) {
           progress.report(step, String.format("round %d | loss %.3f bits/token | lr %.2e | %,.0f tok/s | outside"
               + " local training %.0f%%", round, smoothed, lr, tokensThisRun / elapsed, 100 * outside / roundSeconds));
         }
-        if (crossed(step, n, train.evalEvery()) || step == train.steps()) {
+        boolean epochEnd = step % stepsPerEpoch == 0;
+        if (crossed(step, n, train.evalEvery()) || step == total || epochEnd) {
           double[] v = evaluate(specB, workerRdd, net, validationShards);
           lastValidation = v[0];
           metrics.validationPoint(step, lastValidation);
-          metrics.write("validation", "step", step, "bits_per_token", lastValidation, "tokens", (long) v[1],
-              "elapsed_s", progress.elapsedSeconds(), "distributed", true);
-          out.printf("validation at step %d: %.3f bits/token over %,d tokens (unigram baseline %.3f, uniform %.3f)%n",
-              step, lastValidation, (long) v[1], unigram.crossEntropyBits(), Math.log(arch.vocabSize() - 1) / Math.log(2));
+          metrics.write("validation", "step", step, "epoch", epoch, "epoch_end", epochEnd, "bits_per_token",
+              lastValidation, "tokens", (long) v[1], "elapsed_s", progress.elapsedSeconds(), "distributed", true);
+          out.printf("validation at step %d%s: %.3f bits/token over %,d tokens (unigram baseline %.3f, uniform %.3f)%n",
+              step, epochEnd ? " (end of epoch " + epoch + ")" : "", lastValidation, (long) v[1],
+              unigram.crossEntropyBits(), Math.log(arch.vocabSize() - 1) / Math.log(2));
         }
-        if (checkpoints != null && (crossed(step, n, train.checkpoint().every()) || step == train.steps())) {
+        if (checkpoints != null && (crossed(step, n, train.checkpoint().every()) || step == total)) {
           List<TrainingState.DataPosition> ps = positions.stream()
               .map(p -> new TrainingState.DataPosition(p[0], (int) p[1], (int) p[2])).toList();
           checkpoints.save(net, arch, new TrainingState(step, ps.get(0).epoch(), ps.get(0).shard(), ps.get(0).row(),
@@ -222,8 +254,10 @@ public final class ParameterAveragingTrainer {
     }
     double wall = progress.elapsedSeconds();
     Map<String, Object> summary = new LinkedHashMap<>();
-    summary.put("steps", train.steps());
-    summary.put("rounds", config.rounds());
+    summary.put("steps", total);
+    summary.put("rounds", rounds);
+    summary.put("steps_per_epoch", stepsPerEpoch);
+    summary.put("epochs", (double) total / stepsPerEpoch);
     summary.put("workers", workers);
     summary.put("averaging_frequency", config.averagingFrequency());
     summary.put("validation_bits_per_token", lastValidation);
@@ -238,9 +272,90 @@ public final class ParameterAveragingTrainer {
     summary.put("seed", train.seed());
     summary.put("tokenizer", manifest.tokenizer().get("name"));
     out.printf("done: %d steps (%d rounds x %d workers) in %s; validation %.3f bits/token; unigram %.3f;"
-            + " %.0f%% of the time outside local training%n", train.steps(), config.rounds(), workers,
+            + " %.0f%% of the time outside local training%n", total, rounds, workers,
         Progress.format(wall), lastValidation, unigram.crossEntropyBits(), 100 * outsideTotal / Math.max(wall, 1e-9));
     return new TrainedModel(net, arch, manifest.tokenizer(), summary);
+  }
+
+  /**
+   * Runs the round's tasks and brings their results to the driver. With {@code aggregation-depth} d > 1
+   * and enough workers, executors first add results in groups of contiguous workers (fan-in
+   * {@code ceil(W^(1/d))}, the same rule as Spark's {@code treeAggregate} for whether a level pays),
+   * so the driver receives fewer, larger partial sums; which workers are added together, and in which
+   * order, depends only on W and d ({@link ReplicaSums}).
+   */
+  private List<ReplicaSums> aggregate(JavaRDD<ReplicaSums> perWorker) {
+    JavaRDD<ReplicaSums> parts = perWorker;
+    int workers = config.workers();
+    for (int g : groupSizes(workers, config.aggregationDepth())) {
+      parts = parts.mapToPair(r -> new Tuple2<>(r.firstWorker() / g, r)).groupByKey((workers + g - 1) / g).values()
+          .map(ReplicaSums::combine);
+    }
+    return parts.collect();
+  }
+
+  /**
+   * The executor-side levels of the aggregation tree for W workers and depth d: per level, how many
+   * consecutive workers each partial sum covers. A level is used only when it pays, by the rule of
+   * Spark's {@code treeAggregate}: while more than {@code fanIn + ceil(count / fanIn)} results remain.
+   */
+  static List<Integer> groupSizes(int workers, int depth) {
+    int fanIn = Math.max(2, (int) Math.ceil(Math.pow(workers, 1.0 / depth)));
+    List<Integer> sizes = new ArrayList<>();
+    int count = workers;
+    int group = 1;
+    for (int level = 1; level < depth && count > fanIn + (count + fanIn - 1) / fanIn; level++) {
+      group *= fanIn;
+      count = (workers + group - 1) / group;
+      sizes.add(group);
+    }
+    return sizes;
+  }
+
+  /** How many partial sums reach the driver for W workers and aggregation depth d. */
+  static int resultsAtDriver(int workers, int depth) {
+    List<Integer> sizes = groupSizes(workers, depth);
+    return sizes.isEmpty() ? workers : (workers + sizes.get(sizes.size() - 1) - 1) / sizes.get(sizes.size() - 1);
+  }
+
+  /**
+   * Fails before training when the results of a round would exceed {@code spark.driver.maxResultSize}
+   * ({@code limit} bytes, 0 for no limit): Spark would abort the first round otherwise.
+   */
+  static void checkResultSize(long limit, long stateBytes, int workers, int depth) {
+    int results = resultsAtDriver(workers, depth);
+    long perRound = results * stateBytes;
+    if (limit > 0 && perRound > limit) {
+      throw new DataError(String.format("each round brings %d result(s) of %,d bytes (parameters and updater state)"
+              + " to the driver, %,d bytes in all, above spark.driver.maxResultSize (%,d): set it higher (e.g."
+              + " --conf spark.driver.maxResultSize=%dm, and give the driver the memory) or raise"
+              + " distributed.aggregation-depth", results, stateBytes, perRound, limit, perRound / (1 << 20) + 64));
+    }
+  }
+
+  /**
+   * Local steps per epoch: the batches needed by the worker with the most rows to go once through its
+   * shards; after them every worker has seen all of its data.
+   */
+  static int stepsPerEpoch(Manifest manifest, List<List<String>> trainShards, int batchSize) {
+    Map<String, Long> rows = new java.util.HashMap<>();
+    manifest.split(Split.TRAIN).shards().forEach(s -> rows.put(s.path(), s.rows()));
+    long most = trainShards.stream().mapToLong(mine -> mine.stream().mapToLong(rows::get).sum()).max().orElse(0);
+    return (int) Math.max(1, (most + batchSize - 1) / batchSize);
+  }
+
+  /** Steps of the round starting at {@code step}: the averaging frequency, cut at epoch ends and the last step. */
+  private int roundLength(int step, int total, int stepsPerEpoch) {
+    return Math.min(Math.min(config.averagingFrequency(), total - step), stepsPerEpoch - step % stepsPerEpoch);
+  }
+
+  /** Rounds completed before {@code step} (a round boundary). */
+  private int roundsBefore(int step, int total, int stepsPerEpoch) {
+    int rounds = 0;
+    for (int s = 0; s < step; s += roundLength(s, total, stepsPerEpoch)) {
+      rounds++;
+    }
+    return rounds;
   }
 
   /** Distributed evaluation of the network on the validation split: {bits per token, tokens, sequences}. */

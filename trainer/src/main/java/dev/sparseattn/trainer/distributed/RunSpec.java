@@ -26,10 +26,11 @@ import org.apache.hadoop.conf.Configuration;
  * @param batchSize sequences per local step
  * @param seed data-order seed
  * @param evalSequencesPerWorker cap of sequences per worker and evaluation, 0 for all
+ * @param prefetch minibatches each worker's reader prepares ahead of training, 0 for none
  */
 public record RunSpec(String runId, String networkJson, String architectureJson, String dataUri, byte[] hadoopConf,
                       List<List<String>> trainShards, List<List<String>> validationShards, int batchSize,
-                      long seed, int evalSequencesPerWorker) implements Serializable {
+                      long seed, int evalSequencesPerWorker, int prefetch) implements Serializable {
 
   /** Serialises a Hadoop configuration (all properties, defaults included). */
   static byte[] encode(Configuration conf) {

@@ -37,6 +37,7 @@ final class ShardEvaluation implements FlatMapFunction<Iterator<Integer>, double
         out.add(new double[3]);
         continue;
       }
+      TaskDevice.bind();
       RunSpec s = spec.value();
       Replicas.Replica replica = Replicas.get(s, w);
       state.value().state().applyTo(replica.net());

@@ -1,6 +1,6 @@
 /**
  * Distributed training on Spark by synchronous parameter averaging, built on Spark's own primitives
- * (broadcast, one task per worker, {@code treeAggregate}) with the same DL4J network the local trainer
+ * (broadcast, one task per worker, results added in worker order) with the same DL4J network the local trainer
  * uses: {@link dev.sparseattn.trainer.distributed.DistributedTrain} (the job),
  * {@link dev.sparseattn.trainer.distributed.ParameterAveragingTrainer} (the driver loop),
  * {@link dev.sparseattn.trainer.distributed.LocalSteps} (a worker's round) and

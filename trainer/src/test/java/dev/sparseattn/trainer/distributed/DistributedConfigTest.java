@@ -37,18 +37,28 @@ class DistributedConfigTest {
     assertEquals(2, c.aggregationDepth());
     assertEquals(DistributedConfig.Optimizer.ADAM, c.optimizer());
     assertEquals("local[*]", c.master());
+    assertEquals(2, c.prefetch());
+    assertEquals(0, c.epochs());
+    DistributedConfig set = parse("distributed.prefetch=0", "distributed.epochs=3");
+    assertEquals(0, set.prefetch());
+    assertEquals(3, set.epochs());
   }
 
   @Test
   void errorsNameTheKey() {
-    assertTrue(assertThrows(ConfigError.class, () -> parse("distributed.workers=0")).getMessage()
-        .startsWith("distributed.workers"));
-    assertTrue(assertThrows(ConfigError.class, () -> parse("distributed.averaging-frequency=11")).getMessage()
-        .contains("must not exceed train.steps"));
-    assertTrue(assertThrows(ConfigError.class, () -> parse("distributed.optimizer=rmsprop")).getMessage()
-        .contains("[adam, sgd]"));
-    assertTrue(assertThrows(ConfigError.class, () -> parse("distributed.wrokers=2")).getMessage()
-        .contains("distributed.wrokers"));
+    // override -> a fragment the message must contain
+    String[][] cases = {
+        {"distributed.workers=0", "distributed.workers"},
+        {"distributed.averaging-frequency=11", "must not exceed train.steps"},
+        {"distributed.optimizer=rmsprop", "[adam, sgd]"},
+        {"distributed.prefetch=-1", "distributed.prefetch"},
+        {"distributed.prefetch=lots", "distributed.prefetch"},
+        {"distributed.epochs=-2", "distributed.epochs"},
+        {"distributed.wrokers=2", "distributed.wrokers"}};
+    for (String[] c : cases) {
+      String message = assertThrows(ConfigError.class, () -> parse(c[0]), c[0]).getMessage();
+      assertTrue(message.contains(c[1]), c[0] + ": " + message);
+    }
   }
 
   @Test
@@ -57,6 +67,30 @@ class DistributedConfigTest {
     assertTrue(ParameterAveragingTrainer.crossed(12, 5, 10));
     assertTrue(!ParameterAveragingTrainer.crossed(9, 5, 10));
     assertTrue(!ParameterAveragingTrainer.crossed(5, 5, 0));
+  }
+
+  @Test
+  void aggregationTreeLevels() {
+    // a level on executors only when it reduces what the driver receives (Spark's treeAggregate rule)
+    assertEquals(List.of(), ParameterAveragingTrainer.groupSizes(4, 2));
+    assertEquals(List.of(3), ParameterAveragingTrainer.groupSizes(6, 2));
+    assertEquals(2, ParameterAveragingTrainer.resultsAtDriver(6, 2));
+    assertEquals(List.of(), ParameterAveragingTrainer.groupSizes(64, 1));
+    assertEquals(List.of(8), ParameterAveragingTrainer.groupSizes(64, 2));
+    assertEquals(List.of(4, 16), ParameterAveragingTrainer.groupSizes(64, 3));
+    assertEquals(4, ParameterAveragingTrainer.resultsAtDriver(64, 3));
+  }
+
+  @Test
+  void roundResultsMustFitTheDriversResultSize() {
+    long gb = 1L << 30;
+    long state = 120_000_000;   // 10M parameters with Adam's two moments, float32
+    ParameterAveragingTrainer.checkResultSize(gb, state, 8, 1);    // 960 MB
+    ParameterAveragingTrainer.checkResultSize(0, state, 64, 1);    // 0 = no limit
+    ParameterAveragingTrainer.checkResultSize(gb, state, 64, 3);   // 4 partial sums reach the driver
+    String message = assertThrows(dev.sparseattn.datasets.config.DataError.class,
+        () -> ParameterAveragingTrainer.checkResultSize(gb, state, 9, 1)).getMessage();
+    assertTrue(message.contains("spark.driver.maxResultSize") && message.contains("9 result(s)"), message);
   }
 
   @Test

@@ -19,11 +19,15 @@ import org.junit.jupiter.api.io.TempDir;
  * broadcast, worker setup, aggregate, apply) for several model sizes and averaging frequencies, 2 workers
  * on local[2] (or {@code -Dbench.master=spark://...}). The first round (replica construction, JIT) is
  * left out. Run: {@code mvn -B -pl trainer test -Pslow -Dtest=ParameterAveragingBenchmark
- * [-Dbench.models=128x5,320x8,640x10 -Dbench.frequencies=1,5,20 -Dbench.rounds=3 -Dbench.batch=4 -Dbench.len=32]}
+ * [-Dbench.models=128x5,320x8,640x10 -Dbench.frequencies=1,5,20 -Dbench.rounds=3 -Dbench.batch=4 -Dbench.len=32
+ * -Dbench.prefetch=2 -Dbench.conf=spark.key=value,...]}
  * where a model is {@code d-model x layers} (4 heads, ffn 4d, byte vocabulary).
  */
 @Tag("slow")
 class ParameterAveragingBenchmark {
+  private static final String[] NAMES = {"serialise_s", "broadcast_s", "worker_setup_s", "worker_encode_s",
+      "aggregate_s", "apply_s", "launch_s", "collect_s", "imbalance_s"};
+
   @TempDir Path tmp;
 
   @Test
@@ -35,10 +39,19 @@ class ParameterAveragingBenchmark {
     int len = Integer.getInteger("bench.len", 32);
     Path data = tmp.resolve("data");
     TinyDataset.write(data, SparkTestSupport.sampleLines(600), len, 10, 64);
-    JavaSparkContext sc = SparkTestSupport.startSpark();
+    // the results of a round of the 50M model (2 x 600 MB with Adam's moments) exceed the default 1g
+    Map<String, String> settings = new java.util.HashMap<>(Map.of("spark.driver.maxResultSize", "0"));
+    for (String kv : System.getProperty("bench.conf", "").split(",")) {   // extra Spark settings, k=v,k=v
+      if (!kv.isBlank()) {
+        settings.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+      }
+    }
+    System.out.println("Spark settings: " + settings);
+    JavaSparkContext sc = SparkTestSupport.startSpark(settings);
+    String prefetch = System.getProperty("bench.prefetch", "2");
     ObjectMapper json = new ObjectMapper();
     System.out.printf("%-10s %12s %4s %10s %10s %12s %10s   %s%n", "model", "parameters", "k", "round_s", "train_s",
-        "outside_s", "outside%", "serialise/broadcast/worker_setup/aggregate/apply s");
+        "outside_s", "outside%", String.join("/", NAMES) + " (aggregate = launch + collect + imbalance + rest)");
     try {
       for (String model : models) {
         String[] dl = model.split("x");
@@ -48,7 +61,7 @@ class ParameterAveragingBenchmark {
               "train.model.d-model=" + dl[0], "train.model.layers=" + dl[1], "train.model.heads=4",
               "train.model.ffn-hidden=" + 4 * Integer.parseInt(dl[0]), "train.batch-size=" + batch,
               "train.steps=" + steps, "train.eval-every=" + (steps + 1), "train.eval-sequences=4",
-              "distributed.workers=2", "distributed.averaging-frequency=" + k));
+              "distributed.workers=2", "distributed.averaging-frequency=" + k, "distributed.prefetch=" + prefetch));
           ByteArrayOutputStream lines = new ByteArrayOutputStream();
           PreparedDataset d = PreparedDataset.open(data.toUri().toString(), new Configuration());
           var trained = new ParameterAveragingTrainer(c, sc, new java.io.PrintStream(new ByteArrayOutputStream()))
@@ -56,8 +69,8 @@ class ParameterAveragingBenchmark {
           double round = 0;
           double train = 0;
           double outside = 0;
-          double[] parts = new double[5];
-          String[] names = {"serialise_s", "broadcast_s", "worker_setup_s", "aggregate_s", "apply_s"};
+          double[] parts = new double[NAMES.length];
+          String[] names = NAMES;
           for (String line : lines.toString(StandardCharsets.UTF_8).split("\n")) {
             Map<?, ?> m = json.readValue(line, Map.class);
             if ("train".equals(m.get("event")) && ((Number) m.get("round")).intValue() > 1) {
@@ -69,9 +82,12 @@ class ParameterAveragingBenchmark {
               }
             }
           }
-          System.out.printf("%-10s %,12d %4s %10.2f %10.2f %12.2f %9.1f%%   %.2f/%.2f/%.2f/%.2f/%.2f%n", model,
-              trained.network().numParams(), k, round, train, outside, 100 * outside / round, parts[0], parts[1],
-              parts[2], parts[3], parts[4]);
+          StringBuilder split = new StringBuilder();
+          for (double p : parts) {
+            split.append(split.length() == 0 ? "" : "/").append(String.format("%.2f", p));
+          }
+          System.out.printf("%-10s %,12d %4s %10.2f %10.2f %12.2f %9.1f%%   %s%n", model,
+              trained.network().numParams(), k, round, train, outside, 100 * outside / round, split);
         }
       }
     } finally {

@@ -196,6 +196,144 @@ class ParameterAveragingTrainerTest {
     assertEquals(List.of(2L), store.list().stream().map(CheckpointStore.Checkpoint::step).toList());
   }
 
+  /** Parameters and Adam moments of a run, concatenated, for bit-for-bit comparisons. */
+  private static float[] state(TrainedModel m) {
+    float[] p = SparkTestSupport.floats(m.network().params());
+    float[] u = SparkTestSupport.floats(ModelState.updaterState(m.network()));
+    float[] all = java.util.Arrays.copyOf(p, p.length + u.length);
+    System.arraycopy(u, 0, all, p.length, u.length);
+    return all;
+  }
+
+  /**
+   * Three workers on local[2] (so tasks finish in varying order) run twice: bit-identical parameters and Adam
+   * moments, because results are added in worker order. Six workers with aggregation depth 2 add results in
+   * groups on executors first (a shuffle level of the tree): again bit-identical across runs.
+   */
+  @Test
+  void summationDoesNotDependOnTaskOrder() throws Exception {
+    String[] three = {"train.steps=4", "train.eval-every=100", "distributed.workers=3", "distributed.averaging-frequency=2"};
+    float[] a = state(distributed(DistributedConfig.parse(config(data, tmp.resolve("w3a").toString(), three)), discard(), null));
+    float[] b = state(distributed(DistributedConfig.parse(config(data, tmp.resolve("w3b").toString(), three)), discard(), null));
+    assertArrayEquals(a, b, 0f, "3 workers, run twice");
+
+    assertEquals(java.util.List.of(3), ParameterAveragingTrainer.groupSizes(6, 2));   // 6 -> 2 partial sums
+    assertEquals(java.util.List.of(), ParameterAveragingTrainer.groupSizes(3, 2));    // a level would not pay
+    String[] six = {"train.steps=2", "train.eval-every=100", "distributed.workers=6", "distributed.averaging-frequency=1",
+        "distributed.aggregation-depth=2"};
+    TrainedModel t1 = distributed(DistributedConfig.parse(config(data, tmp.resolve("w6a").toString(), six)), discard(), null);
+    TrainedModel t2 = distributed(DistributedConfig.parse(config(data, tmp.resolve("w6b").toString(), six)), discard(), null);
+    assertArrayEquals(state(t1), state(t2), 0f, "6 workers, depth 2, run twice");
+    String[] flat = six.clone();
+    flat[4] = "distributed.aggregation-depth=1";
+    TrainedModel t3 = distributed(DistributedConfig.parse(config(data, tmp.resolve("w6c").toString(), flat)), discard(), null);
+    double diff = maxAbsDiff(t1.network().params(), t3.network().params());
+    MultiLayerNetwork init = TransformerLM.build(t1.config(), ParameterAveragingTrainer.updater(
+        DistributedConfig.parse(config(data, "x", six))));
+    double moved = maxAbsDiff(init.params(), t1.network().params());
+    System.out.printf("6 workers, depth 2 vs 1: max |diff| %.3g, parameters moved %.3g%n", diff, moved);
+    // the two trees add the same six float32 arrays in a different grouping: a few ulps of values <= ~1
+    // (1.2e-7 each) per round, 2 rounds; a tree dropping or repeating a worker would be off by ~moved / 6
+    assertTrue(diff <= 2e-6 && moved > 1e-3, "depth 2 vs 1: diff " + diff + ", moved " + moved);
+  }
+
+  /** Reading ahead (prefetch 3) trains exactly as reading inline (prefetch 0). */
+  @Test
+  void prefetchDoesNotChangeResults() throws Exception {
+    String[] o = {"train.steps=6", "train.eval-every=100", "distributed.workers=2", "distributed.averaging-frequency=3"};
+    String[] inline = Stream.concat(Stream.of(o), Stream.of("distributed.prefetch=0")).toArray(String[]::new);
+    String[] ahead = Stream.concat(Stream.of(o), Stream.of("distributed.prefetch=3")).toArray(String[]::new);
+    TrainedModel a = distributed(DistributedConfig.parse(config(data, tmp.resolve("pf0").toString(), inline)), discard(), null);
+    TrainedModel b = distributed(DistributedConfig.parse(config(data, tmp.resolve("pf3").toString(), ahead)), discard(), null);
+    assertArrayEquals(state(a), state(b), 0f);
+    assertEquals(a.summary().get("tokens_seen"), b.summary().get("tokens_seen"));
+  }
+
+  /** A shard that cannot be read fails the round's task with the reader's error, with and without prefetch. */
+  @Test
+  void readerFailureFailsTheTask() throws Exception {
+    java.nio.file.Path broken = tmp.resolve("broken-data");
+    TinyDataset.write(broken, SparkTestSupport.sampleLines(40), 32, 10, 16);
+    // every train shard replaced by zeros (checksum files kept): the first read of each worker fails
+    try (Stream<java.nio.file.Path> shards = Files.list(broken.resolve("train"))) {
+      for (java.nio.file.Path shard : shards.filter(p -> p.toString().endsWith(".parquet")).toList()) {
+        Files.write(shard, new byte[(int) Files.size(shard)]);
+      }
+    }
+    for (String prefetch : List.of("0", "2")) {
+      Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> new ParameterAveragingTrainer(
+          DistributedConfig.parse(config(broken, tmp.resolve("broken-" + prefetch).toString(), "train.steps=40",
+              "train.eval-every=100", "distributed.workers=2", "distributed.averaging-frequency=20",
+              "distributed.prefetch=" + prefetch)), sc, System.out)
+          .train(PreparedDataset.open(broken.toUri().toString(), new Configuration()), discard(), null));
+      // the task's failure names the reader's error: Hadoop's checksum check rejects the garbage shard
+      assertTrue(e.getMessage().contains("ChecksumException") && e.getMessage().contains("/train/shard-0000"),
+          "prefetch " + prefetch + ": " + e.getMessage());
+      if (!prefetch.equals("0")) {
+        assertTrue(e.getMessage().contains("reading training data failed"), e.getMessage());
+      }
+    }
+  }
+
+  /**
+   * Sparse attention (sliding window in layer 1, LSH in layer 2) through the distributed job: one worker is
+   * single-machine training bit for bit, and two workers averaging every 2 steps lower the validation loss.
+   */
+  @Test
+  void sparseAttentionTrainsDistributed() throws Exception {
+    String attention = "train.model.attention=[{kind=sliding-window, window=8}, {kind=lsh, hashes=1, buckets=4, chunk=8}]";
+    String[] one = {"train.steps=6", "train.eval-every=6", "train.model.layers=2", attention, "distributed.workers=1",
+        "distributed.averaging-frequency=2"};
+    TrainedModel spark = DistributedTrain.run(DistributedConfig.parse(config(data, tmp.resolve("sparse-spark").toString(), one)), sc);
+    TrainedModel local = Train.run(TrainConfig.parse(config(data, tmp.resolve("sparse-local").toString(), one)));
+    assertEquals(dev.sparseattn.trainer.model.attention.AttentionSpec.Kind.LSH, spark.config().attentionFor(1).kind());
+    assertArrayEquals(state(local), state(spark), 0f, "1 worker vs single machine");
+
+    String out = tmp.resolve("sparse-two").toString();
+    String[] two = {"train.steps=16", "train.eval-every=4", "train.model.layers=2", attention, "train.optim.learning-rate=0.01",
+        "distributed.workers=2", "distributed.averaging-frequency=2"};
+    DistributedTrain.run(DistributedConfig.parse(config(data, out, two)), sc);
+    List<Double> validation = new ArrayList<>();
+    for (String line : Files.readAllLines(java.nio.file.Path.of(out, "metrics.jsonl"))) {
+      java.util.Map<?, ?> m = new com.fasterxml.jackson.databind.ObjectMapper().readValue(line, java.util.Map.class);
+      if ("validation".equals(m.get("event"))) {
+        validation.add(((Number) m.get("bits_per_token")).doubleValue());
+      }
+    }
+    System.out.println("sparse attention, 2 workers, validation bits/token: " + validation);
+    assertTrue(validation.size() >= 4 && validation.get(validation.size() - 1) < validation.get(0) - 0.5, validation.toString());
+  }
+
+  /**
+   * distributed.epochs stops the run after whole epochs (here 2 of ceil(90 rows / 16) = 6 steps), rounds end at
+   * epoch boundaries (averaging every 4 steps: rounds of 4, 2, 4, 2) and validation runs at the end of each epoch.
+   */
+  @Test
+  void epochsEndRoundsAndValidate() throws Exception {
+    String out = tmp.resolve("epochs").toString();
+    DistributedConfig c = DistributedConfig.parse(config(data, out, "train.steps=1000", "train.eval-every=1000",
+        "train.batch-size=16", "distributed.workers=2", "distributed.averaging-frequency=4", "distributed.epochs=2"));
+    PreparedDataset d = PreparedDataset.open(data.toUri().toString(), new Configuration());
+    int perEpoch = ParameterAveragingTrainer.stepsPerEpoch(d.manifest(), ShardAssignment.assignTraining(d, 2), 16);
+    TrainedModel m = DistributedTrain.run(c, sc);
+    assertEquals(2 * perEpoch, ((Number) m.summary().get("steps")).intValue());
+    assertEquals(2 * perEpoch, m.network().getIterationCount());
+    List<Integer> roundEnds = new ArrayList<>();
+    List<Integer> epochEnds = new ArrayList<>();
+    for (String line : Files.readAllLines(java.nio.file.Path.of(out, "metrics.jsonl"))) {
+      java.util.Map<?, ?> e = new com.fasterxml.jackson.databind.ObjectMapper().readValue(line, java.util.Map.class);
+      if ("train".equals(e.get("event"))) {
+        roundEnds.add(((Number) e.get("step")).intValue());
+      } else if ("validation".equals(e.get("event")) && Boolean.TRUE.equals(e.get("epoch_end"))) {
+        epochEnds.add(((Number) e.get("step")).intValue());
+        assertTrue(e.get("distributed").equals(true) && ((Number) e.get("bits_per_token")).doubleValue() > 0);
+      }
+    }
+    System.out.println("steps per epoch " + perEpoch + ", round ends " + roundEnds + ", epoch ends " + epochEnds);
+    assertEquals(List.of(perEpoch, 2 * perEpoch), epochEnds);
+    assertTrue(roundEnds.contains(perEpoch) && roundEnds.get(0) == Math.min(4, perEpoch), roundEnds.toString());
+  }
+
   @Test
   void moreWorkersThanShardsIsADataError() {
     var e = org.junit.jupiter.api.Assertions.assertThrows(dev.sparseattn.datasets.config.DataError.class,

@@ -23,7 +23,14 @@ final class SparkTestSupport {
   private SparkTestSupport() {}
 
   static JavaSparkContext startSpark() {
-    SparkSession spark = SparkSession.builder().master("local[2]").appName("distributed-train-test")
+    return startSpark(java.util.Map.of());
+  }
+
+  /** A local[2] session with extra Spark settings. */
+  static JavaSparkContext startSpark(java.util.Map<String, String> settings) {
+    SparkSession.Builder builder = SparkSession.builder();
+    settings.forEach(builder::config);
+    SparkSession spark = builder.master("local[2]").appName("distributed-train-test")
         .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
         .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
         .getOrCreate();
