@@ -214,7 +214,8 @@ public final class ParameterAveragingTrainer {
         double roundSeconds = (t4 - t0) / 1e9;
         double outside = Math.max(0, roundSeconds - sums.maxTrainSeconds());
         outsideTotal += outside;
-        double lr = net.getLearningRate(1) == null ? Double.NaN : net.getLearningRate(1);
+        Double rate = net.getLearningRate(net.getnLayers() - 1);   // one schedule for all layers
+        double lr = rate == null ? Double.NaN : rate;
         int epoch = step / stepsPerEpoch;
         metrics.write("train", "step", step, "round", round, "epoch", epoch, "loss_bits_per_token", bits,
             "smoothed_bits_per_token", smoothed, "learning_rate", lr, "tokens", tokensSeen,

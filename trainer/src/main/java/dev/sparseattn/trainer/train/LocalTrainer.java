@@ -105,8 +105,8 @@ public final class LocalTrainer {
       smoothed = Double.isNaN(smoothed) ? bits : 0.9 * smoothed + 0.1 * bits;
       metrics.trainPoint(step, smoothed);
       double elapsed = progress.elapsedSeconds();
-      Double lr0 = net.getLearningRate(net.getnLayers() - 1);   // one schedule for all layers
-      double lr = lr0 == null ? Double.NaN : lr0;
+      Double rate = net.getLearningRate(net.getnLayers() - 1);   // one schedule for all layers
+      double lr = rate == null ? Double.NaN : rate;
       metrics.write("train", "step", step, "loss_bits_per_token", bits, "smoothed_bits_per_token", smoothed,
           "learning_rate", lr, "tokens", tokensSeen, "tokens_per_s", tokensThisRun / elapsed, "elapsed_s", elapsed);
       if (step % config.logEvery() == 0 || step == config.steps()) {

@@ -281,18 +281,36 @@ class ParameterAveragingTrainerTest {
    */
   @Test
   void sparseAttentionTrainsDistributed() throws Exception {
-    String attention = "train.model.attention=[{kind=sliding-window, window=8}, {kind=lsh, hashes=1, buckets=4, chunk=8}]";
-    String[] one = {"train.steps=6", "train.eval-every=6", "train.model.layers=2", attention, "distributed.workers=1",
-        "distributed.averaging-frequency=2"};
-    TrainedModel spark = DistributedTrain.run(DistributedConfig.parse(config(data, tmp.resolve("sparse-spark").toString(), one)), sc);
-    TrainedModel local = Train.run(TrainConfig.parse(config(data, tmp.resolve("sparse-local").toString(), one)));
-    assertEquals(dev.sparseattn.trainer.model.attention.AttentionSpec.Kind.LSH, spark.config().attentionFor(1).kind());
-    assertArrayEquals(state(local), state(spark), 0f, "1 worker vs single machine");
+    trainsDistributed("sparse");
+  }
 
-    String out = tmp.resolve("sparse-two").toString();
-    String[] two = {"train.steps=16", "train.eval-every=4", "train.model.layers=2", attention, "train.optim.learning-rate=0.01",
-        "distributed.workers=2", "distributed.averaging-frequency=2"};
-    DistributedTrain.run(DistributedConfig.parse(config(data, out, two)), sc);
+  /**
+   * The reversible, chunked model (one fused DL4J layer) with the same patterns, axial positions, tied
+   * embeddings and dropout: the same two checks.
+   */
+  @Test
+  void reversibleModelTrainsDistributed() throws Exception {
+    TrainedModel m = trainsDistributed("reversible", "train.model.residual=reversible", "train.model.positions=axial",
+        "train.model.tied-embeddings=true", "train.model.ffn-chunk=40", "train.model.loss-chunk=24",
+        "train.model.dropout=0.05");
+    assertEquals(dev.sparseattn.trainer.model.TransformerConfig.Residual.REVERSIBLE, m.config().residual());
+  }
+
+  private TrainedModel trainsDistributed(String name, String... model) throws Exception {
+    List<String> shape = new ArrayList<>(List.of("train.model.layers=2",
+        "train.model.attention=[{kind=sliding-window, window=8}, {kind=lsh, hashes=1, buckets=4, chunk=8}]"));
+    shape.addAll(List.of(model));
+    String[] one = concat(shape, "train.steps=6", "train.eval-every=6", "distributed.workers=1",
+        "distributed.averaging-frequency=2");
+    TrainedModel spark = DistributedTrain.run(DistributedConfig.parse(config(data, tmp.resolve(name + "-spark").toString(), one)), sc);
+    TrainedModel local = Train.run(TrainConfig.parse(config(data, tmp.resolve(name + "-local").toString(), one)));
+    assertEquals(dev.sparseattn.trainer.model.attention.AttentionSpec.Kind.LSH, spark.config().attentionFor(1).kind());
+    assertArrayEquals(state(local), state(spark), 0f, name + ": 1 worker vs single machine");
+
+    String out = tmp.resolve(name + "-two").toString();
+    String[] two = concat(shape, "train.steps=16", "train.eval-every=4", "train.optim.learning-rate=0.01",
+        "distributed.workers=2", "distributed.averaging-frequency=2");
+    TrainedModel trained = DistributedTrain.run(DistributedConfig.parse(config(data, out, two)), sc);
     List<Double> validation = new ArrayList<>();
     for (String line : Files.readAllLines(java.nio.file.Path.of(out, "metrics.jsonl"))) {
       java.util.Map<?, ?> m = new com.fasterxml.jackson.databind.ObjectMapper().readValue(line, java.util.Map.class);
@@ -300,8 +318,15 @@ class ParameterAveragingTrainerTest {
         validation.add(((Number) m.get("bits_per_token")).doubleValue());
       }
     }
-    System.out.println("sparse attention, 2 workers, validation bits/token: " + validation);
+    System.out.println(name + ", 2 workers, validation bits/token: " + validation);
     assertTrue(validation.size() >= 4 && validation.get(validation.size() - 1) < validation.get(0) - 0.5, validation.toString());
+    return trained;
+  }
+
+  private static String[] concat(List<String> first, String... rest) {
+    List<String> all = new ArrayList<>(first);
+    all.addAll(List.of(rest));
+    return all.toArray(String[]::new);
   }
 
   /**
