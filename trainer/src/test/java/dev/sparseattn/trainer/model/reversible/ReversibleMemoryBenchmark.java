@@ -34,8 +34,8 @@ import org.nd4j.linalg.learning.config.Adam;
  * mvn -pl trainer test -Pslow -Dtest=ReversibleMemoryBenchmark [-Dbench.depths=1,2,4,8,12]
  *     [-Dbench.lengths=4096,16384] [-Dbench.longDepths=1,4,12] [-Dbench.reps=3] [-Dbench.maxGB=9]
  * </pre>
- * ({@code bench.longDepths}: the depths run at lengths above 4,096; a configuration whose projected peak, depth times
- * its 1-layer peak, exceeds {@code bench.maxGB} is skipped, as the machine has 24 GB shared with other jobs.) Each configuration runs in a fresh JVM (same
+ * ({@code bench.longDepths}: the depths run at lengths above 4,096; a standard-residual configuration whose projected
+ * peak, depth times its 1-layer peak, exceeds {@code bench.maxGB} is skipped, as the machine has 24 GB shared with other jobs.) Each configuration runs in a fresh JVM (same
  * class path and flags). Peak memory is the largest resident size of that process ({@code Pointer.physicalBytes()}:
  * ND4J's off-heap buffers plus the heap, as {@code AttentionBenchmark} measures it) sampled every millisecond over
  * the warm-up and timed steps, minus the value after the network was initialised (parameters and gradient views
@@ -73,7 +73,7 @@ class ReversibleMemoryBenchmark {
             for (int depth : n > 4096 ? longDepths : depths) {
                 for (TransformerConfig.Residual r : TransformerConfig.Residual.values()) {
                     double[] one = results.get(r + " 1 " + n);
-                    double projected = one == null ? 0 : one[1] * depth;
+                    double projected = one == null || r == TransformerConfig.Residual.REVERSIBLE ? 0 : one[1] * depth;
                     if (projected > maxBytes) {
                         System.out.printf("  %-10s depth %2d n %6d: skipped, projected peak %.1f GB (depth x the "
                                 + "1-layer peak) exceeds bench.maxGB %.0f%n", r, depth, n, projected / 1e9,
