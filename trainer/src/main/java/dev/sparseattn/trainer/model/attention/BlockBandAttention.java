@@ -56,10 +56,8 @@ public abstract class BlockBandAttention implements Attention {
     private INDArray probs;            // [bh, blocks, size, keys + R + G]: band, extra blocks, global columns
     private INDArray op;               // [bh, paddedQ, d]
     private INDArray dop;              // [bh, paddedQ, d]
-    private INDArray ds;               // [bh, blocks, size, keys + G]
     private INDArray dqp;              // [bh, paddedQ, d]
-    private INDArray dkb;              // [bh, blocks, keys, d]
-    private INDArray dvb;              // [bh, blocks, keys, d]
+    private INDArray dkvb;             // [bh, blocks, keys, d]: dVb, then dKb
     private INDArray dkp;              // [bh, paddedK, d]
     private INDArray dvp;              // [bh, paddedK, d]
     private boolean emptyRows;
@@ -114,6 +112,7 @@ public abstract class BlockBandAttention implements Attention {
      * Padding mask of the keys of the following calls, {@code [batch, L]} (1 = real token, 0 = padding; a query
      * with no real key in its pattern outputs 0), or null for none.
      */
+    @Override
     public void setKeyMask(INDArray mask) {
         this.keyMask = mask;
         this.range = null;
@@ -145,6 +144,7 @@ public abstract class BlockBandAttention implements Attention {
         INDArray s5 = cols5(probs, 0, g.keys());                                          // [b, h, blocks, size, keys]
         s5.addi(bandAndRange);                                                            // one pass over the scores
         if (nr > 0) {
+            Views.release(kr, vr);
             kr = gatherExtra(kp);
             vr = gatherExtra(vp);
             Nd4j.matmul(qb, kr, extraCols(probs), false, true, false);                   // [bh, blocks, size, R]
@@ -158,9 +158,13 @@ public abstract class BlockBandAttention implements Attention {
         }
         INDArray rowOk = null;
         if (emptyRows) {
-            rowOk = probs.max(3).gt(MASKED / 2).castTo(type);                             // [bh, blocks, size]
+            INDArray rowMax = probs.max(3);
+            rowOk = rowMax.gt(MASKED / 2).castTo(type);                                   // [bh, blocks, size]
+            Views.release(rowMax);
             // ND4J's softmax returns NaN for rows of only very negative scores: lift empty rows to 0
-            Broadcast.add(probs, rowOk.rsub(1.0).muli(-MASKED), probs, 0, 1, 2);
+            INDArray lift = rowOk.rsub(1.0).muli(-MASKED);
+            Broadcast.add(probs, lift, probs, 0, 1, 2);
+            Views.release(lift);
         }
         Nd4j.exec(new SoftMax(probs, probs, 3));                                          // P, in place
         if (rowOk != null) {
@@ -168,10 +172,14 @@ public abstract class BlockBandAttention implements Attention {
         }
         Nd4j.matmul(bandCols(probs), vb, op.reshape('c', bh, g.blocks(), g.size(), dim), false, false, false);
         if (nr > 0) {
-            op.reshape('c', bh, g.blocks(), g.size(), dim).addi(Nd4j.matmul(extraCols(probs), vr, false, false, false));
+            INDArray pv = Nd4j.matmul(extraCols(probs), vr, false, false, false);
+            op.reshape('c', bh, g.blocks(), g.size(), dim).addi(pv);
+            Views.release(pv);
         }
         if (ng > 0) {
-            op.addi(Nd4j.matmul(globalCols(probs), vg, false, false, false));            // + P_global V_global
+            INDArray pv = Nd4j.matmul(globalCols(probs), vg, false, false, false);
+            op.addi(pv);                                                                  // + P_global V_global
+            Views.release(pv);
         }
         out.assign(seq(op, 0, len));
         if (ng > 0) {
@@ -185,6 +193,7 @@ public abstract class BlockBandAttention implements Attention {
         if (!kept) {
             throw new IllegalStateException("backward needs a preceding forward that kept its state");
         }
+        kept = false;                  // the probabilities are overwritten by the score gradients below
         long bh = batch * heads;
         int len = g.len();
         double scale = 1.0 / Math.sqrt(dim);
@@ -198,40 +207,39 @@ public abstract class BlockBandAttention implements Attention {
         INDArray kb = keyBlocks(kp);
         INDArray vb = keyBlocks(vp);
 
-        Nd4j.matmul(bandCols(probs), dob, dvb, true, false, false);                       // dVb = P^T dO
-        Nd4j.matmul(dob, vb, bandCols(ds), false, true, false);                           // dP = dO V^T
-        INDArray dvr = null;
+        // everything that needs P first: the score gradients then replace P in place
+        Nd4j.matmul(bandCols(probs), dob, dkvb, true, false, false);                      // dVb = P^T dO
+        foldKeyBlocks(dkvb, dvp);
         if (nr > 0) {
-            dvr = Nd4j.matmul(extraCols(probs), dob, true, false, false);                 // [bh, blocks, R, d]
-            Nd4j.matmul(dob, vr, extraCols(ds), false, true, false);
+            INDArray dvr = Nd4j.matmul(extraCols(probs), dob, true, false, false);        // [bh, blocks, R, d]
+            scatterExtra(dvr, dvp);
+            Views.release(dvr);
         }
-        INDArray dvg = null;
-        if (ng > 0) {
-            dvg = Nd4j.matmul(globalCols(probs), dop, true, false, false);                // [bh, G, d]
-            Nd4j.matmul(dop, vg, globalCols(ds), false, true, false);
-        }
-        INDArray rowDot = dop.mul(op).sum(2).reshape('c', bh, g.blocks(), g.size());     // rowsum(dP * P)
-        Broadcast.sub(ds, rowDot, ds, 0, 1, 2);
-        ds.muli(probs);                                                                   // dS
+        INDArray dvg = ng > 0 ? Nd4j.matmul(globalCols(probs), dop, true, false, false) : null;   // [bh, G, d]
+        INDArray prod = dop.mul(op);
+        INDArray rowDot = prod.sum(2).reshape('c', bh, g.blocks(), g.size());             // rowsum(dP * P)
+        Views.release(prod);
+        scoreGradients(dob, vb, rowDot);
+        INDArray ds = probs;                                                              // dS, in place of P
         Nd4j.matmul(bandCols(ds), kb, dqp.reshape('c', bh, g.blocks(), g.size(), dim), false, false, false);
-        Nd4j.matmul(bandCols(ds), qb, dkb, true, false, false);                           // dS^T Q / sqrt(d)
-        INDArray dkr = null;
+        Nd4j.matmul(bandCols(ds), qb, dkvb, true, false, false);                         // dS^T Q / sqrt(d)
+        foldKeyBlocks(dkvb, dkp);
         if (nr > 0) {
-            dqp.reshape('c', bh, g.blocks(), g.size(), dim).addi(Nd4j.matmul(extraCols(ds), kr, false, false, false));
-            dkr = Nd4j.matmul(extraCols(ds), qb, true, false, false);                    // [bh, blocks, R, d]
+            INDArray dqr = Nd4j.matmul(extraCols(ds), kr, false, false, false);
+            dqp.reshape('c', bh, g.blocks(), g.size(), dim).addi(dqr);
+            Views.release(dqr);
+            INDArray dkr = Nd4j.matmul(extraCols(ds), qb, true, false, false);           // [bh, blocks, R, d]
+            scatterExtra(dkr, dkp);
+            Views.release(dkr);
         }
         INDArray dkg = null;
         if (ng > 0) {
-            dqp.addi(Nd4j.matmul(globalCols(ds), kg, false, false, false));
+            INDArray dqg = Nd4j.matmul(globalCols(ds), kg, false, false, false);
+            dqp.addi(dqg);
+            Views.release(dqg);
             dkg = Nd4j.matmul(globalCols(ds), qp, true, false, false);                   // [bh, G, d]
         }
         dq.assign(seq(dqp, 0, len)).muli(scale);
-        foldKeyBlocks(dkb, dkp);
-        foldKeyBlocks(dvb, dvp);
-        if (nr > 0) {
-            scatterExtra(dkr, dkp);
-            scatterExtra(dvr, dvp);
-        }
         for (int i = 0; i < ng; i++) {                                                    // few global keys
             int p = g.front() + global[i];
             row(dkp, p).addi(row(dkg, i));
@@ -242,6 +250,45 @@ public abstract class BlockBandAttention implements Attention {
         if (ng > 0) {
             globalRows.backward(dOut, dq, dk, dv);
         }
+    }
+
+    /**
+     * Overwrites P ({@code probs}) with {@code dS = P * (dO V^T - rowDot)}, a chunk of (batch-head, block) rows at a
+     * time, so that the {@code dO V^T} scores never exist at full size beside P.
+     */
+    private void scoreGradients(INDArray dob, INDArray vb, INDArray rowDot) {
+        long bh = batch * heads;
+        long c = cols();
+        long perBlock = (long) g.size() * c;
+        long perHead = g.blocks() * perBlock;
+        long hStep = perHead <= Views.CHUNK_ELEMENTS ? Math.max(1, Math.min(bh, Views.CHUNK_ELEMENTS / perHead)) : 1;
+        long bStep = perHead <= Views.CHUNK_ELEMENTS ? g.blocks() : Math.max(1, Views.CHUNK_ELEMENTS / perBlock);
+        INDArray scratch = Views.scratch(type, hStep * bStep * perBlock);
+        int ng = global.length;
+        for (long h0 = 0; h0 < bh; h0 += hStep) {
+            long nh = Math.min(hStep, bh - h0);
+            for (long b0 = 0; b0 < g.blocks(); b0 += bStep) {
+                long nb = Math.min(bStep, g.blocks() - b0);
+                INDArray t = Views.prefix(scratch, nh, nb, g.size(), c);                  // dP of the chunk
+                INDArray dobc = Views.range01(dob, h0, nh, b0, nb);
+                Nd4j.matmul(dobc, Views.range01(vb, h0, nh, b0, nb), Views.lastCols(t, 0, g.keys()), false, true,
+                        false);
+                if (nr > 0) {
+                    Nd4j.matmul(dobc, Views.range01(vr, h0, nh, b0, nb), Views.lastCols(t, g.keys(), nr), false,
+                            true, false);
+                }
+                if (ng > 0) {
+                    INDArray dopc = Views.view(dop, (h0 * g.paddedQueries() + b0 * g.size()) * dim,
+                            new long[] {nh, nb * g.size(), dim}, new long[] {(long) g.paddedQueries() * dim, dim, 1});
+                    INDArray tg = Views.view(t, g.keys() + nr, new long[] {nh, nb * g.size(), ng},
+                            new long[] {nb * perBlock, c, 1});
+                    Nd4j.matmul(dopc, Views.range0(vg, h0, nh), tg, false, true, false);
+                }
+                Broadcast.sub(t, Views.range01(rowDot, h0, nh, b0, nb), t, 0, 1, 2);
+                Views.range01(probs, h0, nh, b0, nb).muli(t);
+            }
+        }
+        Views.release(scratch);
     }
 
     /** The band columns of a {@code [bh, blocks, size, keys + R + G]} array. */
@@ -280,8 +327,11 @@ public abstract class BlockBandAttention implements Attention {
     private INDArray gatherExtra(INDArray padded) {
         long bh = batch * heads;
         INDArray blocks = padded.reshape('c', bh, g.paddedKeys() / g.size(), g.size(), dim);
-        return blocks.get(NDArrayIndex.all(), NDArrayIndex.indices(extraIds()), NDArrayIndex.all(), NDArrayIndex.all())
-                .dup('c').reshape('c', bh, g.blocks(), nr, dim);
+        INDArray got = blocks.get(NDArrayIndex.all(), NDArrayIndex.indices(extraIds()), NDArrayIndex.all(),
+                NDArrayIndex.all());
+        INDArray out = got.dup('c');
+        Views.release(got);
+        return out.reshape('c', bh, g.blocks(), nr, dim);
     }
 
     /** Adds the gradients of the gathered extra blocks back into their padded key blocks (a loop over the blocks). */
@@ -376,6 +426,9 @@ public abstract class BlockBandAttention implements Attention {
         }
         try (MemoryWorkspace ignored = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
             if (!same) {
+                Views.release(qp, kp, vp, dop, op, dqp, dkp, dvp, probs, dkvb, kr, vr);
+                kr = null;
+                vr = null;
                 batch = b;
                 heads = h;
                 dim = d;
@@ -395,9 +448,7 @@ public abstract class BlockBandAttention implements Attention {
                 dkp = Nd4j.create(t, bh, g.paddedKeys(), d);
                 dvp = Nd4j.create(t, bh, g.paddedKeys(), d);
                 probs = Nd4j.createUninitialized(t, bh, g.blocks(), g.size(), cols);
-                ds = Nd4j.createUninitialized(t, bh, g.blocks(), g.size(), cols);
-                dkb = Nd4j.createUninitialized(t, bh, g.blocks(), g.keys(), d);
-                dvb = Nd4j.createUninitialized(t, bh, g.blocks(), g.keys(), d);
+                dkvb = Nd4j.createUninitialized(t, bh, g.blocks(), g.keys(), d);
                 INDArray bm = bandMask(g, (int) h, t);                                   // [heads or 1, size, keys]
                 band = bm.reshape('c', 1, bm.size(0), 1, g.size(), g.keys());
                 range = null;

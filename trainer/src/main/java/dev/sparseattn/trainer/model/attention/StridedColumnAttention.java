@@ -23,6 +23,7 @@ public final class StridedColumnAttention implements Attention {
     private long heads;
     private int len;
     private int rows;   // ceil(L / l)
+    private INDArray keyMask;   // [batch, L] 1 = real key, or null
 
     public StridedColumnAttention(int stride, boolean causal) {
         if (stride < 1) {
@@ -47,8 +48,14 @@ public final class StridedColumnAttention implements Attention {
         len = (int) q.size(2);
         rows = (len + stride - 1) / stride;
         DataType t = q.dataType();
-        INDArray o = core.forward(toResidues(q).muli(1.0 / Math.sqrt(q.size(3))), toResidues(k), toResidues(v),
-                mask(t));
+        INDArray pattern = mask(t);
+        INDArray keys = keyMask == null ? null : keyMaskByResidue(t);
+        INDArray o = core.forward(toResidues(q).muli(1.0 / Math.sqrt(q.size(3))), toResidues(k), toResidues(v), s -> {
+            s.addi(pattern);
+            if (keys != null) {
+                s.reshape('c', batch, heads, stride, rows, rows).addi(keys);
+            }
+        });
         out.assign(fromResidues(o));
         if (keep == null) {
             core.clear();
@@ -66,6 +73,19 @@ public final class StridedColumnAttention implements Attention {
     @Override
     public void clear() {
         core.clear();
+    }
+
+    @Override
+    public void setKeyMask(INDArray mask) {
+        this.keyMask = mask;
+    }
+
+    /** Additive {@code [b, 1, l, 1, rows]}: the key of residue {@code r}, row {@code a} is padding. */
+    private INDArray keyMaskByResidue(DataType t) {
+        INDArray real = Nd4j.zeros(t, batch, (long) rows * stride);
+        real.get(NDArrayIndex.all(), NDArrayIndex.interval(0, len)).assign(keyMask.castTo(t).reshape(batch, len));
+        return real.reshape('c', batch, rows, stride).permute(0, 2, 1).dup('c').subi(1.0)
+                .muli(-BlockBandAttention.MASKED).reshape('c', batch, 1, stride, 1, rows);
     }
 
     /** {@code [b, h, L, d]} -> zero-padded, regrouped copy {@code [b*h, l, rows, d]} (residue, then position). */
