@@ -261,8 +261,8 @@ public abstract class BlockBandAttention implements Attention {
         long c = cols();
         long perBlock = (long) g.size() * c;
         long perHead = g.blocks() * perBlock;
-        long hStep = perHead <= Views.CHUNK_ELEMENTS ? Math.max(1, Math.min(bh, Views.CHUNK_ELEMENTS / perHead)) : 1;
-        long bStep = perHead <= Views.CHUNK_ELEMENTS ? g.blocks() : Math.max(1, Views.CHUNK_ELEMENTS / perBlock);
+        long hStep = perHead <= Views.chunkElements ? Math.max(1, Math.min(bh, Views.chunkElements / perHead)) : 1;
+        long bStep = perHead <= Views.chunkElements ? g.blocks() : Math.max(1, Views.chunkElements / perBlock);
         INDArray scratch = Views.scratch(type, hStep * bStep * perBlock);
         int ng = global.length;
         for (long h0 = 0; h0 < bh; h0 += hStep) {

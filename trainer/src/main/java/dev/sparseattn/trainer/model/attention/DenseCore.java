@@ -73,8 +73,8 @@ final class DenseCore {
         INDArray v3 = v.reshape('c', lead, v.size(-2), d);
         INDArray rd = rowDot.reshape('c', lead, lq);
         long perLead = lq * lk;
-        long aStep = perLead <= Views.CHUNK_ELEMENTS ? Math.max(1, Math.min(lead, Views.CHUNK_ELEMENTS / perLead)) : 1;
-        long qStep = perLead <= Views.CHUNK_ELEMENTS ? lq : Math.max(1, Views.CHUNK_ELEMENTS / lk);
+        long aStep = perLead <= Views.chunkElements ? Math.max(1, Math.min(lead, Views.chunkElements / perLead)) : 1;
+        long qStep = perLead <= Views.chunkElements ? lq : Math.max(1, Views.chunkElements / lk);
         INDArray scratch = Views.scratch(probs.dataType(), aStep * qStep * lk);
         for (long a0 = 0; a0 < lead; a0 += aStep) {
             long na = Math.min(aStep, lead - a0);

@@ -136,6 +136,7 @@ public final class LshAttention implements Attention {
         addMask(s, t, idx);
         // one softmax over the union of the rounds, per original token, in place: exp(s - max) first ...
         INDArray mx = s.max(3);                                                           // [bhr, nc, m]
+        INDArray rowOk = mx.gt(MASKED / 2).castTo(t);          // 0: a padded query, no key at all -> output 0
         Broadcast.sub(s, mx, s, 0, 1, 2);
         Transforms.exp(s, false);
         INDArray rowSum = s.sum(3);
@@ -147,10 +148,10 @@ public final class LshAttention implements Attention {
         INDArray totSorted = Nd4j.create(t, bhr, lp);
         placeGathered(totSorted.reshape(bhr, lp, 1), 0, tot.reshape(bh * len, 1), idx);
         // ... then times exp(max - total): P = exp(s - total), the union-normalised weights
-        INDArray factor = Transforms.exp(mx.subi(totSorted.reshape('c', bhr, nc, m)), false);
+        INDArray factor = Transforms.exp(mx.subi(totSorted.reshape('c', bhr, nc, m)), false).muli(rowOk);
         Broadcast.mul(s, factor, s, 0, 1, 2);
         probs = s;
-        Views.release(rowSum, lse, lseTok, tmx, tot, totSorted, factor, idx);
+        Views.release(rowSum, lse, lseTok, tmx, tot, totSorted, factor, rowOk, idx);
         INDArray os = Nd4j.matmul(probs, band(vs), false, false, false);                  // [bhr, nc, m, d]
         INDArray osTok = gatherRounds(os.reshape(bhr * lp, dim), lp, 0);
         outFlat = osTok.reshape(bh, nHashes, len, dim).sum(1).reshape(bh * len, dim);
@@ -207,7 +208,7 @@ public final class LshAttention implements Attention {
     private void scoreGradients(INDArray dob, INDArray rowDot) {
         long bhr = batch * heads * nHashes;
         long perSlice = (long) nc * m * 2L * m;
-        long step = Math.max(1, Math.min(bhr, Views.CHUNK_ELEMENTS / perSlice));
+        long step = Math.max(1, Math.min(bhr, Views.chunkElements / perSlice));
         INDArray scratch = Views.scratch(probs.dataType(), step * perSlice);
         INDArray vb = band(vs);
         for (long a = 0; a < bhr; a += step) {
@@ -412,7 +413,7 @@ public final class LshAttention implements Attention {
         INDArray structure = structure(t);                                               // [m, 2m]
 
         long perSlice = (long) nc * m * 2L * m;
-        long step = Math.max(1, Math.min(bhr, Views.CHUNK_ELEMENTS / perSlice));
+        long step = Math.max(1, Math.min(bhr, Views.chunkElements / perSlice));
         INDArray allowedBuf = Views.scratch(t, step * perSlice);
         INDArray countBuf = Views.scratch(t, step * perSlice);
         for (long a = 0; a < bhr; a += step) {

@@ -22,6 +22,7 @@ public final class MaskedDenseAttention implements Attention {
     }
 
     private final Pattern pattern;
+    private INDArray keyMask;     // [batch, L] 1 = real key, or null
     private INDArray q;
     private INDArray k;
     private INDArray v;
@@ -47,6 +48,13 @@ public final class MaskedDenseAttention implements Attention {
         int len = (int) q.size(2);
         double scale = 1.0 / Math.sqrt(q.size(3));
         INDArray allowed = pattern.allowed(batch, heads, len).castTo(q.dataType());   // [b|1, h|1, L, L]
+        if (keyMask != null) {
+            if (keyMask.size(0) != batch) {
+                throw new IllegalArgumentException("key mask of " + keyMask.size(0) + " rows for a batch of " + batch);
+            }
+            allowed = allowed.broadcast(batch, allowed.size(1), len, len).dup('c')
+                    .muli(keyMask.castTo(q.dataType()).reshape(batch, 1, 1, len));        // padded keys: never
+        }
         INDArray scores = Nd4j.create(q.dataType(), batch, heads, len, len);          // [batch, heads, L, L]
         Nd4j.matmul(q.mul(scale), k, scores, false, true, false);
         scores.addi(allowed.sub(1.0).muli(1e9));
@@ -74,6 +82,11 @@ public final class MaskedDenseAttention implements Attention {
         Nd4j.matmul(ds, k, dq, false, false, false);
         dq.muli(scale);
         Nd4j.matmul(ds, q.mul(scale), dk, true, false, false);
+    }
+
+    @Override
+    public void setKeyMask(INDArray mask) {
+        this.keyMask = mask;
     }
 
     @Override
