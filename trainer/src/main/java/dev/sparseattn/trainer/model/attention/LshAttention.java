@@ -16,8 +16,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * keys are the normalised queries, {@code k_j = q_j / |q_j|}; the layer's k input is ignored and gets gradient 0),
  * angular LSH {@code h(x) = argmax([xR; -xR])} with a random rotation {@code R} per round and head (seeded),
  * {@code nHashes} rounds of {@code nBuckets} buckets. Per round, positions are sorted by (bucket, position) and cut
- * into chunks of {@code m}; each chunk attends to itself and the previous chunk (no wrap-around), only to keys of the
- * same bucket, causally by original position when asked. A token attends to itself only when no other key is allowed
+ * into chunks of {@code m}; each chunk attends to itself and the previous chunk (bidirectional: the first chunk's
+ * previous chunk is the last one, Reformer's wrap-around; causal: none, as the last chunk's keys of the first chunk's
+ * buckets all come later), only to keys of the same bucket, causally by original position when asked. A token attends to itself only when no other key is allowed
  * in any round (exactly, where Reformer approximates this with a score of -1e5). The rounds are merged exactly as one
  * softmax over the union of their pairs, a pair found in {@code N} rounds counted once (its score lowered by {@code log N}, section 2.2, eq. 6), via per-round
  * log-sum-exps. Time and memory O(nHashes * L * m) (plus O(nHashes^2 * L * m) mask work for the counts).
@@ -42,6 +43,7 @@ public final class LshAttention implements Attention {
     private int m;          // chunk length
     private int nc;         // chunks per round
     private int lp;         // nc * m
+    private boolean wrap;   // bidirectional: the first chunk's previous chunk is the last one (Reformer's roll)
     private INDArray rotations;   // [nHashes, heads, d, nBuckets / 2]
     private INDArray buckets;     // [bh, R, L] (double)
     private INDArray perm;        // [bh, R, L] token at each sorted slot
@@ -111,6 +113,7 @@ public final class LshAttention implements Attention {
         m = Math.min(chunk, len);
         nc = (len + m - 1) / m;
         lp = nc * m;
+        wrap = !causal && nc >= 2;
         double scale = 1.0 / Math.sqrt(dim);
         if (keyMask != null && keyMask.size(0) != batch) {
             throw new IllegalArgumentException("key mask of " + keyMask.size(0) + " rows for a batch of " + batch);
@@ -131,6 +134,8 @@ public final class LshAttention implements Attention {
         INDArray vc = v.dup('c');
         placeGathered(vs, m, vc.reshape(bh * len, dim), idx);
         Views.release(vc);
+        wrapFront(ks);
+        wrapFront(vs);
 
         INDArray s = Nd4j.matmul(qs.reshape('c', bhr, nc, m, dim), band(ks), false, true, false);  // [bhr, nc, m, 2m]
         addMask(s, t, idx);
@@ -349,6 +354,29 @@ public final class LshAttention implements Attention {
         return view;
     }
 
+    /**
+     * With wrap-around, copies the last chunk (padded positions {@code lp .. lp+m}) into the front chunk (positions
+     * {@code 0 .. m}) of a {@code [bhr, m + lp, ...]} array, so that the first chunk's previous chunk is the last.
+     */
+    private void wrapFront(INDArray padded) {
+        if (wrap) {
+            INDArray[] ends = ends(padded);
+            ends[0].assign(ends[1]);
+        }
+    }
+
+    /** The front chunk and the last chunk of a {@code [bhr, m + lp, ...]} array. */
+    private INDArray[] ends(INDArray padded) {
+        return new INDArray[] {Views.view(padded, 0, shapeWith(padded, m), padded.stride()),
+            Views.view(padded, (long) lp * padded.stride(1), shapeWith(padded, m), padded.stride())};
+    }
+
+    private static long[] shapeWith(INDArray a, long dim1) {
+        long[] shape = a.shape().clone();
+        shape[1] = dim1;
+        return shape;
+    }
+
     /** Each chunk's keys, its previous chunk and itself: {@code [bhr, nc, 2m, d]} view of {@code [bhr, m + lp, d]}. */
     private INDArray band(INDArray padded) {
         long w = padded.size(2);
@@ -360,6 +388,10 @@ public final class LshAttention implements Attention {
     private INDArray fold(INDArray g, DataType t) {
         INDArray folded = foldKeep(g, t);
         Views.release(g);
+        if (wrap) {
+            INDArray[] ends = ends(folded);
+            ends[1].addi(ends[0]);                     // the front chunk was the last chunk's copy
+        }
         return folded.reshape(folded.length() / dim, dim);
     }
 
@@ -423,6 +455,12 @@ public final class LshAttention implements Attention {
             for (int r = 0; r < nHashes; r++) {
                 pairs(allowed, Views.range0(codeKey[r], a, n), Views.range0(codeQuery[r], a, n));
                 // code(q) - code(k) in {0, 1}  <=>  |code(k) - code(q) + 0.5| < 0.6
+                if (wrap) {
+                    // or the first chunk meeting the last: code(k) - code(q) = nc - 1
+                    INDArray last = allowed.sub(nc - 1.0);
+                    count.addi(Transforms.step(Transforms.abs(last, false).rsubi(0.5), false));
+                    Views.release(last);
+                }
                 count.addi(Transforms.step(Transforms.abs(allowed.addi(0.5), false).rsubi(0.6), false));
             }
             isZero(pairs(allowed, Views.range0(ownKey, a, n), Views.range0(ownQuery, a, n)));   // same bucket
@@ -459,6 +497,15 @@ public final class LshAttention implements Attention {
                 INDArray sameChunk = Transforms.step(slot.fmod(m), false).reshape(1, len - 1);
                 other.get(NDArrayIndex.all(), NDArrayIndex.interval(0, len - 1)).addi(same.mulRowVector(sameChunk));
             }
+            if (wrap) {
+                // the first chunk also sees the last: a key of its bucket there iff the last chunk's first slot has it
+                long first = Math.min(m, len);
+                INDArray lastStart = sorted.get(NDArrayIndex.all(), NDArrayIndex.interval((long) (nc - 1) * m,
+                        (long) (nc - 1) * m + 1));                                        // [bhr, 1]
+                other.get(NDArrayIndex.all(), NDArrayIndex.interval(0, first))
+                        .addi(sorted.get(NDArrayIndex.all(), NDArrayIndex.interval(0, first))
+                                .eq(lastStart.broadcast(bhr, first)).castTo(t));
+            }
         }
         INDArray tok = gatherRounds(other.reshape(bhr * len, 1), len, 0).reshape(batch * heads, nHashes, len);
         INDArray any = tok.sum(1).gt(0).castTo(t);
@@ -493,6 +540,7 @@ public final class LshAttention implements Attention {
         long bhr = batch * heads * nHashes;
         INDArray a = Nd4j.valueArrayOf(new long[] {bhr, m + lp}, pad, t);
         a.get(NDArrayIndex.all(), NDArrayIndex.interval(m, m + len)).assign(rows.reshape('c', bhr, len));
+        wrapFront(a);
         return Nd4j.create(a.data(), new long[] {bhr, nc, 2L * m}, new long[] {m + lp, m, 1}, a.offset(), 'c');
     }
 

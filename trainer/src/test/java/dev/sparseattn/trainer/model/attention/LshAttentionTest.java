@@ -41,6 +41,7 @@ class LshAttentionTest {
         int len = (int) buckets.size(3);
         int rounds = (int) buckets.size(2);
         int m = Math.min(chunk, len);
+        int chunks = (len + m - 1) / m;
         double[][][][] mask = new double[B][H][len][len];
         for (int b = 0; b < B; b++) {
             for (int h = 0; h < H; h++) {
@@ -59,7 +60,9 @@ class LshAttentionTest {
                     for (int i = 0; i < len; i++) {
                         for (int j = 0; j < len; j++) {
                             int back = slot[i] / m - slot[j] / m;
-                            ok[i][j] |= bucket[i] == bucket[j] && (back == 0 || back == 1);
+                            // bidirectional: the first chunk's previous chunk is the last one (wrap-around)
+                            boolean wrap = !causal && chunks >= 2 && back == -(chunks - 1);
+                            ok[i][j] |= bucket[i] == bucket[j] && (back == 0 || back == 1 || wrap);
                         }
                     }
                 }
@@ -161,6 +164,19 @@ class LshAttentionTest {
                     KeyPaddingMaskTest.keyMask(B, 16));
             check(new LshAttention(2, 4, 5, causal, 9), 23, 5, causal, DataType.FLOAT, 1e-5, false,
                     KeyPaddingMaskTest.keyMask(B, 23));
+        }
+    }
+
+    /** Bidirectional: the first chunk also attends to the last one (Reformer's wrap-around); causal: never. */
+    @Test
+    void bidirectionalFirstChunkWrapsAroundToTheLast() {
+        for (boolean causal : new boolean[] {false, true}) {
+            LshAttention lsh = new LshAttention(1, 1, 3, causal, 1);          // one bucket: chunks in position order
+            check(lsh, 9, 3, causal, DataType.DOUBLE, 1e-9, false);
+            INDArray mask = unionMask(lsh.lastBuckets(), 3, causal);
+            assertTrue(mask.getDouble(0, 0, 1, 7) == (causal ? 0 : 1), "query 1 (chunk 0) sees key 7 (chunk 2)");
+            assertTrue(mask.getDouble(0, 0, 7, 1) == 0, "chunk 2 sees chunks 1 and 2 only");
+            check(new LshAttention(2, 2, 4, causal, 3), 8, 4, causal, DataType.DOUBLE, 1e-9, false);   // 2 chunks
         }
     }
 
