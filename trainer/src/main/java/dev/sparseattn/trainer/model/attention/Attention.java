@@ -53,6 +53,18 @@ public interface Attention {
     }
 
     /**
+     * Global tokens of each batch row of the following calls ({@code perRow[b]}: positions, negative = from the end,
+     * outside the sequence ignored), in addition to the pattern's shared ones (Longformer's task-specific global
+     * attention, e.g. the question tokens of each example); null for none. Only patterns with global tokens support
+     * it.
+     */
+    default void setGlobalTokens(int[][] perRow) {
+        if (perRow != null) {
+            throw new UnsupportedOperationException(getClass().getSimpleName() + " has no global tokens");
+        }
+    }
+
+    /**
      * The data-dependent choices of the last forward that a recomputation must repeat exactly, or null if the
      * pattern has none. LSH returns its bucket assignments: recomputing them from reconstructed inputs (a
      * reversible layer's backward) could flip a bucket on a rounding difference.

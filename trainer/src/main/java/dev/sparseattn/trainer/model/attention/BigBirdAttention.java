@@ -110,8 +110,12 @@ public final class BigBirdAttention extends BlockBandAttention {
 
     @Override
     protected int[] globalPositions(int len) {
-        return Arrays.stream(globalSpec).map(p -> p < 0 ? len + p : p).filter(p -> p >= 0 && p < len)
-                .distinct().sorted().toArray();
+        return resolve(globalSpec, len);
+    }
+
+    @Override
+    protected boolean hasGlobalTokens() {
+        return true;
     }
 
     @Override

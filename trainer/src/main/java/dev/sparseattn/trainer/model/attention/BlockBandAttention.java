@@ -40,7 +40,8 @@ public abstract class BlockBandAttention implements Attention {
     private INDArray band;             // [1, heads or 1, 1, size, keys]  additive
     private INDArray range;            // [batch or 1, 1, blocks, 1, keys] additive: outside the sequence, padding
     private INDArray bandAndRange;     // [batch or 1, heads or 1, blocks, size, keys]: band + range, O(L * keys)
-    private int[] global;              // global positions, G of them
+    private int[][] global;            // [1 or batch][G] global positions of every row (shared: one row), -1 unused
+    private int[][] rowGlobal;         // per batch row, global positions besides the shared ones (spec), or null
     private int[][] extra;             // [blocks][r] extra key blocks (-1 unused), or null
     private int nr;                    // extra key columns, r * size
     private INDArray extraMask;        // [batch or 1, 1, blocks, 1, r * size] additive
@@ -118,6 +119,55 @@ public abstract class BlockBandAttention implements Attention {
         this.range = null;
     }
 
+    /**
+     * Global tokens of each batch row of the following calls, besides the shared ones ({@code perRow[b]}, negative
+     * = from the end, outside the sequence ignored; Longformer's per-example global attention), or null for none.
+     */
+    @Override
+    public void setGlobalTokens(int[][] perRow) {
+        if (perRow != null && !hasGlobalTokens()) {
+            throw new UnsupportedOperationException(getClass().getSimpleName() + " has no global tokens");
+        }
+        this.rowGlobal = perRow == null ? null : perRow.clone();
+        this.g = null;                 // the number of global columns may change: lay out again
+    }
+
+    /** Whether the pattern supports global tokens ({@link #globalColumns} is implemented). */
+    protected boolean hasGlobalTokens() {
+        return false;
+    }
+
+    /** Positions of {@code spec} in a sequence of {@code len}: negative from the end, outside ignored, sorted. */
+    static int[] resolve(int[] spec, int len) {
+        return java.util.Arrays.stream(spec).map(p -> p < 0 ? len + p : p).filter(p -> p >= 0 && p < len)
+                .distinct().sorted().toArray();
+    }
+
+    /** The global positions of every row, {@code [1 or batch][G]}, padded with -1. */
+    private int[][] globalTable(int len, long b) {
+        int[] shared = globalPositions(len);
+        if (rowGlobal == null) {
+            return new int[][] {shared};
+        }
+        if (rowGlobal.length != b) {
+            throw new IllegalArgumentException(rowGlobal.length + " rows of global tokens for a batch of " + b);
+        }
+        int[][] rows = new int[(int) b][];
+        int most = 0;
+        for (int r = 0; r < b; r++) {
+            int[] both = java.util.stream.IntStream.concat(java.util.Arrays.stream(shared),
+                    java.util.Arrays.stream(resolve(rowGlobal[r], len))).toArray();
+            rows[r] = resolve(both, len);
+            most = Math.max(most, rows[r].length);
+        }
+        for (int r = 0; r < b; r++) {
+            int n = rows[r].length;
+            rows[r] = java.util.Arrays.copyOf(rows[r], most);
+            java.util.Arrays.fill(rows[r], n, most, -1);
+        }
+        return rows;
+    }
+
     @Override
     @SuppressWarnings("try")
     public void forward(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
@@ -139,7 +189,7 @@ public abstract class BlockBandAttention implements Attention {
         INDArray qb = qp.reshape('c', bh, g.blocks(), g.size(), dim);                    // [bh, blocks, size, d]
         INDArray kb = keyBlocks(kp);                                                      // [bh, blocks, keys, d]
         INDArray vb = keyBlocks(vp);                                                      // [bh, blocks, keys, d]
-        int ng = global.length;
+        int ng = global[0].length;
         Nd4j.matmul(qb, kb, bandCols(probs), false, true, false);                         // S = Q K^T / sqrt(d)
         INDArray s5 = cols5(probs, 0, g.keys());                                          // [b, h, blocks, size, keys]
         s5.addi(bandAndRange);                                                            // one pass over the scores
@@ -151,8 +201,8 @@ public abstract class BlockBandAttention implements Attention {
             cols5(probs, g.keys(), nr).addi(extraMask);
         }
         if (ng > 0) {
-            kg = kp.get(NDArrayIndex.all(), NDArrayIndex.indices(shifted(global)), NDArrayIndex.all()).dup('c');
-            vg = vp.get(NDArrayIndex.all(), NDArrayIndex.indices(shifted(global)), NDArrayIndex.all()).dup('c');
+            kg = gatherGlobal(kp);
+            vg = gatherGlobal(vp);
             Nd4j.matmul(qp, kg, globalCols(probs), false, true, false);                  // [bh, paddedQ, G]
             cols5(probs, g.keys() + nr, ng).addi(globalMask);
         }
@@ -198,7 +248,7 @@ public abstract class BlockBandAttention implements Attention {
         int len = g.len();
         double scale = 1.0 / Math.sqrt(dim);
         seq(dop, 0, len).assign(dOut);
-        int ng = global.length;
+        int ng = global[0].length;
         if (ng > 0) {
             globalRows.zeroRows(seq(dop, 0, len));     // those outputs came from the global rows
         }
@@ -240,10 +290,14 @@ public abstract class BlockBandAttention implements Attention {
             dkg = Nd4j.matmul(globalCols(ds), qp, true, false, false);                   // [bh, G, d]
         }
         dq.assign(seq(dqp, 0, len)).muli(scale);
-        for (int i = 0; i < ng; i++) {                                                    // few global keys
-            int p = g.front() + global[i];
-            row(dkp, p).addi(row(dkg, i));
-            row(dvp, p).addi(row(dvg, i));
+        for (int r = 0; r < global.length; r++) {                                         // shared, or per row
+            for (int i = 0; i < ng; i++) {                                                // few global keys
+                if (global[r][i] >= 0) {
+                    int p = g.front() + global[r][i];
+                    globalKeyRows(dkp, r, p).addi(globalKeyRows(dkg, r, i));
+                    globalKeyRows(dvp, r, p).addi(globalKeyRows(dvg, r, i));
+                }
+            }
         }
         dk.assign(seq(dkp, g.front(), len));
         dv.assign(seq(dvp, g.front(), len));
@@ -264,7 +318,7 @@ public abstract class BlockBandAttention implements Attention {
         long hStep = perHead <= Views.chunkElements ? Math.max(1, Math.min(bh, Views.chunkElements / perHead)) : 1;
         long bStep = perHead <= Views.chunkElements ? g.blocks() : Math.max(1, Views.chunkElements / perBlock);
         INDArray scratch = Views.scratch(type, hStep * bStep * perBlock);
-        int ng = global.length;
+        int ng = global[0].length;
         for (long h0 = 0; h0 < bh; h0 += hStep) {
             long nh = Math.min(hStep, bh - h0);
             for (long b0 = 0; b0 < g.blocks(); b0 += bStep) {
@@ -300,7 +354,7 @@ public abstract class BlockBandAttention implements Attention {
 
     /** The global columns of a {@code [bh, blocks, size, keys + R + G]} array as {@code [bh, paddedQ, G]}. */
     private INDArray globalCols(INDArray a) {
-        return Nd4j.create(a.data(), new long[] {batch * heads, g.paddedQueries(), global.length},
+        return Nd4j.create(a.data(), new long[] {batch * heads, g.paddedQueries(), global[0].length},
                 new long[] {(long) g.paddedQueries() * cols(), cols(), 1}, a.offset() + g.keys() + nr, 'c');
     }
 
@@ -369,15 +423,43 @@ public abstract class BlockBandAttention implements Attention {
     }
 
     private long cols() {
-        return g.keys() + nr + global.length;
+        return g.keys() + nr + global[0].length;
     }
 
     private long[] shifted(int[] positions) {
         long[] out = new long[positions.length];
         for (int i = 0; i < positions.length; i++) {
-            out[i] = positions[i] + g.front();
+            out[i] = Math.max(positions[i], 0) + g.front();          // unused slots read position 0, masked
         }
         return out;
+    }
+
+    /** The global keys of a padded {@code [bh, paddedK, d]} array: {@code [bh, G, d]} (per batch row if needed). */
+    private INDArray gatherGlobal(INDArray padded) {
+        if (global.length == 1) {
+            INDArray got = padded.get(NDArrayIndex.all(), NDArrayIndex.indices(shifted(global[0])), NDArrayIndex.all());
+            INDArray out = got.dup('c');
+            Views.release(got);
+            return out;
+        }
+        int ng = global[0].length;
+        INDArray out = Nd4j.create(type, batch * heads, ng, dim);
+        for (int r = 0; r < batch; r++) {                                                 // batch rows
+            INDArray got = Views.range0(padded, (long) r * heads, heads)
+                    .get(NDArrayIndex.all(), NDArrayIndex.indices(shifted(global[r])), NDArrayIndex.all());
+            Views.range0(out, (long) r * heads, heads).assign(got);
+            Views.release(got);
+        }
+        return out;
+    }
+
+    /**
+     * Position {@code p} of a {@code [bh, P, d]} array for the batch-heads of global-table row {@code r}: all of
+     * them ({@code [bh, d]}) for a shared table, else the heads of batch row {@code r} ({@code [heads, d]}).
+     */
+    private INDArray globalKeyRows(INDArray a, int r, long p) {
+        INDArray rows = global.length == 1 ? a : Views.range0(a, (long) r * heads, heads);
+        return row(rows, p);
     }
 
     @Override
@@ -434,11 +516,11 @@ public abstract class BlockBandAttention implements Attention {
                 dim = d;
                 type = t;
                 g = geometry(len);
-                global = globalPositions(len);
+                global = globalTable(len, b);
                 extra = extraBlocks(g);
                 nr = extra == null || extra.length == 0 ? 0 : extra[0].length * g.size();
                 long bh = b * h;
-                long cols = g.keys() + nr + global.length;
+                long cols = g.keys() + nr + global[0].length;
                 qp = Nd4j.create(t, bh, g.paddedQueries(), d);
                 kp = Nd4j.create(t, bh, g.paddedKeys(), d);
                 vp = Nd4j.create(t, bh, g.paddedKeys(), d);
@@ -457,7 +539,7 @@ public abstract class BlockBandAttention implements Attention {
                 range = rangeMask(t);
                 bandAndRange = Nd4j.zeros(t, range.size(0), band.size(1), g.blocks(), g.size(), g.keys())
                         .addi(band).addi(range);
-                globalMask = global.length == 0 ? null : globalMask(t, (int) h);
+                globalMask = global[0].length == 0 ? null : globalMask(t, (int) h);
                 extraMask = nr == 0 ? null : extraMask(t);
             }
         }
@@ -485,10 +567,18 @@ public abstract class BlockBandAttention implements Attention {
                 .addiRowVector(Nd4j.arange(0, g.size()).castTo(t));                       // [blocks * r, size]
         INDArray ok = pos.lt(g.len()).castTo(t).muliColumnVector(Nd4j.createFromArray(used).castTo(t)
                 .reshape(g.blocks() * r, 1));
-        for (int p : global) {
-            ok.muli(pos.neq(p).castTo(t));
+        INDArray allowed = Nd4j.create(t, global.length, g.blocks() * r, g.size());       // [1|batch, blocks * r, size]
+        for (int row = 0; row < global.length; row++) {
+            INDArray okRow = ok.dup();
+            for (int p : global[row]) {
+                if (p >= 0) {
+                    okRow.muli(pos.neq(p).castTo(t));
+                }
+            }
+            allowed.slice(row).assign(okRow);
         }
-        INDArray allowed = ok.reshape('c', 1, g.blocks(), nr);                             // [1, blocks, R]
+        allowed = allowed.reshape('c', global.length, g.blocks(), nr);                    // [1|batch, blocks, R]
+        rows = Math.max(rows, global.length);
         if (keyMask != null) {
             INDArray real = Nd4j.create(t, rows, g.paddedKeys());
             real.get(NDArrayIndex.all(), NDArrayIndex.interval(g.front(), g.front() + g.len()))
@@ -503,12 +593,32 @@ public abstract class BlockBandAttention implements Attention {
 
     /** Additive mask of the global columns: {@code [batch or 1, heads or 1, blocks, size, G]}. */
     private INDArray globalMask(DataType t, int h) {
-        INDArray allowed = globalColumns(global, g, h, t);                               // [h|1, paddedQ, G]
-        long hm = allowed.size(0);
-        INDArray add = allowed.sub(1.0).muli(-MASKED).reshape('c', 1, hm, g.blocks(), g.size(), global.length);
+        int ng = global[0].length;
+        INDArray add = null;                                                              // [1|batch, h|1, paddedQ, G]
+        for (int r = 0; r < global.length; r++) {
+            int[] pos = global[r];
+            INDArray allowed = globalColumns(java.util.Arrays.stream(pos).map(p -> Math.max(p, 0)).toArray(), g, h, t);
+            for (int i = 0; i < ng; i++) {
+                if (pos[i] < 0) {
+                    allowed.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(i)).assign(0);   // unused
+                }
+            }
+            if (add == null) {
+                add = Nd4j.create(t, global.length, allowed.size(0), g.paddedQueries(), ng);
+            }
+            add.slice(r).assign(allowed);
+        }
+        add = add.subi(1.0).muli(-MASKED).reshape('c', global.length, add.size(1), g.blocks(), g.size(), ng);
         if (keyMask != null) {
-            INDArray real = keyMask.castTo(t).get(NDArrayIndex.all(), NDArrayIndex.indices(GlobalRows.toLong(global)));
-            add = add.add(real.sub(1.0).muli(-MASKED).reshape('c', keyMask.size(0), 1, 1, 1, global.length));
+            INDArray km = keyMask.castTo(t);
+            INDArray real = Nd4j.create(t, keyMask.size(0), ng);
+            for (int b = 0; b < keyMask.size(0); b++) {                                  // batch rows
+                int[] pos = global[global.length == 1 ? 0 : b];
+                long[] at = java.util.Arrays.stream(pos).mapToLong(p -> Math.max(p, 0)).toArray();
+                real.getRow(b).assign(km.getRow(b).reshape(1, km.size(1))
+                        .get(NDArrayIndex.point(0), NDArrayIndex.indices(at)));
+            }
+            add = add.add(real.sub(1.0).muli(-MASKED).reshape('c', keyMask.size(0), 1, 1, 1, ng));
         }
         return add;
     }

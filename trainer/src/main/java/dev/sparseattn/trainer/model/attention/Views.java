@@ -63,13 +63,4 @@ final class Views {
             }
         }
     }
-
-    /** Integer array to long. */
-    static long[] toLong(int[] a) {
-        long[] out = new long[a.length];
-        for (int i = 0; i < a.length; i++) {
-            out[i] = a[i];
-        }
-        return out;
-    }
 }
