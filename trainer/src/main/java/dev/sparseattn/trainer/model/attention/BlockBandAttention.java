@@ -25,12 +25,11 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * element-wise ND4J ops; the only Java loop is over the few block offsets of that sum. Buffers are allocated once
  * per shape (outside workspaces) and reused.
  */
-public abstract class BlockBandAttention implements Attention {
+public abstract class BlockBandAttention extends DetachedAttention {
 
     /** Additive score of a masked key; {@code exp} of it underflows to exactly 0 in float and double. */
     static final double MASKED = -1e9;
 
-    private INDArray keyMask;          // [batch, L], 1 = real key, 0 = padding; null = all real
 
     private long batch;
     private long heads;
@@ -101,6 +100,22 @@ public abstract class BlockBandAttention implements Attention {
         return null;
     }
 
+    /**
+     * Band mask of block patterns without further structure ({@code [1, size, keys]}): 0, or, when causal,
+     * {@link #MASKED} for keys after the query (key {@code kk} of the window is {@code kk - front} positions after
+     * the block's first query).
+     */
+    protected static INDArray causalBandMask(BlockGeometry g, DataType type, boolean causal) {
+        INDArray mask = Nd4j.zeros(type, 1, g.size(), g.keys());
+        if (causal) {
+            INDArray i = Nd4j.arange(0, g.size()).castTo(type).reshape(g.size(), 1);
+            INDArray j = Nd4j.arange(0, g.keys()).castTo(type).reshape(1, g.keys());
+            INDArray later = Nd4j.zeros(type, g.size(), g.keys()).addiRowVector(j).subiColumnVector(i).subi(g.front());
+            mask.slice(0).assign(later.gt(0).castTo(type).muli(MASKED));
+        }
+        return mask;
+    }
+
     /** Whether the pattern is causal (global query rows then see only earlier keys). */
     protected abstract boolean causal();
 
@@ -115,7 +130,7 @@ public abstract class BlockBandAttention implements Attention {
      */
     @Override
     public void setKeyMask(INDArray mask) {
-        this.keyMask = mask;
+        super.setKeyMask(mask);
         this.range = null;
     }
 
@@ -169,15 +184,7 @@ public abstract class BlockBandAttention implements Attention {
     }
 
     @Override
-    @SuppressWarnings("try")
-    public void forward(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
-        // what backward needs must outlive DL4J's working-memory workspace of this forward: allocate it detached
-        try (MemoryWorkspace ignored = keep != null ? Nd4j.getMemoryManager().scopeOutOfWorkspaces() : null) {
-            forwardDetached(q, k, v, out, keep);
-        }
-    }
-
-    private void forwardDetached(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
+    protected void forwardDetached(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
         prepare(q);
         long bh = batch * heads;
         int len = g.len();

@@ -26,7 +26,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * <p>Sorting uses ND4J's native sort on keys {@code bucket * L + position} (which carry the permutation with them);
  * gathers use the {@code gather} op: all backend-neutral, no per-element Java loops.
  */
-public final class LshAttention implements Attention {
+public final class LshAttention extends DetachedAttention {
 
     private static final double MASKED = BlockBandAttention.MASKED;
 
@@ -56,7 +56,6 @@ public final class LshAttention implements Attention {
     private INDArray probs;       // [bhr, nc, m, 2m]  final (union-normalised) weights
     private INDArray outFlat;     // [bh * L, d]
     private INDArray replay;      // buckets the next forward uses instead of hashing, [batch, heads, nHashes, L]
-    private INDArray keyMask;     // [batch, L] 1 = real token, or null
 
     public LshAttention(int nHashes, int nBuckets, int chunk, boolean causal, long seed) {
         if (nHashes < 1 || nBuckets < 1 || (nBuckets > 1 && nBuckets % 2 != 0) || chunk < 1) {
@@ -93,15 +92,7 @@ public final class LshAttention implements Attention {
     }
 
     @Override
-    @SuppressWarnings("try")
-    public void forward(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
-        // what backward needs must outlive DL4J's working-memory workspace of this forward: allocate it detached
-        try (MemoryWorkspace ignored = keep != null ? Nd4j.getMemoryManager().scopeOutOfWorkspaces() : null) {
-            forwardDetached(q, k, v, out, keep);
-        }
-    }
-
-    private void forwardDetached(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
+    protected void forwardDetached(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
         clear();
         batch = q.size(0);
         heads = q.size(1);
@@ -250,7 +241,7 @@ public final class LshAttention implements Attention {
      */
     @Override
     public void setKeyMask(INDArray mask) {
-        this.keyMask = mask;
+        super.setKeyMask(mask);
     }
 
     /** Angular LSH of the normalised keys: buckets {@code [bh, R, L]}. */

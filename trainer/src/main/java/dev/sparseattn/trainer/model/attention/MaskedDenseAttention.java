@@ -1,7 +1,6 @@
 package dev.sparseattn.trainer.model.attention;
 
 import dev.sparseattn.trainer.model.ops.Alloc;
-import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Broadcast;
@@ -12,7 +11,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * reference that every sparse pattern is checked against, and a fallback for patterns without a sparse kernel.
  * A query with no allowed key outputs 0 (as in the sparse kernels).
  */
-public final class MaskedDenseAttention implements Attention {
+public final class MaskedDenseAttention extends DetachedAttention {
 
     /** The allowed (1) and masked (0) query/key pairs for a batch and length. */
     @FunctionalInterface
@@ -22,7 +21,6 @@ public final class MaskedDenseAttention implements Attention {
     }
 
     private final Pattern pattern;
-    private INDArray keyMask;     // [batch, L] 1 = real key, or null
     private INDArray q;
     private INDArray k;
     private INDArray v;
@@ -34,15 +32,7 @@ public final class MaskedDenseAttention implements Attention {
     }
 
     @Override
-    @SuppressWarnings("try")
-    public void forward(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
-        // what backward needs must outlive DL4J's working-memory workspace of this forward: allocate it detached
-        try (MemoryWorkspace ignored = keep != null ? Nd4j.getMemoryManager().scopeOutOfWorkspaces() : null) {
-            forwardDetached(q, k, v, out, keep);
-        }
-    }
-
-    private void forwardDetached(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
+    protected void forwardDetached(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
         long batch = q.size(0);
         long heads = q.size(1);
         int len = (int) q.size(2);
@@ -84,10 +74,6 @@ public final class MaskedDenseAttention implements Attention {
         Nd4j.matmul(ds, q.mul(scale), dk, true, false, false);
     }
 
-    @Override
-    public void setKeyMask(INDArray mask) {
-        this.keyMask = mask;
-    }
 
     @Override
     public void clear() {

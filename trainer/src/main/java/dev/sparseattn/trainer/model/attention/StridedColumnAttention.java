@@ -2,7 +2,6 @@ package dev.sparseattn.trainer.model.attention;
 
 import dev.sparseattn.trainer.model.ops.Alloc;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -14,7 +13,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * residue class of {@code ceil(L / l)} positions is one small dense problem, {@code [batch * heads, l, L/l, L/l]}
  * scores, O(L^2 / l) time and memory (O(L^1.5) with {@code l = sqrt(L)}).
  */
-public final class StridedColumnAttention implements Attention {
+public final class StridedColumnAttention extends DetachedAttention {
 
     private final int stride;
     private final boolean causal;
@@ -23,7 +22,6 @@ public final class StridedColumnAttention implements Attention {
     private long heads;
     private int len;
     private int rows;   // ceil(L / l)
-    private INDArray keyMask;   // [batch, L] 1 = real key, or null
 
     public StridedColumnAttention(int stride, boolean causal) {
         if (stride < 1) {
@@ -34,15 +32,7 @@ public final class StridedColumnAttention implements Attention {
     }
 
     @Override
-    @SuppressWarnings("try")
-    public void forward(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
-        // what backward needs must outlive DL4J's working-memory workspace of this forward: allocate it detached
-        try (MemoryWorkspace ignored = keep != null ? Nd4j.getMemoryManager().scopeOutOfWorkspaces() : null) {
-            forwardDetached(q, k, v, out, keep);
-        }
-    }
-
-    private void forwardDetached(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
+    protected void forwardDetached(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
         batch = q.size(0);
         heads = q.size(1);
         len = (int) q.size(2);
@@ -75,10 +65,6 @@ public final class StridedColumnAttention implements Attention {
         core.clear();
     }
 
-    @Override
-    public void setKeyMask(INDArray mask) {
-        this.keyMask = mask;
-    }
 
     /** Additive {@code [b, 1, l, 1, rows]}: the key of residue {@code r}, row {@code a} is padding. */
     private INDArray keyMaskByResidue(DataType t) {

@@ -2,7 +2,6 @@ package dev.sparseattn.trainer.model.attention;
 
 import dev.sparseattn.trainer.model.ops.Alloc;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -15,7 +14,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * sub-blocks (section 4.2, "different heads attend to distinct sub-blocks"). Keys are the {@code ceil(L / l) * c}
  * gathered summary cells: O(L^2 c / l).
  */
-public final class SummaryColumnAttention implements Attention {
+public final class SummaryColumnAttention extends DetachedAttention {
 
     private final int block;
     private final int cells;
@@ -26,7 +25,6 @@ public final class SummaryColumnAttention implements Attention {
     private long heads;
     private int len;
     private int rows;
-    private INDArray keyMask;   // [batch, L] 1 = real key, or null
 
     public SummaryColumnAttention(int block, int cells, boolean perHead, boolean causal) {
         if (block < 1 || cells < 1 || cells > block) {
@@ -46,15 +44,7 @@ public final class SummaryColumnAttention implements Attention {
     }
 
     @Override
-    @SuppressWarnings("try")
-    public void forward(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
-        // what backward needs must outlive DL4J's working-memory workspace of this forward: allocate it detached
-        try (MemoryWorkspace ignored = keep != null ? Nd4j.getMemoryManager().scopeOutOfWorkspaces() : null) {
-            forwardDetached(q, k, v, out, keep);
-        }
-    }
-
-    private void forwardDetached(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
+    protected void forwardDetached(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
         batch = q.size(0);
         heads = q.size(1);
         len = (int) q.size(2);
@@ -81,10 +71,6 @@ public final class SummaryColumnAttention implements Attention {
         core.clear();
     }
 
-    @Override
-    public void setKeyMask(INDArray mask) {
-        this.keyMask = mask;
-    }
 
     /** {@code [b, h, L, d]} -> zero-padded copy {@code [b, h, rows * l, d]} (whole blocks of queries). */
     private INDArray padQueries(INDArray a) {
