@@ -38,7 +38,7 @@ public abstract class BlockBandAttention extends DetachedAttention {
     private BlockGeometry g;
     private INDArray band;             // [1, heads or 1, 1, size, keys]  additive
     private INDArray range;            // [batch or 1, 1, blocks, 1, keys] additive: outside the sequence, padding
-    private INDArray bandAndRange;     // [batch or 1, heads or 1, blocks, size, keys]: band + range, O(L * keys)
+    private INDArray bandAndRange;     // [batch or 1, heads or 1, blocks, size, keys]: band + range, if small
     private int[][] global;            // [1 or batch][G] global positions of every row (shared: one row), -1 unused
     private int[][] rowGlobal;         // per batch row, global positions besides the shared ones (spec), or null
     private int[][] extra;             // [blocks][r] extra key blocks (-1 unused), or null
@@ -57,7 +57,6 @@ public abstract class BlockBandAttention extends DetachedAttention {
     private INDArray op;               // [bh, paddedQ, d]
     private INDArray dop;              // [bh, paddedQ, d]
     private INDArray dqp;              // [bh, paddedQ, d]
-    private INDArray dkvb;             // [bh, blocks, keys, d]: dVb, then dKb
     private INDArray dkp;              // [bh, paddedK, d]
     private INDArray dvp;              // [bh, paddedK, d]
     private boolean emptyRows;
@@ -199,7 +198,11 @@ public abstract class BlockBandAttention extends DetachedAttention {
         int ng = global[0].length;
         Nd4j.matmul(qb, kb, bandCols(probs), false, true, false);                         // S = Q K^T / sqrt(d)
         INDArray s5 = cols5(probs, 0, g.keys());                                          // [b, h, blocks, size, keys]
-        s5.addi(bandAndRange);                                                            // one pass over the scores
+        if (bandAndRange != null) {
+            s5.addi(bandAndRange);                                                        // one pass over the scores
+        } else {
+            s5.addi(band).addi(range);                                                    // masks too large to combine
+        }
         if (nr > 0) {
             Views.release(kr, vr);
             kr = gatherExtra(kp);
@@ -264,23 +267,22 @@ public abstract class BlockBandAttention extends DetachedAttention {
         INDArray kb = keyBlocks(kp);
         INDArray vb = keyBlocks(vp);
 
+        INDArray prod = dop.mul(op);
+        INDArray rowDot = prod.sum(2).reshape('c', bh, g.blocks(), g.size());             // rowsum(dP * P)
+        Views.release(prod);
+        INDArray work = op.reshape('c', bh, g.blocks(), g.size(), dim);                  // op is free from here
         // everything that needs P first: the score gradients then replace P in place
-        Nd4j.matmul(bandCols(probs), dob, dkvb, true, false, false);                      // dVb = P^T dO
-        foldKeyBlocks(dkvb, dvp);
+        foldKeyBlocks(probs, dob, dvp, work);                                             // dVb = P^T dO
         if (nr > 0) {
             INDArray dvr = Nd4j.matmul(extraCols(probs), dob, true, false, false);        // [bh, blocks, R, d]
             scatterExtra(dvr, dvp);
             Views.release(dvr);
         }
         INDArray dvg = ng > 0 ? Nd4j.matmul(globalCols(probs), dop, true, false, false) : null;   // [bh, G, d]
-        INDArray prod = dop.mul(op);
-        INDArray rowDot = prod.sum(2).reshape('c', bh, g.blocks(), g.size());             // rowsum(dP * P)
-        Views.release(prod);
         scoreGradients(dob, vb, rowDot);
         INDArray ds = probs;                                                              // dS, in place of P
         Nd4j.matmul(bandCols(ds), kb, dqp.reshape('c', bh, g.blocks(), g.size(), dim), false, false, false);
-        Nd4j.matmul(bandCols(ds), qb, dkvb, true, false, false);                         // dS^T Q / sqrt(d)
-        foldKeyBlocks(dkvb, dkp);
+        foldKeyBlocks(ds, qb, dkp, work);                                                 // dS^T Q / sqrt(d)
         if (nr > 0) {
             INDArray dqr = Nd4j.matmul(extraCols(ds), kr, false, false, false);
             dqp.reshape('c', bh, g.blocks(), g.size(), dim).addi(dqr);
@@ -482,17 +484,22 @@ public abstract class BlockBandAttention extends DetachedAttention {
                 new long[] {(long) g.paddedKeys() * dim, (long) g.size() * dim, dim, 1}, padded.offset(), 'c');
     }
 
-    /** Sums the gradients of the overlapping key blocks {@code [bh, blocks, keys, d]} into {@code [bh, paddedK, d]}. */
-    private void foldKeyBlocks(INDArray blocksGrad, INDArray padded) {
+    /**
+     * {@code A^T B} for the band columns of {@code a} ({@code [bh, blocks, size, keys + ...]}: P or dS) against
+     * {@code b} ({@code [bh, blocks, size, d]}), summed over the overlapping key blocks into the padded
+     * {@code [bh, paddedK, d]}: one block offset at a time through {@code work} ({@code [bh, blocks, size, d]}), so
+     * the key-block gradients never exist at full size.
+     */
+    private void foldKeyBlocks(INDArray a, INDArray b, INDArray padded, INDArray work) {
         long bh = batch * heads;
         int span = g.before() + 1 + g.after();
         padded.assign(0);
         INDArray pb = padded.reshape('c', bh, g.blocks() + span - 1, g.size(), dim);    // [bh, paddedK/size, size, d]
-        INDArray gb = blocksGrad.reshape('c', bh, g.blocks(), span, g.size(), dim);     // [bh, blocks, span, size, d]
+        INDArray band = bandCols(a);
         for (int t = 0; t < span; t++) {
+            Nd4j.matmul(Views.lastCols(band, (long) t * g.size(), g.size()), b, work, true, false, false);
             pb.get(NDArrayIndex.all(), NDArrayIndex.interval(t, t + g.blocks()), NDArrayIndex.all(), NDArrayIndex.all())
-                    .addi(gb.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(t), NDArrayIndex.all(),
-                            NDArrayIndex.all()));
+                    .addi(work);
         }
     }
 
@@ -515,7 +522,7 @@ public abstract class BlockBandAttention extends DetachedAttention {
         }
         try (MemoryWorkspace ignored = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
             if (!same) {
-                Views.release(qp, kp, vp, dop, op, dqp, dkp, dvp, probs, dkvb, kr, vr);
+                Views.release(qp, kp, vp, dop, op, dqp, dkp, dvp, probs, kr, vr);
                 kr = null;
                 vr = null;
                 batch = b;
@@ -537,15 +544,17 @@ public abstract class BlockBandAttention extends DetachedAttention {
                 dkp = Nd4j.create(t, bh, g.paddedKeys(), d);
                 dvp = Nd4j.create(t, bh, g.paddedKeys(), d);
                 probs = Nd4j.createUninitialized(t, bh, g.blocks(), g.size(), cols);
-                dkvb = Nd4j.createUninitialized(t, bh, g.blocks(), g.keys(), d);
                 INDArray bm = bandMask(g, (int) h, t);                                   // [heads or 1, size, keys]
                 band = bm.reshape('c', 1, bm.size(0), 1, g.size(), g.keys());
                 range = null;
             }
             if (range == null) {
                 range = rangeMask(t);
-                bandAndRange = Nd4j.zeros(t, range.size(0), band.size(1), g.blocks(), g.size(), g.keys())
-                        .addi(band).addi(range);
+                long combined = range.size(0) * band.size(1) * g.blocks() * g.size() * g.keys();
+                Views.release(bandAndRange);
+                bandAndRange = combined > Views.chunkElements ? null   // O(L * keys): only when small
+                        : Nd4j.zeros(t, range.size(0), band.size(1), g.blocks(), g.size(), g.keys()).addi(band)
+                        .addi(range);
                 globalMask = global[0].length == 0 ? null : globalMask(t, (int) h);
                 extraMask = nr == 0 ? null : extraMask(t);
             }
