@@ -54,7 +54,7 @@ public final class LshAttention extends DetachedAttention {
     private INDArray ks;          // [bhr, m + lp, d] sorted keys, one chunk of padding in front
     private INDArray vs;          // [bhr, m + lp, d]
     private INDArray probs;       // [bhr, nc, m, 2m]  final (union-normalised) weights
-    private INDArray outFlat;     // [bh * L, d]
+    private INDArray out;         // the caller's output [batch, heads, L, d], kept by reference for backward
     private INDArray replay;      // buckets the next forward uses instead of hashing, [batch, heads, nHashes, L]
 
     public LshAttention(int nHashes, int nBuckets, int chunk, boolean causal, long seed) {
@@ -150,9 +150,11 @@ public final class LshAttention extends DetachedAttention {
         Views.release(rowSum, lse, lseTok, tmx, tot, totSorted, factor, rowOk, idx);
         INDArray os = Nd4j.matmul(probs, band(vs), false, false, false);                  // [bhr, nc, m, d]
         INDArray osTok = gatherRounds(os.reshape(bhr * lp, dim), lp, 0);
-        outFlat = osTok.reshape(bh, nHashes, len, dim).sum(1).reshape(bh * len, dim);
+        INDArray outFlat = osTok.reshape(bh, nHashes, len, dim).sum(1).reshape(bh * len, dim);
         Views.release(os, osTok);
         out.assign(outFlat.reshape('c', batch, heads, len, dim));
+        Views.release(outFlat);
+        this.out = out;
         if (keep == null) {
             clear();
         }
@@ -170,26 +172,32 @@ public final class LshAttention extends DetachedAttention {
         INDArray dOutFlat = dOut.dup('c').reshape(bh * len, dim);
         INDArray dos = Nd4j.create(t, bhr, lp, dim);
         placeGathered(dos, 0, dOutFlat, idx);
+        Views.release(dOutFlat);
         // rowsum(dO * O) of a token is that of its merged output, the same in every round
-        INDArray prod = dOutFlat.mul(outFlat);
-        INDArray rowDotTok = prod.sum(1).reshape(bh * len, 1);
+        INDArray prod = dOut.mul(out);
+        INDArray rowDotTok = prod.sum(3).reshape(bh * len, 1);
         INDArray rowDot = Nd4j.create(t, bhr, lp);
         placeGathered(rowDot.reshape(bhr, lp, 1), 0, rowDotTok, idx);
-        Views.release(dOutFlat, prod, rowDotTok);
+        Views.release(prod, rowDotTok);
         INDArray dob = dos.reshape('c', bhr, nc, m, dim);
-        INDArray dvBand = Nd4j.matmul(probs, dob, true, false, false);                    // [bhr, nc, 2m, d]
+        INDArray dvFolded = foldProducts(probs, dob, t);                                  // P^T dO  [bhr, m + lp, d]
         scoreGradients(dob, rowDot.reshape('c', bhr, nc, m));                             // probs := dS
         INDArray ds = probs;
         probs = null;
+        Views.release(dos, rowDot, vs);               // each sorted array is freed once used for the last time
+        vs = null;
         INDArray dqs = Nd4j.matmul(ds, band(ks), false, false, false);                    // [bhr, nc, m, d]
-        INDArray dkBand = Nd4j.matmul(ds, qs.reshape('c', bhr, nc, m, dim), true, false, false);
-        Views.release(ds, dos, rowDot);
+        Views.release(ks);
+        ks = null;
+        INDArray dkFolded = foldProducts(ds, qs.reshape('c', bhr, nc, m, dim), t);        // dS^T Q
+        Views.release(ds, qs);
+        qs = null;
         double scale = 1.0 / Math.sqrt(dim);
         INDArray dqTok = sumRounds(gatherRounds(dqs.reshape(bhr * lp, dim), lp, 0)).muli(scale);   // [bh, L, d]
         Views.release(dqs);
-        INDArray dkn = sumRounds(gatherRounds(fold(dkBand, t), m + lp, m));
-        INDArray dvTok = sumRounds(gatherRounds(fold(dvBand, t), m + lp, m));
-        Views.release(idx);
+        INDArray dkn = sumRounds(gatherRounds(dkFolded, m + lp, m));
+        INDArray dvTok = sumRounds(gatherRounds(dvFolded, m + lp, m));
+        Views.release(idx, dkFolded, dvFolded);
         // k = q / |q|:  dq += (dk - k (k . dk)) / |q|
         INDArray along = dkn.mul(kn).sum(2).reshape(bh, len, 1);
         INDArray kAlong = kn.mul(along);
@@ -226,12 +234,12 @@ public final class LshAttention extends DetachedAttention {
 
     @Override
     public void clear() {
-        Views.release(qs, ks, vs, probs, outFlat);
+        Views.release(qs, ks, vs, probs);
         qs = null;
         ks = null;
         vs = null;
         probs = null;
-        outFlat = null;
+        out = null;
     }
 
     /**
@@ -375,28 +383,34 @@ public final class LshAttention extends DetachedAttention {
                 new long[] {(long) (m + lp) * w, (long) m * w, w, 1}, padded.offset(), 'c');
     }
 
-    /** Sums the gradients of the overlapping chunk pairs {@code [bhr, nc, 2m, d]} into {@code [bhr, m + lp, d]}. */
-    private INDArray fold(INDArray g, DataType t) {
-        INDArray folded = foldKeep(g, t);
-        Views.release(g);
-        if (wrap) {
-            INDArray[] ends = ends(folded);
-            ends[1].addi(ends[0]);                     // the front chunk was the last chunk's copy
-        }
-        return folded.reshape(folded.length() / dim, dim);
-    }
-
-    private INDArray foldKeep(INDArray g, DataType t) {
+    /**
+     * {@code A^T B} for {@code A} {@code [bhr, nc, m, 2m]} (P or dS) against {@code B} {@code [bhr, nc, m, d]}, the
+     * overlapping chunk pairs summed into {@code [bhr*(m + lp), d]} rows (the padded sorted key positions; with
+     * wrap-around the front chunk's share goes to the last chunk): a few slices and one half of the pair at a time,
+     * so the {@code [bhr, nc, 2m, d]} products never exist whole.
+     */
+    private INDArray foldProducts(INDArray a, INDArray b, DataType t) {
         long bhr = batch * heads * nHashes;
         INDArray out = Nd4j.create(t, bhr, m + lp, dim);
         INDArray blocks = out.reshape('c', bhr, nc + 1, m, dim);
-        INDArray g5 = g.reshape('c', bhr, nc, 2, m, dim);
-        for (int s = 0; s < 2; s++) {
-            blocks.get(NDArrayIndex.all(), NDArrayIndex.interval(s, s + nc), NDArrayIndex.all(), NDArrayIndex.all())
-                    .addi(g5.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(s), NDArrayIndex.all(),
-                            NDArrayIndex.all()));
+        long perSlice = (long) nc * m * dim;
+        long step = Math.max(1, Math.min(bhr, Views.chunkElements / perSlice));
+        INDArray scratch = Views.scratch(t, step * perSlice);
+        for (long a0 = 0; a0 < bhr; a0 += step) {
+            long n = Math.min(step, bhr - a0);
+            INDArray work = Views.prefix(scratch, n, nc, m, dim);
+            for (int half = 0; half < 2; half++) {                                        // previous chunk, own chunk
+                Nd4j.matmul(Views.lastCols(Views.range0(a, a0, n), (long) half * m, m), Views.range0(b, a0, n), work,
+                        true, false, false);
+                Views.range01(blocks, a0, n, half, nc).addi(work);
+            }
         }
-        return out;
+        Views.release(scratch);
+        if (wrap) {
+            INDArray[] ends = ends(out);
+            ends[1].addi(ends[0]);                     // the front chunk was the last chunk's copy
+        }
+        return out.reshape(bhr * (m + lp), dim);
     }
 
     /**
