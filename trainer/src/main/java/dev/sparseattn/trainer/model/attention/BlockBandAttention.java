@@ -44,8 +44,6 @@ public abstract class BlockBandAttention extends DetachedAttention {
     private int[][] extra;             // [blocks][r] extra key blocks (-1 unused), or null
     private int nr;                    // extra key columns, r * size
     private INDArray extraMask;        // [batch or 1, 1, blocks, 1, r * size] additive
-    private INDArray kr;               // [bh, blocks, r * size, d]  gathered extra key blocks
-    private INDArray vr;               // [bh, blocks, r * size, d]
     private INDArray globalMask;       // [batch or 1, heads or 1, blocks, size, G] additive
     private INDArray kg;               // [bh, G, d]  global keys
     private INDArray vg;               // [bh, G, d]  global values
@@ -204,10 +202,11 @@ public abstract class BlockBandAttention extends DetachedAttention {
             s5.addi(band).addi(range);                                                    // masks too large to combine
         }
         if (nr > 0) {
-            Views.release(kr, vr);
-            kr = gatherExtra(kp);
-            vr = gatherExtra(vp);
-            Nd4j.matmul(qb, kr, extraCols(probs), false, true, false);                   // [bh, blocks, size, R]
+            for (int t = 0; t < slots(); t++) {                                           // one extra block at a time
+                INDArray kt = gatherSlot(kp, t, 0, bh, 0, g.blocks());
+                Nd4j.matmul(qb, kt, slotCols(probs, t), false, true, false);              // [bh, blocks, size, size]
+                Views.release(kt);
+            }
             cols5(probs, g.keys(), nr).addi(extraMask);
         }
         if (ng > 0) {
@@ -232,8 +231,13 @@ public abstract class BlockBandAttention extends DetachedAttention {
         }
         Nd4j.matmul(bandCols(probs), vb, op.reshape('c', bh, g.blocks(), g.size(), dim), false, false, false);
         if (nr > 0) {
-            INDArray pv = Nd4j.matmul(extraCols(probs), vr, false, false, false);
-            op.reshape('c', bh, g.blocks(), g.size(), dim).addi(pv);
+            INDArray pv = Nd4j.createUninitialized(type, bh, g.blocks(), g.size(), dim);
+            for (int t = 0; t < slots(); t++) {
+                INDArray vt = gatherSlot(vp, t, 0, bh, 0, g.blocks());
+                Nd4j.matmul(slotCols(probs, t), vt, pv, false, false, false);
+                op.reshape('c', bh, g.blocks(), g.size(), dim).addi(pv);
+                Views.release(vt);
+            }
             Views.release(pv);
         }
         if (ng > 0) {
@@ -273,23 +277,22 @@ public abstract class BlockBandAttention extends DetachedAttention {
         INDArray work = op.reshape('c', bh, g.blocks(), g.size(), dim);                  // op is free from here
         // everything that needs P first: the score gradients then replace P in place
         foldKeyBlocks(probs, dob, dvp, work);                                             // dVb = P^T dO
-        if (nr > 0) {
-            INDArray dvr = Nd4j.matmul(extraCols(probs), dob, true, false, false);        // [bh, blocks, R, d]
-            scatterExtra(dvr, dvp);
-            Views.release(dvr);
+        for (int t = 0; t < slots(); t++) {
+            Nd4j.matmul(slotCols(probs, t), dob, work, true, false, false);               // [bh, blocks, size, d]
+            scatterSlot(work, t, dvp);
         }
         INDArray dvg = ng > 0 ? Nd4j.matmul(globalCols(probs), dop, true, false, false) : null;   // [bh, G, d]
         scoreGradients(dob, vb, rowDot);
         INDArray ds = probs;                                                              // dS, in place of P
         Nd4j.matmul(bandCols(ds), kb, dqp.reshape('c', bh, g.blocks(), g.size(), dim), false, false, false);
         foldKeyBlocks(ds, qb, dkp, work);                                                 // dS^T Q / sqrt(d)
-        if (nr > 0) {
-            INDArray dqr = Nd4j.matmul(extraCols(ds), kr, false, false, false);
-            dqp.reshape('c', bh, g.blocks(), g.size(), dim).addi(dqr);
-            Views.release(dqr);
-            INDArray dkr = Nd4j.matmul(extraCols(ds), qb, true, false, false);           // [bh, blocks, R, d]
-            scatterExtra(dkr, dkp);
-            Views.release(dkr);
+        for (int t = 0; t < slots(); t++) {
+            INDArray kt = gatherSlot(kp, t, 0, bh, 0, g.blocks());
+            Nd4j.matmul(slotCols(ds, t), kt, work, false, false, false);
+            dqp.reshape('c', bh, g.blocks(), g.size(), dim).addi(work);
+            Views.release(kt);
+            Nd4j.matmul(slotCols(ds, t), qb, work, true, false, false);                   // [bh, blocks, size, d]
+            scatterSlot(work, t, dkp);
         }
         INDArray dkg = null;
         if (ng > 0) {
@@ -336,9 +339,11 @@ public abstract class BlockBandAttention extends DetachedAttention {
                 INDArray dobc = Views.range01(dob, h0, nh, b0, nb);
                 Nd4j.matmul(dobc, Views.range01(vb, h0, nh, b0, nb), Views.lastCols(t, 0, g.keys()), false, true,
                         false);
-                if (nr > 0) {
-                    Nd4j.matmul(dobc, Views.range01(vr, h0, nh, b0, nb), Views.lastCols(t, g.keys(), nr), false,
-                            true, false);
+                for (int s = 0; s < slots(); s++) {
+                    INDArray vt = gatherSlot(vp, s, h0, nh, b0, nb);
+                    Nd4j.matmul(dobc, vt, Views.lastCols(t, g.keys() + (long) s * g.size(), g.size()), false, true,
+                            false);
+                    Views.release(vt);
                 }
                 if (ng > 0) {
                     INDArray dopc = Views.view(dop, (h0 * g.paddedQueries() + b0 * g.size()) * dim,
@@ -386,33 +391,48 @@ public abstract class BlockBandAttention extends DetachedAttention {
         return ids;
     }
 
-    /** The extra key blocks of each query block, gathered: {@code [bh, blocks, R, d]}. */
-    private INDArray gatherExtra(INDArray padded) {
-        long bh = batch * heads;
-        INDArray blocks = padded.reshape('c', bh, g.paddedKeys() / g.size(), g.size(), dim);
-        INDArray got = blocks.get(NDArrayIndex.all(), NDArrayIndex.indices(extraIds()), NDArrayIndex.all(),
-                NDArrayIndex.all());
-        INDArray out = got.dup('c');
-        Views.release(got);
-        return out.reshape('c', bh, g.blocks(), nr, dim);
+    /** Extra key blocks per query block ({@code r}). */
+    private int slots() {
+        return nr / g.size();
     }
 
-    /** Adds the gradients of the gathered extra blocks back into their padded key blocks (a loop over the blocks). */
-    private void scatterExtra(INDArray grad, INDArray padded) {
+    /** Columns of extra slot {@code t} of a {@code [bh, blocks, size, keys + R + G]} array: {@code [bh, blocks, size, size]}. */
+    private INDArray slotCols(INDArray a, int t) {
+        return Views.lastCols(extraCols(a), (long) t * g.size(), g.size());
+    }
+
+    /**
+     * Extra key block {@code t} of query blocks {@code b0 .. b0+nb}, batch-heads {@code h0 .. h0+nh}, gathered from
+     * a padded {@code [bh, paddedK, d]} array: {@code [nh, nb, size, d]} (one slot at a time: never all at once).
+     */
+    private INDArray gatherSlot(INDArray padded, int t, long h0, long nh, long b0, long nb) {
+        int r = extra[0].length;
+        long[] all = extraIds();
+        long[] ids = new long[(int) nb];
+        for (int n = 0; n < nb; n++) {
+            ids[n] = all[(int) ((b0 + n) * r + t)];
+        }
+        INDArray blocks = Views.range0(padded, h0, nh).reshape('c', nh, g.paddedKeys() / g.size(), g.size(), dim);
+        INDArray got = blocks.get(NDArrayIndex.all(), NDArrayIndex.indices(ids), NDArrayIndex.all(), NDArrayIndex.all());
+        if (got.isView()) {
+            got = got.dup('c');
+        }
+        return got;
+    }
+
+    /** Adds the gradient of extra slot {@code t} ({@code [bh, blocks, size, d]}) back into its padded key blocks. */
+    private void scatterSlot(INDArray grad, int t, INDArray padded) {
         long bh = batch * heads;
         long blockLen = (long) g.size() * dim;
         long[] ids = extraIds();
-        for (int n = 0; n < g.blocks(); n++) {
-            for (int t = 0; t < extra[n].length; t++) {
-                if (extra[n][t] >= 0) {
-                    INDArray to = Nd4j.create(padded.data(), new long[] {bh, blockLen},
-                            new long[] {(long) g.paddedKeys() * dim, 1}, padded.offset() + ids[n * extra[n].length + t]
-                                    * blockLen, 'c');
-                    INDArray from = Nd4j.create(grad.data(), new long[] {bh, blockLen},
-                            new long[] {(long) g.blocks() * nr * dim, 1},
-                            grad.offset() + ((long) n * nr + (long) t * g.size()) * dim, 'c');
-                    to.addi(from);
-                }
+        for (int n = 0; n < g.blocks(); n++) {                                            // a loop over the blocks
+            if (extra[n][t] >= 0) {
+                INDArray to = Nd4j.create(padded.data(), new long[] {bh, blockLen},
+                        new long[] {(long) g.paddedKeys() * dim, 1},
+                        padded.offset() + ids[n * extra[n].length + t] * blockLen, 'c');
+                INDArray from = Nd4j.create(grad.data(), new long[] {bh, blockLen},
+                        new long[] {(long) g.blocks() * blockLen, 1}, grad.offset() + n * blockLen, 'c');
+                to.addi(from);
             }
         }
     }
@@ -522,9 +542,7 @@ public abstract class BlockBandAttention extends DetachedAttention {
         }
         try (MemoryWorkspace ignored = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
             if (!same) {
-                Views.release(qp, kp, vp, dop, op, dqp, dkp, dvp, probs, kr, vr);
-                kr = null;
-                vr = null;
+                Views.release(qp, kp, vp, dop, op, dqp, dkp, dvp, probs);
                 batch = b;
                 heads = h;
                 dim = d;
