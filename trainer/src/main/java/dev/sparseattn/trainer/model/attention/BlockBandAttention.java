@@ -324,36 +324,46 @@ public abstract class BlockBandAttention extends DetachedAttention {
      */
     private void scoreGradients(INDArray dob, INDArray vb, INDArray rowDot) {
         long bh = batch * heads;
-        long c = cols();
-        long perBlock = (long) g.size() * c;
+        columnGradients(bandCols(probs), dob, rowDot, (h0, nh, b0, nb) -> Views.range01(vb, h0, nh, b0, nb));
+        for (int s = 0; s < slots(); s++) {                                               // one extra block at a time
+            INDArray vt = gatherSlot(vp, s, 0, bh, 0, g.blocks());
+            columnGradients(slotCols(probs, s), dob, rowDot, (h0, nh, b0, nb) -> Views.range01(vt, h0, nh, b0, nb));
+            Views.release(vt);
+        }
+        if (global[0].length > 0) {                                                       // few columns: whole
+            INDArray t = Nd4j.matmul(dop, vg, false, true, false);                        // [bh, paddedQ, G]
+            Broadcast.sub(t, rowDot.reshape('c', bh, g.paddedQueries()), t, 0, 1);
+            globalCols(probs).muli(t);
+            Views.release(t);
+        }
+    }
+
+    /** The values (or keys) of a chunk of (batch-head, block) rows. */
+    @FunctionalInterface
+    private interface ChunkOperand {
+        INDArray of(long h0, long nh, long b0, long nb);
+    }
+
+    /**
+     * {@code P := P * (dO V^T - rowDot)} for some columns {@code p} ({@code [bh, blocks, size, w]} view of P) whose
+     * values are {@code v} ({@code [.., w, d]} per chunk), a chunk of (batch-head, block) rows at a time.
+     */
+    private void columnGradients(INDArray p, INDArray dob, INDArray rowDot, ChunkOperand v) {
+        long bh = batch * heads;
+        long w = p.size(3);
+        long perBlock = (long) g.size() * w;
         long perHead = g.blocks() * perBlock;
         long hStep = perHead <= Views.chunkElements ? Math.max(1, Math.min(bh, Views.chunkElements / perHead)) : 1;
         long bStep = perHead <= Views.chunkElements ? g.blocks() : Math.max(1, Views.chunkElements / perBlock);
         INDArray scratch = Views.scratch(type, hStep * bStep * perBlock);
-        int ng = global[0].length;
         for (long h0 = 0; h0 < bh; h0 += hStep) {
             long nh = Math.min(hStep, bh - h0);
             for (long b0 = 0; b0 < g.blocks(); b0 += bStep) {
                 long nb = Math.min(bStep, g.blocks() - b0);
-                INDArray t = Views.prefix(scratch, nh, nb, g.size(), c);                  // dP of the chunk
-                INDArray dobc = Views.range01(dob, h0, nh, b0, nb);
-                Nd4j.matmul(dobc, Views.range01(vb, h0, nh, b0, nb), Views.lastCols(t, 0, g.keys()), false, true,
-                        false);
-                for (int s = 0; s < slots(); s++) {
-                    INDArray vt = gatherSlot(vp, s, h0, nh, b0, nb);
-                    Nd4j.matmul(dobc, vt, Views.lastCols(t, g.keys() + (long) s * g.size(), g.size()), false, true,
-                            false);
-                    Views.release(vt);
-                }
-                if (ng > 0) {
-                    INDArray dopc = Views.view(dop, (h0 * g.paddedQueries() + b0 * g.size()) * dim,
-                            new long[] {nh, nb * g.size(), dim}, new long[] {(long) g.paddedQueries() * dim, dim, 1});
-                    INDArray tg = Views.view(t, g.keys() + nr, new long[] {nh, nb * g.size(), ng},
-                            new long[] {nb * perBlock, c, 1});
-                    Nd4j.matmul(dopc, Views.range0(vg, h0, nh), tg, false, true, false);
-                }
+                INDArray t = Views.prefix(scratch, nh, nb, g.size(), w);                  // dP of the chunk
+                Nd4j.matmul(Views.range01(dob, h0, nh, b0, nb), v.of(h0, nh, b0, nb), t, false, true, false);
                 Broadcast.sub(t, Views.range01(rowDot, h0, nh, b0, nb), t, 0, 1, 2);
-                Views.range01(probs, h0, nh, b0, nb).muli(t);
+                Views.range01(p, h0, nh, b0, nb).muli(t);
             }
         }
         Views.release(scratch);
