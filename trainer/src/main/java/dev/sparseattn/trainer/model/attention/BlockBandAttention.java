@@ -30,6 +30,9 @@ public abstract class BlockBandAttention extends DetachedAttention {
     /** Additive score of a masked key; {@code exp} of it underflows to exactly 0 in float and double. */
     static final double MASKED = -1e9;
 
+    /** Largest band-and-range mask materialised (one pass over the scores instead of two): 256 MB in float. */
+    static long FUSED_MASK_ELEMENTS = 1L << 26;
+
 
     private long batch;
     private long heads;
@@ -580,7 +583,7 @@ public abstract class BlockBandAttention extends DetachedAttention {
                 range = rangeMask(t);
                 long combined = range.size(0) * band.size(1) * g.blocks() * g.size() * g.keys();
                 Views.release(bandAndRange);
-                bandAndRange = combined > Views.chunkElements ? null   // O(L * keys): only when small
+                bandAndRange = combined > FUSED_MASK_ELEMENTS ? null   // O(L * keys): unless very large
                         : Nd4j.zeros(t, range.size(0), band.size(1), g.blocks(), g.size(), g.keys()).addi(band)
                         .addi(range);
                 globalMask = global[0].length == 0 ? null : globalMask(t, (int) h);

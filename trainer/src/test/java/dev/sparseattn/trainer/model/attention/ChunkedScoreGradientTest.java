@@ -13,7 +13,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * The backward passes overwrite the probabilities with the score gradients a chunk at a time, and LSH builds its
  * mask a few slices at a time ({@link Views#chunkElements}). At test sizes one chunk covers everything, so here the
  * chunk is made tiny (one block or row or slice at a time, and a few at a time) and every pattern must still equal
- * masked dense.
+ * masked dense; the block-band kernels also add their band and range masks separately, as for very long sequences.
  */
 @ExtendWith(SingleThreadNd4j.class)
 class ChunkedScoreGradientTest {
@@ -22,16 +22,20 @@ class ChunkedScoreGradientTest {
     private static final int H = 4;
     private static final int HD = 4;
     private long saved;
+    private long savedFused;
 
     @BeforeEach
     void tinyChunks() {
         saved = Views.chunkElements;
+        savedFused = BlockBandAttention.FUSED_MASK_ELEMENTS;
+        BlockBandAttention.FUSED_MASK_ELEMENTS = 0;      // band and range masks added separately
         Nd4j.getRandom().setSeed(11);
     }
 
     @AfterEach
     void restore() {
         Views.chunkElements = saved;
+        BlockBandAttention.FUSED_MASK_ELEMENTS = savedFused;
     }
 
     @Test
