@@ -3,6 +3,7 @@ package dev.sparseattn.trainer.model.attention;
 import dev.sparseattn.trainer.model.ops.Alloc;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Broadcast;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -134,14 +135,21 @@ public final class SummaryColumnAttention extends DetachedAttention {
                     .assign(realBlocks.get(NDArrayIndex.all(), NDArrayIndex.all(),
                             NDArrayIndex.interval(firstCell(h), firstCell(h) + cells)));
         }
-        s.addi(keyOk.subi(1.0).muli(-BlockBandAttention.MASKED).reshape('c', rowsB, heads, 1, m));
+        // one small additive mask per (batch, head, query block) over the cells, [b, h, rows, m]: padding and, when
+        // causal, the blocks after the query's; added along the block's queries with a plain broadcast
+        INDArray perBlock = Nd4j.zeros(t, batch, heads, rows, m)
+                .addi(keyOk.subi(1.0).muli(-BlockBandAttention.MASKED).reshape('c', rowsB, heads, 1, m));
+        if (causal) {
+            INDArray n = Nd4j.arange(0, rows).castTo(t);
+            INDArray later = Nd4j.zeros(t, rows, rows).addiRowVector(n).subiColumnVector(n.reshape(rows, 1));  // r - n
+            perBlock.reshape('c', batch, heads, rows, rows, cells).addi(later.gt(0).castTo(t)
+                    .muli(BlockBandAttention.MASKED).reshape(1, 1, rows, rows, 1));
+        }
+        Broadcast.add(s.reshape('c', batch * heads, rows, block, m), perBlock.reshape('c', batch * heads, rows, m),
+                s.reshape('c', batch * heads, rows, block, m), 0, 1, 3);
         if (!causal) {
             return;
         }
-        INDArray n = Nd4j.arange(0, rows).castTo(t);
-        INDArray later = Nd4j.zeros(t, rows, rows).addiRowVector(n).subiColumnVector(n.reshape(rows, 1));  // r - n
-        s.reshape('c', batch, heads, rows, block, rows, cells)
-                .addi(later.gt(0).castTo(t).muli(BlockBandAttention.MASKED).reshape(1, 1, rows, 1, rows, 1));
         INDArray qq = Nd4j.arange(0, block).castTo(t).reshape(block, 1);
         INDArray own = Nd4j.create(t, 1, heads, 1, block, cells);                         // own block: cell <= qq
         for (int h = 0; h < heads; h++) {
