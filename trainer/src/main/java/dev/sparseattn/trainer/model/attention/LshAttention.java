@@ -21,7 +21,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * buckets all come later), only to keys of the same bucket, causally by original position when asked. A token attends to itself only when no other key is allowed
  * in any round (exactly, where Reformer approximates this with a score of -1e5). The rounds are merged exactly as one
  * softmax over the union of their pairs, a pair found in {@code N} rounds counted once (its score lowered by {@code log N}, section 2.2, eq. 6), via per-round
- * log-sum-exps. Time and memory O(nHashes * L * m) (plus O(nHashes^2 * L * m) mask work for the counts).
+ * log-sum-exps. Time and memory O(nHashes * L * m) (plus O(nHashes^2 * L * m) mask work for the counts, done a few
+ * slices at a time in two scratch buffers; the only score-sized array is P, which backward turns into dS in place).
+ * Key padding: padded tokens get a bucket of their own and are never attended ({@link #setKeyMask}).
  *
  * <p>Sorting uses ND4J's native sort on keys {@code bucket * L + position} (which carry the permutation with them);
  * gathers use the {@code gather} op: all backend-neutral, no per-element Java loops.
