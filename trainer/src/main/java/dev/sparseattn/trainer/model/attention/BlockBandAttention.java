@@ -4,7 +4,6 @@ import dev.sparseattn.trainer.model.ops.Alloc;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.shape.Gather;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Broadcast;
 import org.nd4j.linalg.factory.Nd4j;
@@ -426,9 +425,12 @@ public abstract class BlockBandAttention extends DetachedAttention {
         for (int n = 0; n < nb; n++) {
             ids[n] = all[(int) ((b0 + n) * r + t)];
         }
-        INDArray blocks = Views.range0(padded, h0, nh).reshape('c', nh, g.paddedKeys() / g.size(), g.size() * dim);
-        INDArray got = Nd4j.exec(new Gather(blocks, Nd4j.createFromArray(ids), 1))[0];    // native gather op
-        return got.reshape('c', nh, nb, g.size(), dim);
+        INDArray blocks = Views.range0(padded, h0, nh).reshape('c', nh, g.paddedKeys() / g.size(), g.size(), dim);
+        INDArray got = blocks.get(NDArrayIndex.all(), NDArrayIndex.indices(ids), NDArrayIndex.all(), NDArrayIndex.all());
+        if (got.isView()) {
+            got = got.dup('c');
+        }
+        return got;
     }
 
     /** Adds the gradient of extra slot {@code t} ({@code [bh, blocks, size, d]}) back into its padded key blocks. */

@@ -12,7 +12,7 @@ import org.nd4j.linalg.factory.Nd4j;
 final class Views {
 
     /** Elements (not bytes) of a chunk of scores processed at once where the whole would double the peak. */
-    static long chunkElements = 1L << 22;   // tests lower it to exercise the chunk loops
+    static long chunkElements = Long.getLong("attention.chunkElements", 1L << 24);   // tests lower it
 
     private Views() {
     }
