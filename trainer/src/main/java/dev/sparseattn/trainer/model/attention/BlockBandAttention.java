@@ -30,7 +30,10 @@ public abstract class BlockBandAttention extends DetachedAttention {
     /** Additive score of a masked key; {@code exp} of it underflows to exactly 0 in float and double. */
     static final double MASKED = -1e9;
 
-    /** Largest band-and-range mask materialised (one pass over the scores instead of two): 256 MB in float. */
+    /**
+     * Largest band-and-range mask materialised (one pass over the scores instead of two), and largest key-block
+     * gradient computed in one product: 256 MB in float.
+     */
     static long FUSED_MASK_ELEMENTS = 1L << 26;
 
 
@@ -529,6 +532,19 @@ public abstract class BlockBandAttention extends DetachedAttention {
         padded.assign(0);
         INDArray pb = padded.reshape('c', bh, g.blocks() + span - 1, g.size(), dim);    // [bh, paddedK/size, size, d]
         INDArray band = bandCols(a);
+        if (bh * g.blocks() * g.keys() * dim <= FUSED_MASK_ELEMENTS) {
+            // small enough: one product for all offsets (faster than one per offset on a strided view)
+            INDArray whole = Nd4j.createUninitialized(type, bh, g.blocks(), g.keys(), dim);
+            Nd4j.matmul(band, b, whole, true, false, false);
+            INDArray wb = whole.reshape('c', bh, g.blocks(), span, g.size(), dim);
+            for (int t = 0; t < span; t++) {
+                pb.get(NDArrayIndex.all(), NDArrayIndex.interval(t, t + g.blocks()), NDArrayIndex.all(),
+                        NDArrayIndex.all()).addi(wb.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(t),
+                        NDArrayIndex.all(), NDArrayIndex.all()));
+            }
+            Views.release(whole);
+            return;
+        }
         for (int t = 0; t < span; t++) {
             Nd4j.matmul(Views.lastCols(band, (long) t * g.size(), g.size()), b, work, true, false, false);
             pb.get(NDArrayIndex.all(), NDArrayIndex.interval(t, t + g.blocks()), NDArrayIndex.all(), NDArrayIndex.all())
