@@ -42,6 +42,29 @@ public interface Attention {
     void clear();
 
     /**
+     * Key padding mask of the following calls, {@code [batch, L]}: 1 for a real token, 0 for padding, which no query
+     * attends to (a query with no real key in its pattern outputs 0); null for none. Queries at padded positions
+     * are computed like any other (their outputs are the caller's to ignore).
+     */
+    default void setKeyMask(INDArray mask) {
+        if (mask != null) {
+            throw new UnsupportedOperationException(getClass().getSimpleName() + " has no key padding mask");
+        }
+    }
+
+    /**
+     * Global tokens of each batch row of the following calls ({@code perRow[b]}: positions, negative = from the end,
+     * outside the sequence ignored), in addition to the pattern's shared ones (Longformer's task-specific global
+     * attention, e.g. the question tokens of each example); null for none. Only patterns with global tokens support
+     * it.
+     */
+    default void setGlobalTokens(int[][] perRow) {
+        if (perRow != null) {
+            throw new UnsupportedOperationException(getClass().getSimpleName() + " has no global tokens");
+        }
+    }
+
+    /**
      * The data-dependent choices of the last forward that a recomputation must repeat exactly, or null if the
      * pattern has none. LSH returns its bucket assignments: recomputing them from reconstructed inputs (a
      * reversible layer's backward) could flip a bucket on a rounding difference.

@@ -40,7 +40,7 @@ public record AttentionSpec(Kind kind, boolean causal, int window, int blockSize
 
     /** The implemented patterns. */
     public enum Kind {
-        /** Full attention (Vaswani et al. 2017); causal only for now. */
+        /** Full attention (Vaswani et al. 2017), causal or bidirectional: the O(L^2) reference. */
         DENSE,
         /** Longformer sliding window with optional per-head dilation and global tokens (Beltagy et al. 2020). */
         SLIDING_WINDOW,
@@ -84,6 +84,11 @@ public record AttentionSpec(Kind kind, boolean causal, int window, int blockSize
     /** The default: dense causal attention (GPT-2). */
     public static AttentionSpec denseCausal() {
         return new AttentionSpec(Kind.DENSE, true, 0, 0, List.of(), List.of(), 0, 0, false, 0, 0, 0, 0, 0);
+    }
+
+    /** Dense attention, causal or bidirectional. */
+    public static AttentionSpec dense(boolean causal) {
+        return new AttentionSpec(Kind.DENSE, causal, 0, 0, List.of(), List.of(), 0, 0, false, 0, 0, 0, 0, 0);
     }
 
     /** Longformer sliding window of one-sided reach {@code window}. */

@@ -68,14 +68,7 @@ public final class BigBirdAttention extends BlockBandAttention {
 
     @Override
     protected INDArray bandMask(BlockGeometry g, int heads, DataType type) {
-        INDArray mask = Nd4j.zeros(type, 1, g.size(), g.keys());
-        if (causal) {
-            INDArray i = Nd4j.arange(0, g.size()).castTo(type).reshape(g.size(), 1);
-            INDArray j = Nd4j.arange(0, g.keys()).castTo(type).reshape(1, g.keys());
-            INDArray later = Nd4j.zeros(type, g.size(), g.keys()).addiRowVector(j).subiColumnVector(i).subi(g.front());
-            mask.slice(0).assign(later.gt(0).castTo(type).muli(MASKED));
-        }
-        return mask;
+        return causalBandMask(g, type, causal);
     }
 
     @Override
@@ -110,8 +103,12 @@ public final class BigBirdAttention extends BlockBandAttention {
 
     @Override
     protected int[] globalPositions(int len) {
-        return Arrays.stream(globalSpec).map(p -> p < 0 ? len + p : p).filter(p -> p >= 0 && p < len)
-                .distinct().sorted().toArray();
+        return resolve(globalSpec, len);
+    }
+
+    @Override
+    protected boolean hasGlobalTokens() {
+        return true;
     }
 
     @Override

@@ -25,12 +25,17 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * element-wise ND4J ops; the only Java loop is over the few block offsets of that sum. Buffers are allocated once
  * per shape (outside workspaces) and reused.
  */
-public abstract class BlockBandAttention implements Attention {
+public abstract class BlockBandAttention extends DetachedAttention {
 
     /** Additive score of a masked key; {@code exp} of it underflows to exactly 0 in float and double. */
     static final double MASKED = -1e9;
 
-    private INDArray keyMask;          // [batch, L], 1 = real key, 0 = padding; null = all real
+    /**
+     * Largest band-and-range mask materialised (one pass over the scores instead of two), and largest key-block
+     * gradient computed in one product: 256 MB in float.
+     */
+    static long FUSED_MASK_ELEMENTS = 1L << 26;
+
 
     private long batch;
     private long heads;
@@ -39,13 +44,12 @@ public abstract class BlockBandAttention implements Attention {
     private BlockGeometry g;
     private INDArray band;             // [1, heads or 1, 1, size, keys]  additive
     private INDArray range;            // [batch or 1, 1, blocks, 1, keys] additive: outside the sequence, padding
-    private INDArray bandAndRange;     // [batch or 1, heads or 1, blocks, size, keys]: band + range, O(L * keys)
-    private int[] global;              // global positions, G of them
+    private INDArray bandAndRange;     // [batch or 1, heads or 1, blocks, size, keys]: band + range, if small
+    private int[][] global;            // [1 or batch][G] global positions of every row (shared: one row), -1 unused
+    private int[][] rowGlobal;         // per batch row, global positions besides the shared ones (spec), or null
     private int[][] extra;             // [blocks][r] extra key blocks (-1 unused), or null
     private int nr;                    // extra key columns, r * size
     private INDArray extraMask;        // [batch or 1, 1, blocks, 1, r * size] additive
-    private INDArray kr;               // [bh, blocks, r * size, d]  gathered extra key blocks
-    private INDArray vr;               // [bh, blocks, r * size, d]
     private INDArray globalMask;       // [batch or 1, heads or 1, blocks, size, G] additive
     private INDArray kg;               // [bh, G, d]  global keys
     private INDArray vg;               // [bh, G, d]  global values
@@ -56,10 +60,7 @@ public abstract class BlockBandAttention implements Attention {
     private INDArray probs;            // [bh, blocks, size, keys + R + G]: band, extra blocks, global columns
     private INDArray op;               // [bh, paddedQ, d]
     private INDArray dop;              // [bh, paddedQ, d]
-    private INDArray ds;               // [bh, blocks, size, keys + G]
     private INDArray dqp;              // [bh, paddedQ, d]
-    private INDArray dkb;              // [bh, blocks, keys, d]
-    private INDArray dvb;              // [bh, blocks, keys, d]
     private INDArray dkp;              // [bh, paddedK, d]
     private INDArray dvp;              // [bh, paddedK, d]
     private boolean emptyRows;
@@ -102,6 +103,22 @@ public abstract class BlockBandAttention implements Attention {
         return null;
     }
 
+    /**
+     * Band mask of block patterns without further structure ({@code [1, size, keys]}): 0, or, when causal,
+     * {@link #MASKED} for keys after the query (key {@code kk} of the window is {@code kk - front} positions after
+     * the block's first query).
+     */
+    protected static INDArray causalBandMask(BlockGeometry g, DataType type, boolean causal) {
+        INDArray mask = Nd4j.zeros(type, 1, g.size(), g.keys());
+        if (causal) {
+            INDArray i = Nd4j.arange(0, g.size()).castTo(type).reshape(g.size(), 1);
+            INDArray j = Nd4j.arange(0, g.keys()).castTo(type).reshape(1, g.keys());
+            INDArray later = Nd4j.zeros(type, g.size(), g.keys()).addiRowVector(j).subiColumnVector(i).subi(g.front());
+            mask.slice(0).assign(later.gt(0).castTo(type).muli(MASKED));
+        }
+        return mask;
+    }
+
     /** Whether the pattern is causal (global query rows then see only earlier keys). */
     protected abstract boolean causal();
 
@@ -114,21 +131,63 @@ public abstract class BlockBandAttention implements Attention {
      * Padding mask of the keys of the following calls, {@code [batch, L]} (1 = real token, 0 = padding; a query
      * with no real key in its pattern outputs 0), or null for none.
      */
+    @Override
     public void setKeyMask(INDArray mask) {
-        this.keyMask = mask;
+        super.setKeyMask(mask);
         this.range = null;
     }
 
+    /**
+     * Global tokens of each batch row of the following calls, besides the shared ones ({@code perRow[b]}, negative
+     * = from the end, outside the sequence ignored; Longformer's per-example global attention), or null for none.
+     */
     @Override
-    @SuppressWarnings("try")
-    public void forward(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
-        // what backward needs must outlive DL4J's working-memory workspace of this forward: allocate it detached
-        try (MemoryWorkspace ignored = keep != null ? Nd4j.getMemoryManager().scopeOutOfWorkspaces() : null) {
-            forwardDetached(q, k, v, out, keep);
+    public void setGlobalTokens(int[][] perRow) {
+        if (perRow != null && !hasGlobalTokens()) {
+            throw new UnsupportedOperationException(getClass().getSimpleName() + " has no global tokens");
         }
+        this.rowGlobal = perRow == null ? null : perRow.clone();
+        this.g = null;                 // the number of global columns may change: lay out again
     }
 
-    private void forwardDetached(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
+    /** Whether the pattern supports global tokens ({@link #globalColumns} is implemented). */
+    protected boolean hasGlobalTokens() {
+        return false;
+    }
+
+    /** Positions of {@code spec} in a sequence of {@code len}: negative from the end, outside ignored, sorted. */
+    static int[] resolve(int[] spec, int len) {
+        return java.util.Arrays.stream(spec).map(p -> p < 0 ? len + p : p).filter(p -> p >= 0 && p < len)
+                .distinct().sorted().toArray();
+    }
+
+    /** The global positions of every row, {@code [1 or batch][G]}, padded with -1. */
+    private int[][] globalTable(int len, long b) {
+        int[] shared = globalPositions(len);
+        if (rowGlobal == null) {
+            return new int[][] {shared};
+        }
+        if (rowGlobal.length != b) {
+            throw new IllegalArgumentException(rowGlobal.length + " rows of global tokens for a batch of " + b);
+        }
+        int[][] rows = new int[(int) b][];
+        int most = 0;
+        for (int r = 0; r < b; r++) {
+            int[] both = java.util.stream.IntStream.concat(java.util.Arrays.stream(shared),
+                    java.util.Arrays.stream(resolve(rowGlobal[r], len))).toArray();
+            rows[r] = resolve(both, len);
+            most = Math.max(most, rows[r].length);
+        }
+        for (int r = 0; r < b; r++) {
+            int n = rows[r].length;
+            rows[r] = java.util.Arrays.copyOf(rows[r], most);
+            java.util.Arrays.fill(rows[r], n, most, -1);
+        }
+        return rows;
+    }
+
+    @Override
+    protected void forwardDetached(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
         prepare(q);
         long bh = batch * heads;
         int len = g.len();
@@ -140,27 +199,37 @@ public abstract class BlockBandAttention implements Attention {
         INDArray qb = qp.reshape('c', bh, g.blocks(), g.size(), dim);                    // [bh, blocks, size, d]
         INDArray kb = keyBlocks(kp);                                                      // [bh, blocks, keys, d]
         INDArray vb = keyBlocks(vp);                                                      // [bh, blocks, keys, d]
-        int ng = global.length;
+        int ng = global[0].length;
         Nd4j.matmul(qb, kb, bandCols(probs), false, true, false);                         // S = Q K^T / sqrt(d)
         INDArray s5 = cols5(probs, 0, g.keys());                                          // [b, h, blocks, size, keys]
-        s5.addi(bandAndRange);                                                            // one pass over the scores
+        if (bandAndRange != null) {
+            s5.addi(bandAndRange);                                                        // one pass over the scores
+        } else {
+            s5.addi(band).addi(range);                                                    // masks too large to combine
+        }
         if (nr > 0) {
-            kr = gatherExtra(kp);
-            vr = gatherExtra(vp);
-            Nd4j.matmul(qb, kr, extraCols(probs), false, true, false);                   // [bh, blocks, size, R]
+            for (int t = 0; t < slots(); t++) {                                           // one extra block at a time
+                INDArray kt = gatherSlot(kp, t, 0, bh, 0, g.blocks());
+                Nd4j.matmul(qb, kt, slotCols(probs, t), false, true, false);              // [bh, blocks, size, size]
+                Views.release(kt);
+            }
             cols5(probs, g.keys(), nr).addi(extraMask);
         }
         if (ng > 0) {
-            kg = kp.get(NDArrayIndex.all(), NDArrayIndex.indices(shifted(global)), NDArrayIndex.all()).dup('c');
-            vg = vp.get(NDArrayIndex.all(), NDArrayIndex.indices(shifted(global)), NDArrayIndex.all()).dup('c');
+            kg = gatherGlobal(kp);
+            vg = gatherGlobal(vp);
             Nd4j.matmul(qp, kg, globalCols(probs), false, true, false);                  // [bh, paddedQ, G]
             cols5(probs, g.keys() + nr, ng).addi(globalMask);
         }
         INDArray rowOk = null;
         if (emptyRows) {
-            rowOk = probs.max(3).gt(MASKED / 2).castTo(type);                             // [bh, blocks, size]
+            INDArray rowMax = probs.max(3);
+            rowOk = rowMax.gt(MASKED / 2).castTo(type);                                   // [bh, blocks, size]
+            Views.release(rowMax);
             // ND4J's softmax returns NaN for rows of only very negative scores: lift empty rows to 0
-            Broadcast.add(probs, rowOk.rsub(1.0).muli(-MASKED), probs, 0, 1, 2);
+            INDArray lift = rowOk.rsub(1.0).muli(-MASKED);
+            Broadcast.add(probs, lift, probs, 0, 1, 2);
+            Views.release(lift);
         }
         Nd4j.exec(new SoftMax(probs, probs, 3));                                          // P, in place
         if (rowOk != null) {
@@ -168,10 +237,19 @@ public abstract class BlockBandAttention implements Attention {
         }
         Nd4j.matmul(bandCols(probs), vb, op.reshape('c', bh, g.blocks(), g.size(), dim), false, false, false);
         if (nr > 0) {
-            op.reshape('c', bh, g.blocks(), g.size(), dim).addi(Nd4j.matmul(extraCols(probs), vr, false, false, false));
+            INDArray pv = Nd4j.createUninitialized(type, bh, g.blocks(), g.size(), dim);
+            for (int t = 0; t < slots(); t++) {
+                INDArray vt = gatherSlot(vp, t, 0, bh, 0, g.blocks());
+                Nd4j.matmul(slotCols(probs, t), vt, pv, false, false, false);
+                op.reshape('c', bh, g.blocks(), g.size(), dim).addi(pv);
+                Views.release(vt);
+            }
+            Views.release(pv);
         }
         if (ng > 0) {
-            op.addi(Nd4j.matmul(globalCols(probs), vg, false, false, false));            // + P_global V_global
+            INDArray pv = Nd4j.matmul(globalCols(probs), vg, false, false, false);
+            op.addi(pv);                                                                  // + P_global V_global
+            Views.release(pv);
         }
         out.assign(seq(op, 0, len));
         if (ng > 0) {
@@ -185,11 +263,12 @@ public abstract class BlockBandAttention implements Attention {
         if (!kept) {
             throw new IllegalStateException("backward needs a preceding forward that kept its state");
         }
+        kept = false;                  // the probabilities are overwritten by the score gradients below
         long bh = batch * heads;
         int len = g.len();
         double scale = 1.0 / Math.sqrt(dim);
         seq(dop, 0, len).assign(dOut);
-        int ng = global.length;
+        int ng = global[0].length;
         if (ng > 0) {
             globalRows.zeroRows(seq(dop, 0, len));     // those outputs came from the global rows
         }
@@ -198,50 +277,102 @@ public abstract class BlockBandAttention implements Attention {
         INDArray kb = keyBlocks(kp);
         INDArray vb = keyBlocks(vp);
 
-        Nd4j.matmul(bandCols(probs), dob, dvb, true, false, false);                       // dVb = P^T dO
-        Nd4j.matmul(dob, vb, bandCols(ds), false, true, false);                           // dP = dO V^T
-        INDArray dvr = null;
-        if (nr > 0) {
-            dvr = Nd4j.matmul(extraCols(probs), dob, true, false, false);                 // [bh, blocks, R, d]
-            Nd4j.matmul(dob, vr, extraCols(ds), false, true, false);
+        INDArray prod = dop.mul(op);
+        INDArray rowDot = prod.sum(2).reshape('c', bh, g.blocks(), g.size());             // rowsum(dP * P)
+        Views.release(prod);
+        INDArray work = op.reshape('c', bh, g.blocks(), g.size(), dim);                  // op is free from here
+        // everything that needs P first: the score gradients then replace P in place
+        foldKeyBlocks(probs, dob, dvp, work);                                             // dVb = P^T dO
+        for (int t = 0; t < slots(); t++) {
+            Nd4j.matmul(slotCols(probs, t), dob, work, true, false, false);               // [bh, blocks, size, d]
+            scatterSlot(work, t, dvp);
         }
-        INDArray dvg = null;
-        if (ng > 0) {
-            dvg = Nd4j.matmul(globalCols(probs), dop, true, false, false);                // [bh, G, d]
-            Nd4j.matmul(dop, vg, globalCols(ds), false, true, false);
-        }
-        INDArray rowDot = dop.mul(op).sum(2).reshape('c', bh, g.blocks(), g.size());     // rowsum(dP * P)
-        Broadcast.sub(ds, rowDot, ds, 0, 1, 2);
-        ds.muli(probs);                                                                   // dS
+        INDArray dvg = ng > 0 ? Nd4j.matmul(globalCols(probs), dop, true, false, false) : null;   // [bh, G, d]
+        scoreGradients(dob, vb, rowDot);
+        INDArray ds = probs;                                                              // dS, in place of P
         Nd4j.matmul(bandCols(ds), kb, dqp.reshape('c', bh, g.blocks(), g.size(), dim), false, false, false);
-        Nd4j.matmul(bandCols(ds), qb, dkb, true, false, false);                           // dS^T Q / sqrt(d)
-        INDArray dkr = null;
-        if (nr > 0) {
-            dqp.reshape('c', bh, g.blocks(), g.size(), dim).addi(Nd4j.matmul(extraCols(ds), kr, false, false, false));
-            dkr = Nd4j.matmul(extraCols(ds), qb, true, false, false);                    // [bh, blocks, R, d]
+        foldKeyBlocks(ds, qb, dkp, work);                                                 // dS^T Q / sqrt(d)
+        for (int t = 0; t < slots(); t++) {
+            INDArray kt = gatherSlot(kp, t, 0, bh, 0, g.blocks());
+            Nd4j.matmul(slotCols(ds, t), kt, work, false, false, false);
+            dqp.reshape('c', bh, g.blocks(), g.size(), dim).addi(work);
+            Views.release(kt);
+            Nd4j.matmul(slotCols(ds, t), qb, work, true, false, false);                   // [bh, blocks, size, d]
+            scatterSlot(work, t, dkp);
         }
         INDArray dkg = null;
         if (ng > 0) {
-            dqp.addi(Nd4j.matmul(globalCols(ds), kg, false, false, false));
+            INDArray dqg = Nd4j.matmul(globalCols(ds), kg, false, false, false);
+            dqp.addi(dqg);
+            Views.release(dqg);
             dkg = Nd4j.matmul(globalCols(ds), qp, true, false, false);                   // [bh, G, d]
         }
         dq.assign(seq(dqp, 0, len)).muli(scale);
-        foldKeyBlocks(dkb, dkp);
-        foldKeyBlocks(dvb, dvp);
-        if (nr > 0) {
-            scatterExtra(dkr, dkp);
-            scatterExtra(dvr, dvp);
-        }
-        for (int i = 0; i < ng; i++) {                                                    // few global keys
-            int p = g.front() + global[i];
-            row(dkp, p).addi(row(dkg, i));
-            row(dvp, p).addi(row(dvg, i));
+        for (int r = 0; r < global.length; r++) {                                         // shared, or per row
+            for (int i = 0; i < ng; i++) {                                                // few global keys
+                if (global[r][i] >= 0) {
+                    int p = g.front() + global[r][i];
+                    globalKeyRows(dkp, r, p).addi(globalKeyRows(dkg, r, i));
+                    globalKeyRows(dvp, r, p).addi(globalKeyRows(dvg, r, i));
+                }
+            }
         }
         dk.assign(seq(dkp, g.front(), len));
         dv.assign(seq(dvp, g.front(), len));
         if (ng > 0) {
             globalRows.backward(dOut, dq, dk, dv);
         }
+    }
+
+    /**
+     * Overwrites P ({@code probs}) with {@code dS = P * (dO V^T - rowDot)}, a chunk of (batch-head, block) rows at a
+     * time, so that the {@code dO V^T} scores never exist at full size beside P.
+     */
+    private void scoreGradients(INDArray dob, INDArray vb, INDArray rowDot) {
+        long bh = batch * heads;
+        columnGradients(bandCols(probs), dob, rowDot, (h0, nh, b0, nb) -> Views.range01(vb, h0, nh, b0, nb));
+        for (int s = 0; s < slots(); s++) {                                               // one extra block at a time
+            INDArray vt = gatherSlot(vp, s, 0, bh, 0, g.blocks());
+            columnGradients(slotCols(probs, s), dob, rowDot, (h0, nh, b0, nb) -> Views.range01(vt, h0, nh, b0, nb));
+            Views.release(vt);
+        }
+        if (global[0].length > 0) {                                                       // few columns: whole
+            INDArray t = Nd4j.matmul(dop, vg, false, true, false);                        // [bh, paddedQ, G]
+            Broadcast.sub(t, rowDot.reshape('c', bh, g.paddedQueries()), t, 0, 1);
+            globalCols(probs).muli(t);
+            Views.release(t);
+        }
+    }
+
+    /** The values (or keys) of a chunk of (batch-head, block) rows. */
+    @FunctionalInterface
+    private interface ChunkOperand {
+        INDArray of(long h0, long nh, long b0, long nb);
+    }
+
+    /**
+     * {@code P := P * (dO V^T - rowDot)} for some columns {@code p} ({@code [bh, blocks, size, w]} view of P) whose
+     * values are {@code v} ({@code [.., w, d]} per chunk), a chunk of (batch-head, block) rows at a time.
+     */
+    private void columnGradients(INDArray p, INDArray dob, INDArray rowDot, ChunkOperand v) {
+        long bh = batch * heads;
+        long w = p.size(3);
+        long perBlock = (long) g.size() * w;
+        long perHead = g.blocks() * perBlock;
+        long hStep = perHead <= Views.chunkElements ? Math.max(1, Math.min(bh, Views.chunkElements / perHead)) : 1;
+        long bStep = perHead <= Views.chunkElements ? g.blocks() : Math.max(1, Views.chunkElements / perBlock);
+        INDArray scratch = Views.scratch(type, hStep * bStep * perBlock);
+        for (long h0 = 0; h0 < bh; h0 += hStep) {
+            long nh = Math.min(hStep, bh - h0);
+            for (long b0 = 0; b0 < g.blocks(); b0 += bStep) {
+                long nb = Math.min(bStep, g.blocks() - b0);
+                INDArray t = Views.prefix(scratch, nh, nb, g.size(), w);                  // dP of the chunk
+                Nd4j.matmul(Views.range01(dob, h0, nh, b0, nb), v.of(h0, nh, b0, nb), t, false, true, false);
+                Broadcast.sub(t, Views.range01(rowDot, h0, nh, b0, nb), t, 0, 1, 2);
+                Views.range01(p, h0, nh, b0, nb).muli(t);
+            }
+        }
+        Views.release(scratch);
     }
 
     /** The band columns of a {@code [bh, blocks, size, keys + R + G]} array. */
@@ -253,7 +384,7 @@ public abstract class BlockBandAttention implements Attention {
 
     /** The global columns of a {@code [bh, blocks, size, keys + R + G]} array as {@code [bh, paddedQ, G]}. */
     private INDArray globalCols(INDArray a) {
-        return Nd4j.create(a.data(), new long[] {batch * heads, g.paddedQueries(), global.length},
+        return Nd4j.create(a.data(), new long[] {batch * heads, g.paddedQueries(), global[0].length},
                 new long[] {(long) g.paddedQueries() * cols(), cols(), 1}, a.offset() + g.keys() + nr, 'c');
     }
 
@@ -276,30 +407,48 @@ public abstract class BlockBandAttention implements Attention {
         return ids;
     }
 
-    /** The extra key blocks of each query block, gathered: {@code [bh, blocks, R, d]}. */
-    private INDArray gatherExtra(INDArray padded) {
-        long bh = batch * heads;
-        INDArray blocks = padded.reshape('c', bh, g.paddedKeys() / g.size(), g.size(), dim);
-        return blocks.get(NDArrayIndex.all(), NDArrayIndex.indices(extraIds()), NDArrayIndex.all(), NDArrayIndex.all())
-                .dup('c').reshape('c', bh, g.blocks(), nr, dim);
+    /** Extra key blocks per query block ({@code r}). */
+    private int slots() {
+        return nr / g.size();
     }
 
-    /** Adds the gradients of the gathered extra blocks back into their padded key blocks (a loop over the blocks). */
-    private void scatterExtra(INDArray grad, INDArray padded) {
+    /** Columns of extra slot {@code t} of a {@code [bh, blocks, size, keys + R + G]} array: {@code [bh, blocks, size, size]}. */
+    private INDArray slotCols(INDArray a, int t) {
+        return Views.lastCols(extraCols(a), (long) t * g.size(), g.size());
+    }
+
+    /**
+     * Extra key block {@code t} of query blocks {@code b0 .. b0+nb}, batch-heads {@code h0 .. h0+nh}, gathered from
+     * a padded {@code [bh, paddedK, d]} array: {@code [nh, nb, size, d]} (one slot at a time: never all at once).
+     */
+    private INDArray gatherSlot(INDArray padded, int t, long h0, long nh, long b0, long nb) {
+        int r = extra[0].length;
+        long[] all = extraIds();
+        long[] ids = new long[(int) nb];
+        for (int n = 0; n < nb; n++) {
+            ids[n] = all[(int) ((b0 + n) * r + t)];
+        }
+        INDArray blocks = Views.range0(padded, h0, nh).reshape('c', nh, g.paddedKeys() / g.size(), g.size(), dim);
+        INDArray got = blocks.get(NDArrayIndex.all(), NDArrayIndex.indices(ids), NDArrayIndex.all(), NDArrayIndex.all());
+        if (got.isView()) {
+            got = got.dup('c');
+        }
+        return got;
+    }
+
+    /** Adds the gradient of extra slot {@code t} ({@code [bh, blocks, size, d]}) back into its padded key blocks. */
+    private void scatterSlot(INDArray grad, int t, INDArray padded) {
         long bh = batch * heads;
         long blockLen = (long) g.size() * dim;
         long[] ids = extraIds();
-        for (int n = 0; n < g.blocks(); n++) {
-            for (int t = 0; t < extra[n].length; t++) {
-                if (extra[n][t] >= 0) {
-                    INDArray to = Nd4j.create(padded.data(), new long[] {bh, blockLen},
-                            new long[] {(long) g.paddedKeys() * dim, 1}, padded.offset() + ids[n * extra[n].length + t]
-                                    * blockLen, 'c');
-                    INDArray from = Nd4j.create(grad.data(), new long[] {bh, blockLen},
-                            new long[] {(long) g.blocks() * nr * dim, 1},
-                            grad.offset() + ((long) n * nr + (long) t * g.size()) * dim, 'c');
-                    to.addi(from);
-                }
+        for (int n = 0; n < g.blocks(); n++) {                                            // a loop over the blocks
+            if (extra[n][t] >= 0) {
+                INDArray to = Nd4j.create(padded.data(), new long[] {bh, blockLen},
+                        new long[] {(long) g.paddedKeys() * dim, 1},
+                        padded.offset() + ids[n * extra[n].length + t] * blockLen, 'c');
+                INDArray from = Nd4j.create(grad.data(), new long[] {bh, blockLen},
+                        new long[] {(long) g.blocks() * blockLen, 1}, grad.offset() + n * blockLen, 'c');
+                to.addi(from);
             }
         }
     }
@@ -319,15 +468,43 @@ public abstract class BlockBandAttention implements Attention {
     }
 
     private long cols() {
-        return g.keys() + nr + global.length;
+        return g.keys() + nr + global[0].length;
     }
 
     private long[] shifted(int[] positions) {
         long[] out = new long[positions.length];
         for (int i = 0; i < positions.length; i++) {
-            out[i] = positions[i] + g.front();
+            out[i] = Math.max(positions[i], 0) + g.front();          // unused slots read position 0, masked
         }
         return out;
+    }
+
+    /** The global keys of a padded {@code [bh, paddedK, d]} array: {@code [bh, G, d]} (per batch row if needed). */
+    private INDArray gatherGlobal(INDArray padded) {
+        if (global.length == 1) {
+            INDArray got = padded.get(NDArrayIndex.all(), NDArrayIndex.indices(shifted(global[0])), NDArrayIndex.all());
+            INDArray out = got.dup('c');
+            Views.release(got);
+            return out;
+        }
+        int ng = global[0].length;
+        INDArray out = Nd4j.create(type, batch * heads, ng, dim);
+        for (int r = 0; r < batch; r++) {                                                 // batch rows
+            INDArray got = Views.range0(padded, (long) r * heads, heads)
+                    .get(NDArrayIndex.all(), NDArrayIndex.indices(shifted(global[r])), NDArrayIndex.all());
+            Views.range0(out, (long) r * heads, heads).assign(got);
+            Views.release(got);
+        }
+        return out;
+    }
+
+    /**
+     * Position {@code p} of a {@code [bh, P, d]} array for the batch-heads of global-table row {@code r}: all of
+     * them ({@code [bh, d]}) for a shared table, else the heads of batch row {@code r} ({@code [heads, d]}).
+     */
+    private INDArray globalKeyRows(INDArray a, int r, long p) {
+        INDArray rows = global.length == 1 ? a : Views.range0(a, (long) r * heads, heads);
+        return row(rows, p);
     }
 
     @Override
@@ -343,17 +520,35 @@ public abstract class BlockBandAttention implements Attention {
                 new long[] {(long) g.paddedKeys() * dim, (long) g.size() * dim, dim, 1}, padded.offset(), 'c');
     }
 
-    /** Sums the gradients of the overlapping key blocks {@code [bh, blocks, keys, d]} into {@code [bh, paddedK, d]}. */
-    private void foldKeyBlocks(INDArray blocksGrad, INDArray padded) {
+    /**
+     * {@code A^T B} for the band columns of {@code a} ({@code [bh, blocks, size, keys + ...]}: P or dS) against
+     * {@code b} ({@code [bh, blocks, size, d]}), summed over the overlapping key blocks into the padded
+     * {@code [bh, paddedK, d]}: one block offset at a time through {@code work} ({@code [bh, blocks, size, d]}), so
+     * the key-block gradients never exist at full size.
+     */
+    private void foldKeyBlocks(INDArray a, INDArray b, INDArray padded, INDArray work) {
         long bh = batch * heads;
         int span = g.before() + 1 + g.after();
         padded.assign(0);
         INDArray pb = padded.reshape('c', bh, g.blocks() + span - 1, g.size(), dim);    // [bh, paddedK/size, size, d]
-        INDArray gb = blocksGrad.reshape('c', bh, g.blocks(), span, g.size(), dim);     // [bh, blocks, span, size, d]
+        INDArray band = bandCols(a);
+        if (bh * g.blocks() * g.keys() * dim <= FUSED_MASK_ELEMENTS) {
+            // small enough: one product for all offsets (faster than one per offset on a strided view)
+            INDArray whole = Nd4j.createUninitialized(type, bh, g.blocks(), g.keys(), dim);
+            Nd4j.matmul(band, b, whole, true, false, false);
+            INDArray wb = whole.reshape('c', bh, g.blocks(), span, g.size(), dim);
+            for (int t = 0; t < span; t++) {
+                pb.get(NDArrayIndex.all(), NDArrayIndex.interval(t, t + g.blocks()), NDArrayIndex.all(),
+                        NDArrayIndex.all()).addi(wb.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(t),
+                        NDArrayIndex.all(), NDArrayIndex.all()));
+            }
+            Views.release(whole);
+            return;
+        }
         for (int t = 0; t < span; t++) {
+            Nd4j.matmul(Views.lastCols(band, (long) t * g.size(), g.size()), b, work, true, false, false);
             pb.get(NDArrayIndex.all(), NDArrayIndex.interval(t, t + g.blocks()), NDArrayIndex.all(), NDArrayIndex.all())
-                    .addi(gb.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(t), NDArrayIndex.all(),
-                            NDArrayIndex.all()));
+                    .addi(work);
         }
     }
 
@@ -376,16 +571,17 @@ public abstract class BlockBandAttention implements Attention {
         }
         try (MemoryWorkspace ignored = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
             if (!same) {
+                Views.release(qp, kp, vp, dop, op, dqp, dkp, dvp, probs);
                 batch = b;
                 heads = h;
                 dim = d;
                 type = t;
                 g = geometry(len);
-                global = globalPositions(len);
+                global = globalTable(len, b);
                 extra = extraBlocks(g);
                 nr = extra == null || extra.length == 0 ? 0 : extra[0].length * g.size();
                 long bh = b * h;
-                long cols = g.keys() + nr + global.length;
+                long cols = g.keys() + nr + global[0].length;
                 qp = Nd4j.create(t, bh, g.paddedQueries(), d);
                 kp = Nd4j.create(t, bh, g.paddedKeys(), d);
                 vp = Nd4j.create(t, bh, g.paddedKeys(), d);
@@ -395,18 +591,18 @@ public abstract class BlockBandAttention implements Attention {
                 dkp = Nd4j.create(t, bh, g.paddedKeys(), d);
                 dvp = Nd4j.create(t, bh, g.paddedKeys(), d);
                 probs = Nd4j.createUninitialized(t, bh, g.blocks(), g.size(), cols);
-                ds = Nd4j.createUninitialized(t, bh, g.blocks(), g.size(), cols);
-                dkb = Nd4j.createUninitialized(t, bh, g.blocks(), g.keys(), d);
-                dvb = Nd4j.createUninitialized(t, bh, g.blocks(), g.keys(), d);
                 INDArray bm = bandMask(g, (int) h, t);                                   // [heads or 1, size, keys]
                 band = bm.reshape('c', 1, bm.size(0), 1, g.size(), g.keys());
                 range = null;
             }
             if (range == null) {
                 range = rangeMask(t);
-                bandAndRange = Nd4j.zeros(t, range.size(0), band.size(1), g.blocks(), g.size(), g.keys())
-                        .addi(band).addi(range);
-                globalMask = global.length == 0 ? null : globalMask(t, (int) h);
+                long combined = range.size(0) * band.size(1) * g.blocks() * g.size() * g.keys();
+                Views.release(bandAndRange);
+                bandAndRange = combined > FUSED_MASK_ELEMENTS ? null   // O(L * keys): unless very large
+                        : Nd4j.zeros(t, range.size(0), band.size(1), g.blocks(), g.size(), g.keys()).addi(band)
+                        .addi(range);
+                globalMask = global[0].length == 0 ? null : globalMask(t, (int) h);
                 extraMask = nr == 0 ? null : extraMask(t);
             }
         }
@@ -434,10 +630,18 @@ public abstract class BlockBandAttention implements Attention {
                 .addiRowVector(Nd4j.arange(0, g.size()).castTo(t));                       // [blocks * r, size]
         INDArray ok = pos.lt(g.len()).castTo(t).muliColumnVector(Nd4j.createFromArray(used).castTo(t)
                 .reshape(g.blocks() * r, 1));
-        for (int p : global) {
-            ok.muli(pos.neq(p).castTo(t));
+        INDArray allowed = Nd4j.create(t, global.length, g.blocks() * r, g.size());       // [1|batch, blocks * r, size]
+        for (int row = 0; row < global.length; row++) {
+            INDArray okRow = ok.dup();
+            for (int p : global[row]) {
+                if (p >= 0) {
+                    okRow.muli(pos.neq(p).castTo(t));
+                }
+            }
+            allowed.slice(row).assign(okRow);
         }
-        INDArray allowed = ok.reshape('c', 1, g.blocks(), nr);                             // [1, blocks, R]
+        allowed = allowed.reshape('c', global.length, g.blocks(), nr);                    // [1|batch, blocks, R]
+        rows = Math.max(rows, global.length);
         if (keyMask != null) {
             INDArray real = Nd4j.create(t, rows, g.paddedKeys());
             real.get(NDArrayIndex.all(), NDArrayIndex.interval(g.front(), g.front() + g.len()))
@@ -452,12 +656,32 @@ public abstract class BlockBandAttention implements Attention {
 
     /** Additive mask of the global columns: {@code [batch or 1, heads or 1, blocks, size, G]}. */
     private INDArray globalMask(DataType t, int h) {
-        INDArray allowed = globalColumns(global, g, h, t);                               // [h|1, paddedQ, G]
-        long hm = allowed.size(0);
-        INDArray add = allowed.sub(1.0).muli(-MASKED).reshape('c', 1, hm, g.blocks(), g.size(), global.length);
+        int ng = global[0].length;
+        INDArray add = null;                                                              // [1|batch, h|1, paddedQ, G]
+        for (int r = 0; r < global.length; r++) {
+            int[] pos = global[r];
+            INDArray allowed = globalColumns(java.util.Arrays.stream(pos).map(p -> Math.max(p, 0)).toArray(), g, h, t);
+            for (int i = 0; i < ng; i++) {
+                if (pos[i] < 0) {
+                    allowed.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(i)).assign(0);   // unused
+                }
+            }
+            if (add == null) {
+                add = Nd4j.create(t, global.length, allowed.size(0), g.paddedQueries(), ng);
+            }
+            add.slice(r).assign(allowed);
+        }
+        add = add.subi(1.0).muli(-MASKED).reshape('c', global.length, add.size(1), g.blocks(), g.size(), ng);
         if (keyMask != null) {
-            INDArray real = keyMask.castTo(t).get(NDArrayIndex.all(), NDArrayIndex.indices(GlobalRows.toLong(global)));
-            add = add.add(real.sub(1.0).muli(-MASKED).reshape('c', keyMask.size(0), 1, 1, 1, global.length));
+            INDArray km = keyMask.castTo(t);
+            INDArray real = Nd4j.create(t, keyMask.size(0), ng);
+            for (int b = 0; b < keyMask.size(0); b++) {                                  // batch rows
+                int[] pos = global[global.length == 1 ? 0 : b];
+                long[] at = java.util.Arrays.stream(pos).mapToLong(p -> Math.max(p, 0)).toArray();
+                real.getRow(b).assign(km.getRow(b).reshape(1, km.size(1))
+                        .get(NDArrayIndex.point(0), NDArrayIndex.indices(at)));
+            }
+            add = add.add(real.sub(1.0).muli(-MASKED).reshape('c', keyMask.size(0), 1, 1, 1, ng));
         }
         return add;
     }

@@ -2,7 +2,6 @@ package dev.sparseattn.trainer.model.attention;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The first factor of the Sparse Transformer's fixed pattern (Child et al. 2019, section 4.2,
@@ -35,13 +34,6 @@ public final class BlockLocalAttention extends BlockBandAttention {
 
     @Override
     protected INDArray bandMask(BlockGeometry g, int heads, DataType type) {
-        INDArray mask = Nd4j.zeros(type, 1, g.size(), g.keys());
-        if (causal) {
-            INDArray i = Nd4j.arange(0, g.size()).castTo(type).reshape(g.size(), 1);
-            INDArray j = Nd4j.arange(0, g.keys()).castTo(type).reshape(1, g.keys());
-            INDArray later = Nd4j.zeros(type, g.size(), g.keys()).addiRowVector(j).subiColumnVector(i);
-            mask.slice(0).assign(later.gt(0).castTo(type).muli(MASKED));
-        }
-        return mask;
+        return causalBandMask(g, type, causal);
     }
 }

@@ -30,9 +30,14 @@ public final class DenseCausalAttention implements Attention {
     private INDArray out;
     private INDArray probs;
     private INDArray mask;
+    private MaskedDenseAttention padded;   // the kernel while a key mask is set
 
     @Override
     public void forward(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
+        if (padded != null) {
+            padded.forward(q, k, v, out, keep);
+            return;
+        }
         long batch = q.size(0);
         long heads = q.size(1);
         long len = q.size(2);
@@ -58,6 +63,10 @@ public final class DenseCausalAttention implements Attention {
 
     @Override
     public void backward(INDArray dOut, INDArray dq, INDArray dk, INDArray dv) {
+        if (padded != null) {
+            padded.backward(dOut, dq, dk, dv);
+            return;
+        }
         if (probs == null) {
             throw new IllegalStateException("backward needs a preceding forward that kept its state");
         }
@@ -73,8 +82,32 @@ public final class DenseCausalAttention implements Attention {
         Nd4j.matmul(ds, q.mul(scale), dk, true, false, false);               // dK = dS^T Q / sqrt(d)
     }
 
+    /**
+     * With key padding, a query may have no real key at all (e.g. the first position, padded): the kernel is then
+     * {@link MaskedDenseAttention} under the causal pattern and the mask, which gives such rows output 0.
+     */
+    @Override
+    public void setKeyMask(INDArray mask) {
+        if (mask == null) {
+            padded = null;
+            return;
+        }
+        padded = new MaskedDenseAttention(DenseCausalAttention::causalPattern);
+        padded.setKeyMask(mask);
+    }
+
+    /** 0/1 {@code [1, 1, L, L]}: key {@code j <= i}. */
+    static INDArray causalPattern(long batch, long heads, int len) {
+        INDArray pos = Nd4j.arange(0, len).castTo(DataType.DOUBLE);
+        return Nd4j.zeros(DataType.DOUBLE, len, len).addiRowVector(pos).subiColumnVector(pos.reshape(len, 1))
+                .lte(0).castTo(DataType.DOUBLE).reshape(1, 1, len, len);
+    }
+
     @Override
     public void clear() {
+        if (padded != null) {
+            padded.clear();
+        }
         q = null;
         k = null;
         v = null;

@@ -11,11 +11,12 @@ import org.nd4j.linalg.factory.Nd4j;
  * global attention attends to all tokens across the sequence"): {@code G} queries against all {@code L} keys (all
  * keys at or before them when causal), O(G * L) time and memory. Their outputs replace whatever the local pattern
  * computed at those positions; in backward, the local pattern must see a zero output gradient there
- * ({@link #zeroRows}).
+ * ({@link #zeroRows}). The positions are shared by every batch row ({@code pos[0]}) or given per batch row
+ * ({@code pos[b]}), padded with -1 (an unused slot: no row).
  */
 final class GlobalRows {
 
-    private int[] pos;
+    private int[][] pos;
     private INDArray qg;      // [b, h, G, d]  q / sqrt(d)
     private INDArray k;
     private INDArray v;
@@ -23,42 +24,46 @@ final class GlobalRows {
     private INDArray og;      // [b, h, G, d]
 
     /**
+     * @param pos     [1 or batch][G] positions, -1 unused
      * @param keyMask [batch, L] 1 = real key, or null
      */
-    void forward(INDArray q, INDArray k, INDArray v, INDArray out, int[] pos, boolean causal, INDArray keyMask) {
+    void forward(INDArray q, INDArray k, INDArray v, INDArray out, int[][] pos, boolean causal, INDArray keyMask) {
         DataType t = q.dataType();
         int len = (int) q.size(2);
         long batch = q.size(0);
+        int ng = pos[0].length;
         this.pos = pos;
         this.k = k;
         this.v = v;
         qg = rows(q).muli(1.0 / Math.sqrt(q.size(3)));                                   // [b, h, G, d]
         probs = Nd4j.matmul(qg, k, false, true, false);                                  // [b, h, G, L]
-        INDArray allowed = Nd4j.ones(t, keyMask == null ? 1 : batch, 1, pos.length, len);  // [b|1, 1, G, L]
+        long rows = Math.max(pos.length, keyMask == null ? 1 : batch);
+        double[][] at = new double[pos.length][ng];
+        for (int r = 0; r < pos.length; r++) {
+            for (int i = 0; i < ng; i++) {
+                at[r][i] = pos[r][i];
+            }
+        }
+        INDArray p = Nd4j.createFromArray(at).castTo(t).reshape(pos.length, 1, ng, 1);   // [1|b, 1, G, 1]
+        INDArray allowed = Nd4j.ones(t, rows, 1, ng, len).muli(p.gte(0).castTo(t));       // used slots
         if (causal) {
-            INDArray p = Nd4j.createFromArray(pos).castTo(t).reshape(pos.length, 1);
-            INDArray j = Nd4j.arange(0, len).castTo(t).reshape(1, len);
-            allowed.muli(Nd4j.zeros(t, pos.length, len).addiRowVector(j).subiColumnVector(p).lte(0).castTo(t)
-                    .reshape(1, 1, pos.length, len));
+            INDArray j = Nd4j.arange(0, len).castTo(t).reshape(1, 1, 1, len);
+            allowed.muli(Nd4j.zeros(t, pos.length, 1, ng, len).addi(j).subi(p).lte(0).castTo(t));   // j <= pos
         }
         if (keyMask != null) {
             allowed.muli(keyMask.castTo(t).reshape(batch, 1, 1, len));
         }
-        INDArray rowOk = allowed.max(3).reshape(allowed.size(0), 1, pos.length, 1);    // [b|1, 1, G, 1]
+        INDArray rowOk = allowed.max(3).reshape(allowed.size(0), 1, ng, 1);              // [b|1, 1, G, 1]
         probs.addi(allowed.sub(1.0).muli(1e9)).addi(rowOk.rsub(1.0).muli(1e9));        // masked; empty rows lifted
         Nd4j.exec(new SoftMax(probs, probs, 3));
         probs.muli(rowOk);
         og = Nd4j.matmul(probs, v, false, false, false);                                 // [b, h, G, d]
-        for (int i = 0; i < pos.length; i++) {
-            row(out, pos[i]).assign(row(og, i));
-        }
+        forEachRow(batch, (b, i, at2) -> row(out, b, at2).assign(row(og, b, i)));
     }
 
     /** Sets the global rows of a {@code [batch, heads, L, d]} array to 0. */
     void zeroRows(INDArray a) {
-        for (int p : pos) {
-            row(a, p).assign(0);
-        }
+        forEachRow(a.size(0), (b, i, at) -> row(a, b, at).assign(0));
     }
 
     /** Overwrites the global rows of dq and adds to dk, dv. */
@@ -69,9 +74,7 @@ final class GlobalRows {
         Broadcast.sub(ds, dog.mul(og).sum(3), ds, 0, 1, 2);
         ds.muli(probs);                                                                  // dS
         INDArray dqg = Nd4j.matmul(ds, k, false, false, false).muli(1.0 / Math.sqrt(dOut.size(3)));
-        for (int i = 0; i < pos.length; i++) {
-            row(dq, pos[i]).assign(row(dqg, i));
-        }
+        forEachRow(dq.size(0), (b, i, at) -> row(dq, b, at).assign(row(dqg, b, i)));
         dk.addi(Nd4j.matmul(ds, qg, true, false, false));                                // dS^T Q / sqrt(d)
     }
 
@@ -83,13 +86,33 @@ final class GlobalRows {
         og = null;
     }
 
-    /** Copy of the global rows, {@code [b, h, G, d]} (G is small: a loop of row copies, valid on strided views). */
-    private INDArray rows(INDArray a) {
-        INDArray out = Nd4j.createUninitialized(a.dataType(), a.size(0), a.size(1), pos.length, a.size(3));
-        for (int i = 0; i < pos.length; i++) {
-            row(out, i).assign(row(a, pos[i]));
+    /** What to do with global slot {@code i} at position {@code at}, for batch row {@code b} (-1: all rows). */
+    @FunctionalInterface
+    private interface RowAction {
+        void apply(long b, int i, int at);
+    }
+
+    /** Runs {@code action} for every used slot: once for all batch rows when shared, else per batch row (few). */
+    private void forEachRow(long batch, RowAction action) {
+        for (int r = 0; r < pos.length; r++) {
+            for (int i = 0; i < pos[r].length; i++) {
+                if (pos[r][i] >= 0) {
+                    action.apply(pos.length == 1 ? -1 : r, i, pos[r][i]);
+                }
+            }
         }
+    }
+
+    /** Copy of the global rows, {@code [b, h, G, d]}, zero in unused slots. */
+    private INDArray rows(INDArray a) {
+        INDArray out = Nd4j.create(a.dataType(), a.size(0), a.size(1), pos[0].length, a.size(3));
+        forEachRow(a.size(0), (b, i, at) -> row(out, b, i).assign(row(a, b, at)));
         return out;
+    }
+
+    /** Row {@code p} of batch row {@code b} (all batch rows if {@code b < 0}) of a {@code [b, h, L, d]} array. */
+    private static INDArray row(INDArray a, long b, long p) {
+        return b < 0 ? row(a, p) : row(Views.range0(a, b, 1), p);
     }
 
     /**
@@ -99,13 +122,5 @@ final class GlobalRows {
     static INDArray row(INDArray a, long p) {
         return Nd4j.create(a.data(), new long[] {a.size(0), a.size(1), a.size(3)},
                 new long[] {a.stride(0), a.stride(1), a.stride(3)}, a.offset() + p * a.stride(2), a.ordering());
-    }
-
-    static long[] toLong(int[] a) {
-        long[] out = new long[a.length];
-        for (int i = 0; i < a.length; i++) {
-            out[i] = a[i];
-        }
-        return out;
     }
 }

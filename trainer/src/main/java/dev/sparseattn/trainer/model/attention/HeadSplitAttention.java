@@ -54,6 +54,14 @@ public final class HeadSplitAttention implements Attention {
         }
     }
 
+    /** Every part attends to the same keys: the mask goes to all of them. */
+    @Override
+    public void setKeyMask(INDArray mask) {
+        for (Attention a : parts) {
+            a.setKeyMask(mask);
+        }
+    }
+
     private void check(INDArray q) {
         long total = 0;
         for (int c : counts) {

@@ -16,16 +16,19 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * keys are the normalised queries, {@code k_j = q_j / |q_j|}; the layer's k input is ignored and gets gradient 0),
  * angular LSH {@code h(x) = argmax([xR; -xR])} with a random rotation {@code R} per round and head (seeded),
  * {@code nHashes} rounds of {@code nBuckets} buckets. Per round, positions are sorted by (bucket, position) and cut
- * into chunks of {@code m}; each chunk attends to itself and the previous chunk (no wrap-around), only to keys of the
- * same bucket, causally by original position when asked. A token attends to itself only when no other key is allowed
+ * into chunks of {@code m}; each chunk attends to itself and the previous chunk (bidirectional: the first chunk's
+ * previous chunk is the last one, Reformer's wrap-around; causal: none, as the last chunk's keys of the first chunk's
+ * buckets all come later), only to keys of the same bucket, causally by original position when asked. A token attends to itself only when no other key is allowed
  * in any round (exactly, where Reformer approximates this with a score of -1e5). The rounds are merged exactly as one
  * softmax over the union of their pairs, a pair found in {@code N} rounds counted once (its score lowered by {@code log N}, section 2.2, eq. 6), via per-round
- * log-sum-exps. Time and memory O(nHashes * L * m) (plus O(nHashes^2 * L * m) mask work for the counts).
+ * log-sum-exps. Time and memory O(nHashes * L * m) (plus O(nHashes^2 * L * m) mask work for the counts, done a few
+ * slices at a time in two scratch buffers; the only score-sized array is P, which backward turns into dS in place).
+ * Key padding: padded tokens get a bucket of their own and are never attended ({@link #setKeyMask}).
  *
  * <p>Sorting uses ND4J's native sort on keys {@code bucket * L + position} (which carry the permutation with them);
  * gathers use the {@code gather} op: all backend-neutral, no per-element Java loops.
  */
-public final class LshAttention implements Attention {
+public final class LshAttention extends DetachedAttention {
 
     private static final double MASKED = BlockBandAttention.MASKED;
 
@@ -42,6 +45,7 @@ public final class LshAttention implements Attention {
     private int m;          // chunk length
     private int nc;         // chunks per round
     private int lp;         // nc * m
+    private boolean wrap;   // bidirectional: the first chunk's previous chunk is the last one (Reformer's roll)
     private INDArray rotations;   // [nHashes, heads, d, nBuckets / 2]
     private INDArray buckets;     // [bh, R, L] (double)
     private INDArray perm;        // [bh, R, L] token at each sorted slot
@@ -52,7 +56,7 @@ public final class LshAttention implements Attention {
     private INDArray ks;          // [bhr, m + lp, d] sorted keys, one chunk of padding in front
     private INDArray vs;          // [bhr, m + lp, d]
     private INDArray probs;       // [bhr, nc, m, 2m]  final (union-normalised) weights
-    private INDArray outFlat;     // [bh * L, d]
+    private INDArray out;         // the caller's output [batch, heads, L, d], kept by reference for backward
     private INDArray replay;      // buckets the next forward uses instead of hashing, [batch, heads, nHashes, L]
 
     public LshAttention(int nHashes, int nBuckets, int chunk, boolean causal, long seed) {
@@ -90,15 +94,8 @@ public final class LshAttention implements Attention {
     }
 
     @Override
-    @SuppressWarnings("try")
-    public void forward(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
-        // what backward needs must outlive DL4J's working-memory workspace of this forward: allocate it detached
-        try (MemoryWorkspace ignored = keep != null ? Nd4j.getMemoryManager().scopeOutOfWorkspaces() : null) {
-            forwardDetached(q, k, v, out, keep);
-        }
-    }
-
-    private void forwardDetached(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
+    protected void forwardDetached(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
+        clear();
         batch = q.size(0);
         heads = q.size(1);
         len = (int) q.size(2);
@@ -109,7 +106,11 @@ public final class LshAttention implements Attention {
         m = Math.min(chunk, len);
         nc = (len + m - 1) / m;
         lp = nc * m;
+        wrap = !causal && nc >= 2;
         double scale = 1.0 / Math.sqrt(dim);
+        if (keyMask != null && keyMask.size(0) != batch) {
+            throw new IllegalArgumentException("key mask of " + keyMask.size(0) + " rows for a batch of " + batch);
+        }
 
         INDArray qc = q.dup('c').reshape('c', bh, len, dim);                              // [bh, L, d]
         qNorm = Transforms.max(qc.norm2(2).reshape(bh, len, 1), 1e-12, false);
@@ -120,26 +121,42 @@ public final class LshAttention implements Attention {
         qs = Nd4j.create(t, bhr, lp, dim);
         ks = Nd4j.create(t, bhr, m + lp, dim);
         vs = Nd4j.create(t, bhr, m + lp, dim);
-        place(qs, 0, gather(qc.reshape(bh * len, dim), idx)).muli(scale);
-        place(ks, m, gather(kn.reshape(bh * len, dim), idx));
-        place(vs, m, gather(v.dup('c').reshape(bh * len, dim), idx));
+        placeGathered(qs, 0, qc.reshape(bh * len, dim), idx).muli(scale);
+        Views.release(qc);
+        placeGathered(ks, m, kn.reshape(bh * len, dim), idx);
+        INDArray vc = v.dup('c');
+        placeGathered(vs, m, vc.reshape(bh * len, dim), idx);
+        Views.release(vc);
+        wrapFront(ks);
+        wrapFront(vs);
 
         INDArray s = Nd4j.matmul(qs.reshape('c', bhr, nc, m, dim), band(ks), false, true, false);  // [bhr, nc, m, 2m]
-        s.addi(mask(t, idx));
-        INDArray lse = logSumExp(s);                                                      // [bhr, nc, m]
-        // log-sum-exp over the union of the rounds, per original token
+        addMask(s, t, idx);
+        // one softmax over the union of the rounds, per original token, in place: exp(s - max) first ...
+        INDArray mx = s.max(3);                                                           // [bhr, nc, m]
+        INDArray rowOk = mx.gt(MASKED / 2).castTo(t);          // 0: a padded query, no key at all -> output 0
+        Broadcast.sub(s, mx, s, 0, 1, 2);
+        Transforms.exp(s, false);
+        INDArray rowSum = s.sum(3);
+        INDArray lse = Transforms.log(rowSum, false).addi(mx);                            // per round [bhr, nc, m]
         INDArray lseTok = gatherRounds(lse.reshape(bhr * lp, 1), lp, 0).reshape(bh, nHashes, len);  // [bh, R, L]
-        INDArray mx = lseTok.max(1);                                                      // [bh, L]
-        INDArray tot = Transforms.log(Transforms.exp(Broadcast.sub(lseTok, mx, lseTok.ulike(), 0, 2), false)
-                .sum(1), false).addi(mx);                                                  // [bh, L]
+        INDArray tmx = lseTok.max(1);                                                     // [bh, L]
+        INDArray tot = Transforms.log(Transforms.exp(Broadcast.sub(lseTok, tmx, lseTok, 0, 2), false)
+                .sum(1), false).addi(tmx);                                                // [bh, L]
         INDArray totSorted = Nd4j.create(t, bhr, lp);
-        place(totSorted.reshape(bhr, lp, 1), 0, gather(tot.reshape(bh * len, 1), idx));
-        Broadcast.sub(s, totSorted.reshape('c', bhr, nc, m), s, 0, 1, 2);
-        probs = Transforms.exp(s, false);                                                 // union-normalised weights
+        placeGathered(totSorted.reshape(bhr, lp, 1), 0, tot.reshape(bh * len, 1), idx);
+        // ... then times exp(max - total): P = exp(s - total), the union-normalised weights
+        INDArray factor = Transforms.exp(mx.subi(totSorted.reshape('c', bhr, nc, m)), false).muli(rowOk);
+        Broadcast.mul(s, factor, s, 0, 1, 2);
+        probs = s;
+        Views.release(rowSum, lse, lseTok, tmx, tot, totSorted, factor, rowOk, idx);
         INDArray os = Nd4j.matmul(probs, band(vs), false, false, false);                  // [bhr, nc, m, d]
-        outFlat = gatherRounds(os.reshape(bhr * lp, dim), lp, 0).reshape(bh, nHashes, len, dim).sum(1)
-                .reshape(bh * len, dim);
+        INDArray osTok = gatherRounds(os.reshape(bhr * lp, dim), lp, 0);
+        INDArray outFlat = osTok.reshape(bh, nHashes, len, dim).sum(1).reshape(bh * len, dim);
+        Views.release(os, osTok);
         out.assign(outFlat.reshape('c', batch, heads, len, dim));
+        Views.release(outFlat);
+        this.out = out;
         if (keep == null) {
             clear();
         }
@@ -154,40 +171,87 @@ public final class LshAttention implements Attention {
         long bh = batch * heads;
         long bhr = bh * nHashes;
         INDArray idx = flatIndex(perm, len, 0);
+        INDArray dOutFlat = dOut.dup('c').reshape(bh * len, dim);
         INDArray dos = Nd4j.create(t, bhr, lp, dim);
-        INDArray os = Nd4j.create(t, bhr, lp, dim);
-        place(dos, 0, gather(dOut.dup('c').reshape(bh * len, dim), idx));
-        place(os, 0, gather(outFlat, idx));
-        INDArray rowDot = dos.mul(os).sum(2).reshape('c', bhr, nc, m);                   // rowsum(dO * O)
+        placeGathered(dos, 0, dOutFlat, idx);
+        Views.release(dOutFlat);
+        // rowsum(dO * O) of a token is that of its merged output, the same in every round
+        INDArray prod = dOut.mul(out);
+        INDArray rowDotTok = prod.sum(3).reshape(bh * len, 1);
+        INDArray rowDot = Nd4j.create(t, bhr, lp);
+        placeGathered(rowDot.reshape(bhr, lp, 1), 0, rowDotTok, idx);
+        Views.release(prod, rowDotTok);
         INDArray dob = dos.reshape('c', bhr, nc, m, dim);
-        INDArray dvBand = Nd4j.matmul(probs, dob, true, false, false);                    // [bhr, nc, 2m, d]
-        INDArray ds = Nd4j.matmul(dob, band(vs), false, true, false);                     // dP
-        Broadcast.sub(ds, rowDot, ds, 0, 1, 2);
-        ds.muli(probs);                                                                   // dS
+        INDArray dvFolded = foldProducts(probs, dob, t);                                  // P^T dO  [bhr, m + lp, d]
+        scoreGradients(dob, rowDot.reshape('c', bhr, nc, m));                             // probs := dS
+        INDArray ds = probs;
+        probs = null;
+        Views.release(dos, rowDot, vs);               // each sorted array is freed once used for the last time
+        vs = null;
         INDArray dqs = Nd4j.matmul(ds, band(ks), false, false, false);                    // [bhr, nc, m, d]
-        INDArray dkBand = Nd4j.matmul(ds, qs.reshape('c', bhr, nc, m, dim), true, false, false);
+        Views.release(ks);
+        ks = null;
+        INDArray dkFolded = foldProducts(ds, qs.reshape('c', bhr, nc, m, dim), t);        // dS^T Q
+        Views.release(ds, qs);
+        qs = null;
         double scale = 1.0 / Math.sqrt(dim);
-        INDArray dqTok = gatherRounds(dqs.reshape(bhr * lp, dim), lp, 0).reshape(bh, nHashes, len, dim).sum(1)
-                .muli(scale);                                                             // [bh, L, d]
-        INDArray dkn = gatherRounds(fold(dkBand, t).reshape(bhr * (m + lp), dim), m + lp, m)
-                .reshape(bh, nHashes, len, dim).sum(1);                                   // [bh, L, d]
-        INDArray dvTok = gatherRounds(fold(dvBand, t).reshape(bhr * (m + lp), dim), m + lp, m)
-                .reshape(bh, nHashes, len, dim).sum(1);
+        INDArray dqTok = sumRounds(gatherRounds(dqs.reshape(bhr * lp, dim), lp, 0)).muli(scale);   // [bh, L, d]
+        Views.release(dqs);
+        INDArray dkn = sumRounds(gatherRounds(dkFolded, m + lp, m));
+        INDArray dvTok = sumRounds(gatherRounds(dvFolded, m + lp, m));
+        Views.release(idx, dkFolded, dvFolded);
         // k = q / |q|:  dq += (dk - k (k . dk)) / |q|
         INDArray along = dkn.mul(kn).sum(2).reshape(bh, len, 1);
-        dqTok.addi(dkn.sub(kn.mul(along)).divi(qNorm));
+        INDArray kAlong = kn.mul(along);
+        dqTok.addi(dkn.subi(kAlong).divi(qNorm));
         dq.assign(dqTok.reshape('c', batch, heads, len, dim));
         dk.assign(0);
         dv.assign(dvTok.reshape('c', batch, heads, len, dim));
+        Views.release(along, kAlong, dkn, dqTok, dvTok);
+    }
+
+    /** {@code P := P * (dO V^T - rowDot)} a few (batch, head, round) slices at a time. */
+    private void scoreGradients(INDArray dob, INDArray rowDot) {
+        long bhr = batch * heads * nHashes;
+        long perSlice = (long) nc * m * 2L * m;
+        long step = Math.max(1, Math.min(bhr, Views.chunkElements / perSlice));
+        INDArray scratch = Views.scratch(probs.dataType(), step * perSlice);
+        INDArray vb = band(vs);
+        for (long a = 0; a < bhr; a += step) {
+            long n = Math.min(step, bhr - a);
+            INDArray tmp = Views.prefix(scratch, n, nc, m, 2L * m);
+            Nd4j.matmul(Views.range0(dob, a, n), Views.range0(vb, a, n), tmp, false, true, false);
+            Broadcast.sub(tmp, Views.range0(rowDot, a, n), tmp, 0, 1, 2);
+            Views.range0(probs, a, n).muli(tmp);
+        }
+        Views.release(scratch);
+    }
+
+    /** {@code [bh*R*L, d]} rows of every round in token order, summed over the rounds: {@code [bh, L, d]}. */
+    private INDArray sumRounds(INDArray perRound) {
+        INDArray sum = perRound.reshape('c', batch * heads, nHashes, len, dim).sum(1);
+        Views.release(perRound);
+        return sum;
     }
 
     @Override
     public void clear() {
+        Views.release(qs, ks, vs, probs);
         qs = null;
         ks = null;
         vs = null;
         probs = null;
-        outFlat = null;
+        out = null;
+    }
+
+    /**
+     * Key padding ({@code [batch, L]}, 1 = real): padded tokens are hashed to a bucket of their own
+     * ({@code nBuckets}), so real tokens never share a bucket (or a chunk's room) with them, and they are masked as
+     * keys; a padded query therefore has no key and outputs 0.
+     */
+    @Override
+    public void setKeyMask(INDArray mask) {
+        super.setKeyMask(mask);
     }
 
     /** Angular LSH of the normalised keys: buckets {@code [bh, R, L]}. */
@@ -204,6 +268,7 @@ public final class LshAttention implements Attention {
         }
         buckets = Nd4j.zeros(t, bh, nHashes, len);
         if (nBuckets == 1) {
+            padBucket(t);
             return;
         }
         int half = nBuckets / 2;
@@ -224,6 +289,17 @@ public final class LshAttention implements Attention {
             INDArray both = Nd4j.concat(3, proj, proj.neg());                             // [b, h, L, nBuckets]
             buckets.get(NDArrayIndex.all(), NDArrayIndex.point(round), NDArrayIndex.all())
                     .assign(Nd4j.argMax(both, 3).castTo(t).reshape(bh, len));
+            Views.release(rot, proj, both);
+        }
+        padBucket(t);
+    }
+
+    /** Padded tokens (key mask 0) go to bucket {@code nBuckets}, after every real bucket. */
+    private void padBucket(DataType t) {
+        if (keyMask != null) {
+            INDArray pad = keyMask.castTo(t).reshape(batch, 1, 1, len).rsub(1.0);        // 1 = padding
+            INDArray b4 = buckets.reshape('c', batch, heads, nHashes, len);
+            b4.muli(pad.rsub(1.0)).addi(pad.mul(nBuckets));
         }
     }
 
@@ -256,19 +332,50 @@ public final class LshAttention implements Attention {
 
     /** Per round, the sorted rows back in token order: {@code [bh*R*L, d]} from {@code [bh*R*stride, d]}. */
     private INDArray gatherRounds(INDArray sorted, long stride, long offset) {
-        return gather(sorted, flatRoundIndex(inv, stride, offset));
+        INDArray index = flatRoundIndex(inv, stride, offset);
+        INDArray rows = gather(sorted, index);
+        Views.release(index);
+        return rows;
     }
 
     private static INDArray gather(INDArray src, INDArray idx) {
         return Nd4j.exec(new Gather(src, idx, 0))[0];
     }
 
-    /** Writes {@code [bhr*L, d]} rows into positions {@code from .. from+L} of a {@code [bhr, P, d]} array. */
-    private INDArray place(INDArray target, int from, INDArray rows) {
+    /**
+     * Gathers the rows {@code idx} of {@code src} ({@code [bhr*L, d]}) into positions {@code from .. from+L} of a
+     * {@code [bhr, P, d]} array; returns that view.
+     */
+    private INDArray placeGathered(INDArray target, int from, INDArray src, INDArray idx) {
         long bhr = batch * heads * nHashes;
+        INDArray rows = gather(src, idx);
         INDArray view = target.get(NDArrayIndex.all(), NDArrayIndex.interval(from, from + len), NDArrayIndex.all());
         view.assign(rows.reshape('c', bhr, len, target.size(2)));
+        Views.release(rows);
         return view;
+    }
+
+    /**
+     * With wrap-around, copies the last chunk (padded positions {@code lp .. lp+m}) into the front chunk (positions
+     * {@code 0 .. m}) of a {@code [bhr, m + lp, ...]} array, so that the first chunk's previous chunk is the last.
+     */
+    private void wrapFront(INDArray padded) {
+        if (wrap) {
+            INDArray[] ends = ends(padded);
+            ends[0].assign(ends[1]);
+        }
+    }
+
+    /** The front chunk and the last chunk of a {@code [bhr, m + lp, ...]} array. */
+    private INDArray[] ends(INDArray padded) {
+        return new INDArray[] {Views.view(padded, 0, shapeWith(padded, m), padded.stride()),
+            Views.view(padded, (long) lp * padded.stride(1), shapeWith(padded, m), padded.stride())};
+    }
+
+    private static long[] shapeWith(INDArray a, long dim1) {
+        long[] shape = a.shape().clone();
+        shape[1] = dim1;
+        return shape;
     }
 
     /** Each chunk's keys, its previous chunk and itself: {@code [bhr, nc, 2m, d]} view of {@code [bhr, m + lp, d]}. */
@@ -278,79 +385,153 @@ public final class LshAttention implements Attention {
                 new long[] {(long) (m + lp) * w, (long) m * w, w, 1}, padded.offset(), 'c');
     }
 
-    /** Sums the gradients of the overlapping chunk pairs {@code [bhr, nc, 2m, d]} into {@code [bhr, m + lp, d]}. */
-    private INDArray fold(INDArray g, DataType t) {
+    /**
+     * {@code A^T B} for {@code A} {@code [bhr, nc, m, 2m]} (P or dS) against {@code B} {@code [bhr, nc, m, d]}, the
+     * overlapping chunk pairs summed into {@code [bhr*(m + lp), d]} rows (the padded sorted key positions; with
+     * wrap-around the front chunk's share goes to the last chunk): a few slices and one half of the pair at a time,
+     * so the {@code [bhr, nc, 2m, d]} products never exist whole.
+     */
+    private INDArray foldProducts(INDArray a, INDArray b, DataType t) {
         long bhr = batch * heads * nHashes;
         INDArray out = Nd4j.create(t, bhr, m + lp, dim);
         INDArray blocks = out.reshape('c', bhr, nc + 1, m, dim);
-        INDArray g5 = g.reshape('c', bhr, nc, 2, m, dim);
-        for (int s = 0; s < 2; s++) {
-            blocks.get(NDArrayIndex.all(), NDArrayIndex.interval(s, s + nc), NDArrayIndex.all(), NDArrayIndex.all())
-                    .addi(g5.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(s), NDArrayIndex.all(),
-                            NDArrayIndex.all()));
+        long perSlice = (long) nc * m * dim;
+        long step = Math.max(1, Math.min(bhr, Views.chunkElements / perSlice));
+        INDArray scratch = Views.scratch(t, step * perSlice);
+        for (long a0 = 0; a0 < bhr; a0 += step) {
+            long n = Math.min(step, bhr - a0);
+            INDArray work = Views.prefix(scratch, n, nc, m, dim);
+            for (int half = 0; half < 2; half++) {                                        // previous chunk, own chunk
+                Nd4j.matmul(Views.lastCols(Views.range0(a, a0, n), (long) half * m, m), Views.range0(b, a0, n), work,
+                        true, false, false);
+                Views.range01(blocks, a0, n, half, nc).addi(work);
+            }
         }
-        return out;
-    }
-
-    /** Row-wise log-sum-exp of {@code [.., keys]} (the scores are masked, never all -inf). */
-    private static INDArray logSumExp(INDArray s) {
-        INDArray mx = s.max(3);
-        INDArray e = Broadcast.sub(s, mx, s.ulike(), 0, 1, 2);
-        return Transforms.log(Transforms.exp(e, false).sum(3), false).addi(mx);
+        Views.release(scratch);
+        if (wrap) {
+            INDArray[] ends = ends(out);
+            ends[1].addi(ends[0]);                     // the front chunk was the last chunk's copy
+        }
+        return out.reshape(bhr * (m + lp), dim);
     }
 
     /**
-     * Additive mask {@code [bhr, nc, m, 2m]}: 0 for a key of the same bucket (earlier when causal; itself only when
-     * the token has no other key in any round), else -1e9; minus the log of the number of rounds the pair meets in.
+     * Adds the pattern to the scores {@code [bhr, nc, m, 2m]} in place: 0 for a key of the same bucket (earlier when
+     * causal; itself only when the token has no other key in any round; never a padded key), else {@link #MASKED};
+     * minus the log of the number of rounds the pair meets in. A few slices at a time, in two scratch buffers of that
+     * size: no other score-sized array.
      */
-    private INDArray mask(DataType t, INDArray idx) {
+    private void addMask(INDArray s, DataType t, INDArray idx) {
         long bh = batch * heads;
         long bhr = bh * nHashes;
-        // few big [bhr, nc, m, 2m] arrays, updated in place: allocation dominates ND4J's cost here
-        INDArray pos = Nd4j.arange(0, len).castTo(t).reshape(1, len).broadcast(bh, len).dup('c');
-        INDArray posRows = gather(pos.reshape(bh * len, 1), idx);
-        INDArray self = pairs(null, sortedKey(posRows, t, -1e6), sortedQuery(posRows, t, -3e6), t);  // j - i
-        INDArray allowed = causal ? nonPositive(self.dup()) : null;                       // j <= i
-        isZero(self);                                                                     // j == i
-        // the pair's own round: same bucket (padding never matches)
-        INDArray own = gather(buckets.reshape(bh * nHashes * len, 1), flatRoundIndex(perm, len, 0));
-        INDArray same = isZero(pairs(null, sortedKey(own, t, -1), sortedQuery(own, t, -3), t));
-        allowed = allowed == null ? same.dup() : allowed.muli(same);
-        // rounds in which each pair meets: same bucket and chunk(q) - chunk(k) in {0, 1}, encoded as one difference
-        INDArray count = Nd4j.zeros(t, bhr, nc, m, 2L * m);
-        INDArray work = same;                                                             // reused
+        // sorted bucket of each slot, in its own round
+        INDArray own = gather(buckets.reshape(bhr * len, 1), flatRoundIndex(perm, len, 0));   // [bhr*L, 1]
+        INDArray ownKey = sortedKey(own, t, -1);                                         // padding never matches
+        INDArray ownQuery = sortedQuery(own, t, -3);
+        // rounds in which a pair meets: same bucket and chunk(q) - chunk(k) in {0, 1}, as one code per round
         double stride = 2.0 * nc + 4;
+        INDArray[] codeKey = new INDArray[nHashes];
+        INDArray[] codeQuery = new INDArray[nHashes];
         for (int r = 0; r < nHashes; r++) {                                               // few rounds
             INDArray bk = buckets.get(NDArrayIndex.all(), NDArrayIndex.point(r), NDArrayIndex.all()).dup('c');
             INDArray ch = Transforms.floor(inv.get(NDArrayIndex.all(), NDArrayIndex.point(r), NDArrayIndex.all())
                     .dup('c').castTo(t).divi(m), false);                                  // chunk of each token
-            INDArray code = gather(bk.muli(stride).addi(ch).reshape(bh * len, 1), idx);   // bucket * stride + chunk
-            pairs(work, sortedKey(code, t, -1e7), sortedQuery(code, t, -3e7), t);         // code(k) - code(q)
-            // code(q) - code(k) in {0, 1}  <=>  |code(k) - code(q) + 0.5| < 0.6
-            Transforms.step(Transforms.abs(work.addi(0.5), false).rsubi(0.6), false);
-            count.addi(work);
+            INDArray code = gather(bk.muli(stride).addi(ch).reshape(bh * len, 1), idx);  // bucket * stride + chunk
+            codeKey[r] = sortedKey(code, t, -1e7);
+            codeQuery[r] = sortedQuery(code, t, -3e7);
         }
-        self.muli(allowed);
-        INDArray other = allowed.subi(self);                                              // allowed, not itself
-        // does the token have another key in any round? (then it does not attend to itself)
-        INDArray perRound = gatherRounds(other.sum(3).reshape(bhr * lp, 1), lp, 0).reshape(bh, nHashes, len);
-        INDArray hasOther = perRound.sum(1).gt(0).castTo(t);                              // [bh, L]
-        INDArray hasOtherSorted = sortedQuery(gather(hasOther.reshape(bh * len, 1), idx), t, 1);  // [bhr, nc, m]
-        Broadcast.mul(self, hasOtherSorted.rsub(1.0), self, 0, 1, 2);
-        INDArray keep = other.addi(self);
-        INDArray logN = Transforms.log(Transforms.max(count, 1.0, false), false).muli(keep);
-        // allowed: -log N (a pair met in N rounds counts once); otherwise MASKED
-        return keep.rsubi(1.0).muli(MASKED).subi(logN);
+        INDArray realKey = null;
+        INDArray realTok = Nd4j.ones(t, bh, len);
+        if (keyMask != null) {
+            realTok.reshape('c', batch, heads, len).muli(keyMask.castTo(t).reshape(batch, 1, len));
+            realKey = sortedKey(gather(realTok.reshape(bh * len, 1), idx), t, 0);
+        }
+        // itself only when the token has no other key in any round; real queries only
+        INDArray alone = hasOther(own).rsubi(1.0).muli(realTok);                          // [bh, L]
+        INDArray aloneSorted = sortedQuery(gather(alone.reshape(bh * len, 1), idx), t, 0);   // [bhr, nc, m]
+        INDArray structure = structure(t);                                               // [m, 2m]
+
+        long perSlice = (long) nc * m * 2L * m;
+        long step = Math.max(1, Math.min(bhr, Views.chunkElements / perSlice));
+        INDArray allowedBuf = Views.scratch(t, step * perSlice);
+        INDArray countBuf = Views.scratch(t, step * perSlice);
+        for (long a = 0; a < bhr; a += step) {
+            long n = Math.min(step, bhr - a);
+            INDArray allowed = Views.prefix(allowedBuf, n, nc, m, 2L * m);
+            INDArray count = Views.prefix(countBuf, n, nc, m, 2L * m).assign(0);
+            for (int r = 0; r < nHashes; r++) {
+                pairs(allowed, Views.range0(codeKey[r], a, n), Views.range0(codeQuery[r], a, n));
+                // code(q) - code(k) in {0, 1}  <=>  |code(k) - code(q) + 0.5| < 0.6
+                if (wrap) {
+                    // or the first chunk meeting the last: code(k) - code(q) = nc - 1
+                    INDArray last = allowed.sub(nc - 1.0);
+                    count.addi(Transforms.step(Transforms.abs(last, false).rsubi(0.5), false));
+                    Views.release(last);
+                }
+                count.addi(Transforms.step(Transforms.abs(allowed.addi(0.5), false).rsubi(0.6), false));
+            }
+            isZero(pairs(allowed, Views.range0(ownKey, a, n), Views.range0(ownQuery, a, n)));   // same bucket
+            Broadcast.mul(allowed, structure, allowed, 2, 3);                             // not itself; causal
+            if (realKey != null) {
+                Broadcast.mul(allowed, Views.range0(realKey, a, n), allowed, 0, 1, 3);
+            }
+            Views.view(allowed, m, new long[] {n, nc, m}, new long[] {perSlice, (long) m * 2 * m, 2L * m + 1})
+                    .addi(Views.range0(aloneSorted, a, n));                               // itself, if alone
+            INDArray sc = Views.range0(s, a, n);
+            // allowed: -log N (a pair met in N rounds counts once); otherwise MASKED
+            sc.subi(Transforms.log(Transforms.max(count, 1.0, false), false).muli(allowed));
+            sc.addi(allowed.rsubi(1.0).muli(MASKED));
+        }
+        Views.release(allowedBuf, countBuf, own, alone);
+    }
+
+    /**
+     * 1 where the token has another key than itself in some round, {@code [bh, L]}. Slots are sorted by bucket, so a
+     * bucket is a run of consecutive slots: a query has another key iff the previous slot (always inside its band)
+     * has its bucket, or, when not causal, the next slot of its own chunk does. O(nHashes * L).
+     */
+    private INDArray hasOther(INDArray own) {
+        long bhr = batch * heads * nHashes;
+        DataType t = own.dataType();
+        INDArray sorted = own.reshape('c', bhr, len);
+        INDArray other = Nd4j.zeros(t, bhr, len);
+        if (len > 1) {
+            INDArray same = sorted.get(NDArrayIndex.all(), NDArrayIndex.interval(1, len))
+                    .eq(sorted.get(NDArrayIndex.all(), NDArrayIndex.interval(0, len - 1))).castTo(t);   // slots s-1, s
+            other.get(NDArrayIndex.all(), NDArrayIndex.interval(1, len)).addi(same);
+            if (!causal) {
+                INDArray slot = Nd4j.arange(1, len).castTo(t);                            // s + 1
+                INDArray sameChunk = Transforms.step(slot.fmod(m), false).reshape(1, len - 1);
+                other.get(NDArrayIndex.all(), NDArrayIndex.interval(0, len - 1)).addi(same.mulRowVector(sameChunk));
+            }
+            if (wrap) {
+                // the first chunk also sees the last: a key of its bucket there iff the last chunk's first slot has it
+                long first = Math.min(m, len);
+                INDArray lastStart = sorted.get(NDArrayIndex.all(), NDArrayIndex.interval((long) (nc - 1) * m,
+                        (long) (nc - 1) * m + 1));                                        // [bhr, 1]
+                other.get(NDArrayIndex.all(), NDArrayIndex.interval(0, first))
+                        .addi(sorted.get(NDArrayIndex.all(), NDArrayIndex.interval(0, first))
+                                .eq(lastStart.broadcast(bhr, first)).castTo(t));
+            }
+        }
+        INDArray tok = gatherRounds(other.reshape(bhr * len, 1), len, 0).reshape(batch * heads, nHashes, len);
+        INDArray any = tok.sum(1).gt(0).castTo(t);
+        Views.release(other, tok);
+        return any;
+    }
+
+    /** 0/1 {@code [m, 2m]}: a key of the same bucket that the pattern allows (not itself; earlier when causal). */
+    private INDArray structure(DataType t) {
+        INDArray qq = Nd4j.arange(0, m).castTo(t).addi(m).reshape(m, 1);                 // query's own key index
+        INDArray kk = Nd4j.arange(0, 2L * m).castTo(t).reshape(1, 2L * m);
+        INDArray diff = Nd4j.zeros(t, m, 2L * m).addiRowVector(kk).subiColumnVector(qq);   // kk - (m + o)
+        INDArray notSelf = diff.neq(0).castTo(t);
+        return causal ? notSelf.muli(diff.lt(0).castTo(t)) : notSelf;
     }
 
     /** In place: 1 where the value is 0 (values are integers), else 0. */
     private static INDArray isZero(INDArray a) {
         return Transforms.step(Transforms.abs(a, false).rsubi(0.5), false);
-    }
-
-    /** In place: 1 where the value is <= 0 (values are integers), else 0. */
-    private static INDArray nonPositive(INDArray a) {
-        return Transforms.step(a.rsubi(0.5), false);
     }
 
     /** Sorted per-token values {@code [bhr*L, 1]} as query chunks {@code [bhr, nc, m]}, padding {@code pad}. */
@@ -366,15 +547,15 @@ public final class LshAttention implements Attention {
         long bhr = batch * heads * nHashes;
         INDArray a = Nd4j.valueArrayOf(new long[] {bhr, m + lp}, pad, t);
         a.get(NDArrayIndex.all(), NDArrayIndex.interval(m, m + len)).assign(rows.reshape('c', bhr, len));
+        wrapFront(a);
         return Nd4j.create(a.data(), new long[] {bhr, nc, 2L * m}, new long[] {m + lp, m, 1}, a.offset(), 'c');
     }
 
-    /** {@code key[.., j] - query[.., i]} as {@code [bhr, nc, m, 2m]}, into {@code out} (null: a new array). */
-    private INDArray pairs(INDArray out, INDArray key, INDArray query, DataType t) {
-        long bhr = batch * heads * nHashes;
-        INDArray o = out != null ? out.assign(0) : Nd4j.zeros(t, bhr, nc, m, 2L * m);
-        Broadcast.add(o, key, o, 0, 1, 3);
-        Broadcast.sub(o, query, o, 0, 1, 2);
-        return o;
+    /** {@code key[.., j] - query[.., i]} into {@code out} {@code [n, nc, m, 2m]}. */
+    private static INDArray pairs(INDArray out, INDArray key, INDArray query) {
+        out.assign(0);
+        Broadcast.add(out, key, out, 0, 1, 3);
+        Broadcast.sub(out, query, out, 0, 1, 2);
+        return out;
     }
 }

@@ -1,7 +1,6 @@
 package dev.sparseattn.trainer.model.attention;
 
 import dev.sparseattn.trainer.model.ops.Alloc;
-import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Broadcast;
@@ -12,7 +11,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * reference that every sparse pattern is checked against, and a fallback for patterns without a sparse kernel.
  * A query with no allowed key outputs 0 (as in the sparse kernels).
  */
-public final class MaskedDenseAttention implements Attention {
+public final class MaskedDenseAttention extends DetachedAttention {
 
     /** The allowed (1) and masked (0) query/key pairs for a batch and length. */
     @FunctionalInterface
@@ -33,20 +32,19 @@ public final class MaskedDenseAttention implements Attention {
     }
 
     @Override
-    @SuppressWarnings("try")
-    public void forward(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
-        // what backward needs must outlive DL4J's working-memory workspace of this forward: allocate it detached
-        try (MemoryWorkspace ignored = keep != null ? Nd4j.getMemoryManager().scopeOutOfWorkspaces() : null) {
-            forwardDetached(q, k, v, out, keep);
-        }
-    }
-
-    private void forwardDetached(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
+    protected void forwardDetached(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
         long batch = q.size(0);
         long heads = q.size(1);
         int len = (int) q.size(2);
         double scale = 1.0 / Math.sqrt(q.size(3));
         INDArray allowed = pattern.allowed(batch, heads, len).castTo(q.dataType());   // [b|1, h|1, L, L]
+        if (keyMask != null) {
+            if (keyMask.size(0) != batch) {
+                throw new IllegalArgumentException("key mask of " + keyMask.size(0) + " rows for a batch of " + batch);
+            }
+            allowed = allowed.broadcast(batch, allowed.size(1), len, len).dup('c')
+                    .muli(keyMask.castTo(q.dataType()).reshape(batch, 1, 1, len));        // padded keys: never
+        }
         INDArray scores = Nd4j.create(q.dataType(), batch, heads, len, len);          // [batch, heads, L, L]
         Nd4j.matmul(q.mul(scale), k, scores, false, true, false);
         scores.addi(allowed.sub(1.0).muli(1e9));
@@ -75,6 +73,7 @@ public final class MaskedDenseAttention implements Attention {
         dq.muli(scale);
         Nd4j.matmul(ds, q.mul(scale), dk, true, false, false);
     }
+
 
     @Override
     public void clear() {

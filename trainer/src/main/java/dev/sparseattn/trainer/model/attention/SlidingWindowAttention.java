@@ -1,6 +1,5 @@
 package dev.sparseattn.trainer.model.attention;
 
-import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -63,8 +62,12 @@ public class SlidingWindowAttention extends BlockBandAttention {
 
     @Override
     protected int[] globalPositions(int len) {
-        return Arrays.stream(globalSpec).map(p -> p < 0 ? len + p : p).filter(p -> p >= 0 && p < len)
-                .distinct().sorted().toArray();
+        return resolve(globalSpec, len);
+    }
+
+    @Override
+    protected boolean hasGlobalTokens() {
+        return true;
     }
 
     @Override

@@ -2,7 +2,6 @@ package dev.sparseattn.trainer.model.attention;
 
 import dev.sparseattn.trainer.model.ops.Alloc;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -14,7 +13,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * residue class of {@code ceil(L / l)} positions is one small dense problem, {@code [batch * heads, l, L/l, L/l]}
  * scores, O(L^2 / l) time and memory (O(L^1.5) with {@code l = sqrt(L)}).
  */
-public final class StridedColumnAttention implements Attention {
+public final class StridedColumnAttention extends DetachedAttention {
 
     private final int stride;
     private final boolean causal;
@@ -33,22 +32,20 @@ public final class StridedColumnAttention implements Attention {
     }
 
     @Override
-    @SuppressWarnings("try")
-    public void forward(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
-        // what backward needs must outlive DL4J's working-memory workspace of this forward: allocate it detached
-        try (MemoryWorkspace ignored = keep != null ? Nd4j.getMemoryManager().scopeOutOfWorkspaces() : null) {
-            forwardDetached(q, k, v, out, keep);
-        }
-    }
-
-    private void forwardDetached(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
+    protected void forwardDetached(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
         batch = q.size(0);
         heads = q.size(1);
         len = (int) q.size(2);
         rows = (len + stride - 1) / stride;
         DataType t = q.dataType();
-        INDArray o = core.forward(toResidues(q).muli(1.0 / Math.sqrt(q.size(3))), toResidues(k), toResidues(v),
-                mask(t));
+        INDArray pattern = mask(t);
+        INDArray keys = keyMask == null ? null : keyMaskByResidue(t);
+        INDArray o = core.forward(toResidues(q).muli(1.0 / Math.sqrt(q.size(3))), toResidues(k), toResidues(v), s -> {
+            s.addi(pattern);
+            if (keys != null) {
+                s.reshape('c', batch, heads, stride, rows, rows).addi(keys);
+            }
+        });
         out.assign(fromResidues(o));
         if (keep == null) {
             core.clear();
@@ -66,6 +63,15 @@ public final class StridedColumnAttention implements Attention {
     @Override
     public void clear() {
         core.clear();
+    }
+
+
+    /** Additive {@code [b, 1, l, 1, rows]}: the key of residue {@code r}, row {@code a} is padding. */
+    private INDArray keyMaskByResidue(DataType t) {
+        INDArray real = Nd4j.zeros(t, batch, (long) rows * stride);
+        real.get(NDArrayIndex.all(), NDArrayIndex.interval(0, len)).assign(keyMask.castTo(t).reshape(batch, len));
+        return real.reshape('c', batch, rows, stride).permute(0, 2, 1).dup('c').subi(1.0)
+                .muli(-BlockBandAttention.MASKED).reshape('c', batch, 1, stride, 1, rows);
     }
 
     /** {@code [b, h, L, d]} -> zero-padded, regrouped copy {@code [b*h, l, rows, d]} (residue, then position). */

@@ -2,8 +2,8 @@ package dev.sparseattn.trainer.model.attention;
 
 import dev.sparseattn.trainer.model.ops.Alloc;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Broadcast;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -15,7 +15,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * sub-blocks (section 4.2, "different heads attend to distinct sub-blocks"). Keys are the {@code ceil(L / l) * c}
  * gathered summary cells: O(L^2 c / l).
  */
-public final class SummaryColumnAttention implements Attention {
+public final class SummaryColumnAttention extends DetachedAttention {
 
     private final int block;
     private final int cells;
@@ -45,22 +45,15 @@ public final class SummaryColumnAttention implements Attention {
     }
 
     @Override
-    @SuppressWarnings("try")
-    public void forward(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
-        // what backward needs must outlive DL4J's working-memory workspace of this forward: allocate it detached
-        try (MemoryWorkspace ignored = keep != null ? Nd4j.getMemoryManager().scopeOutOfWorkspaces() : null) {
-            forwardDetached(q, k, v, out, keep);
-        }
-    }
-
-    private void forwardDetached(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
+    protected void forwardDetached(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
         batch = q.size(0);
         heads = q.size(1);
         len = (int) q.size(2);
         rows = (len + block - 1) / block;
         DataType t = q.dataType();
-        INDArray qs = q.mul(1.0 / Math.sqrt(q.size(3)));                                // [b, h, L, d]
-        out.assign(core.forward(qs, gather(k), gather(v), mask(t)));
+        INDArray qs = padQueries(q).muli(1.0 / Math.sqrt(q.size(3)));                 // [b, h, rows * l, d]
+        INDArray o = core.forward(qs, gather(k), gather(v), s -> addMask(s, t));
+        out.assign(queries(o));
         if (keep == null) {
             core.clear();
         }
@@ -68,8 +61,8 @@ public final class SummaryColumnAttention implements Attention {
 
     @Override
     public void backward(INDArray dOut, INDArray dq, INDArray dk, INDArray dv) {
-        INDArray[] g = core.backward(dOut.dup('c'));
-        dq.assign(g[0]).muli(1.0 / Math.sqrt(dOut.size(3)));
+        INDArray[] g = core.backward(padQueries(dOut));
+        dq.assign(queries(g[0])).muli(1.0 / Math.sqrt(dOut.size(3)));
         scatter(g[1], dk);
         scatter(g[2], dv);
     }
@@ -77,6 +70,19 @@ public final class SummaryColumnAttention implements Attention {
     @Override
     public void clear() {
         core.clear();
+    }
+
+
+    /** {@code [b, h, L, d]} -> zero-padded copy {@code [b, h, rows * l, d]} (whole blocks of queries). */
+    private INDArray padQueries(INDArray a) {
+        INDArray padded = Nd4j.create(a.dataType(), batch, heads, (long) rows * block, a.size(3));
+        queries(padded).assign(a);
+        return padded;
+    }
+
+    /** The first {@code L} positions of a {@code [b, h, rows * l, d]} array. */
+    private INDArray queries(INDArray padded) {
+        return padded.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, len), NDArrayIndex.all());
     }
 
     /** The summary cells of each head: {@code [b, h, rows * c, d]} (a loop over heads: their cells differ). */
@@ -110,22 +116,50 @@ public final class SummaryColumnAttention implements Attention {
                 NDArrayIndex.all()));
     }
 
-    /** Additive {@code [1, h, L, rows * c]}: the cell is inside the sequence and (causal) not after the query. */
-    private INDArray mask(DataType t) {
+    /**
+     * Adds the pattern to the scores {@code [b, h, rows * l, rows * c]} in place, from masks of broadcastable shapes
+     * (never a score-sized mask): a cell is a key if it is a real position (inside the sequence, not padding); when
+     * causal, a query of block {@code n} sees the cells of blocks {@code < n} and those of its own block at or before
+     * it (the diagonal blocks, a strided view of the scores).
+     */
+    private void addMask(INDArray s, DataType t) {
         long m = (long) rows * cells;
-        INDArray i = Nd4j.arange(0, len).castTo(t).reshape(len, 1);
-        INDArray out = Nd4j.create(t, 1, heads, len, m);
-        INDArray blockStart = Nd4j.arange(0, rows).castTo(t).muli(block).reshape(rows, 1);
-        for (int h = 0; h < heads; h++) {
-            INDArray pos = Nd4j.zeros(t, rows, cells).addiColumnVector(blockStart)
-                    .addiRowVector(Nd4j.arange(firstCell(h), firstCell(h) + cells).castTo(t)).reshape(1, m);
-            INDArray ok = Nd4j.ones(t, len, m).muli(pos.lt(len).castTo(t));
-            if (causal) {
-                ok.muli(Nd4j.zeros(t, len, m).addiRowVector(pos).subiColumnVector(i).lte(0).castTo(t));
-            }
-            out.get(NDArrayIndex.point(0), NDArrayIndex.point(h), NDArrayIndex.all(), NDArrayIndex.all())
-                    .assign(ok.subi(1.0).muli(-BlockBandAttention.MASKED));
+        long rowsB = keyMask == null ? 1 : keyMask.size(0);
+        INDArray real = Nd4j.zeros(t, rowsB, (long) rows * block);                        // [b|1, rows * l]
+        real.get(NDArrayIndex.all(), NDArrayIndex.interval(0, len))
+                .assign(keyMask == null ? Nd4j.ones(t, 1, len) : keyMask.castTo(t).reshape(rowsB, len));
+        INDArray realBlocks = real.reshape('c', rowsB, rows, block);
+        INDArray keyOk = Nd4j.create(t, rowsB, heads, rows, cells);
+        for (int h = 0; h < heads; h++) {                                                 // few heads
+            keyOk.get(NDArrayIndex.all(), NDArrayIndex.point(h), NDArrayIndex.all(), NDArrayIndex.all())
+                    .assign(realBlocks.get(NDArrayIndex.all(), NDArrayIndex.all(),
+                            NDArrayIndex.interval(firstCell(h), firstCell(h) + cells)));
         }
-        return out;
+        // one small additive mask per (batch, head, query block) over the cells, [b, h, rows, m]: padding and, when
+        // causal, the blocks after the query's; added along the block's queries with a plain broadcast
+        INDArray perBlock = Nd4j.zeros(t, batch, heads, rows, m)
+                .addi(keyOk.subi(1.0).muli(-BlockBandAttention.MASKED).reshape('c', rowsB, heads, 1, m));
+        if (causal) {
+            INDArray n = Nd4j.arange(0, rows).castTo(t);
+            INDArray later = Nd4j.zeros(t, rows, rows).addiRowVector(n).subiColumnVector(n.reshape(rows, 1));  // r - n
+            perBlock.reshape('c', batch, heads, rows, rows, cells).addi(later.gt(0).castTo(t)
+                    .muli(BlockBandAttention.MASKED).reshape(1, 1, rows, rows, 1));
+        }
+        Broadcast.add(s.reshape('c', batch * heads, rows, block, m), perBlock.reshape('c', batch * heads, rows, m),
+                s.reshape('c', batch * heads, rows, block, m), 0, 1, 3);
+        if (!causal) {
+            return;
+        }
+        INDArray qq = Nd4j.arange(0, block).castTo(t).reshape(block, 1);
+        INDArray own = Nd4j.create(t, 1, heads, 1, block, cells);                         // own block: cell <= qq
+        for (int h = 0; h < heads; h++) {
+            INDArray cell = Nd4j.arange(firstCell(h), firstCell(h) + cells).castTo(t).reshape(1, cells);
+            own.get(NDArrayIndex.point(0), NDArrayIndex.point(h), NDArrayIndex.point(0), NDArrayIndex.all(),
+                    NDArrayIndex.all()).assign(Nd4j.zeros(t, block, cells).addiRowVector(cell).subiColumnVector(qq)
+                    .gt(0).castTo(t).muli(BlockBandAttention.MASKED));
+        }
+        INDArray diagonal = Views.view(s, 0, new long[] {batch, heads, rows, block, cells},
+                new long[] {s.stride(0), s.stride(1), (long) block * m + cells, m, 1});
+        diagonal.addi(own);
     }
 }

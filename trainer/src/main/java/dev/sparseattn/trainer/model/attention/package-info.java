@@ -18,7 +18,16 @@
  *       combined with the first factors by {@link dev.sparseattn.trainer.model.attention.HeadSplitAttention};</li>
  *   <li>{@link dev.sparseattn.trainer.model.attention.LshAttention} (Reformer).</li>
  * </ul>
- * All array work is ND4J operations that exist on every backend; Java loops run only over heads, hash rounds, global
- * tokens or (BigBird's gradient scatter) blocks.
+ * Every kernel takes a key padding mask ({@link dev.sparseattn.trainer.model.attention.Attention#setKeyMask}); the
+ * sliding window and BigBird also take global tokens per batch row
+ * ({@link dev.sparseattn.trainer.model.attention.Attention#setGlobalTokens}).
+ *
+ * <p>Memory: the only score-sized array a sparse kernel keeps is its probabilities P; backward overwrites P with the
+ * score gradients a chunk of rows at a time ({@link dev.sparseattn.trainer.model.attention.Views#chunkElements}),
+ * masks stay at broadcastable shapes, and large temporaries are freed as soon as they are used (ND4J frees a buffer
+ * only when its Java object is collected otherwise).
+ *
+ * <p>All array work is ND4J operations that exist on every backend; Java loops run only over heads, batch rows (per-row
+ * global tokens), hash rounds, global tokens, chunks of rows, or (BigBird's gradient scatter) blocks.
  */
 package dev.sparseattn.trainer.model.attention;

@@ -33,9 +33,15 @@ class LshAttentionTest {
 
     /** The pattern from the kernel's buckets, written out: [B, H, L, L]. */
     static INDArray unionMask(INDArray buckets, int chunk, boolean causal) {
+        return unionMask(buckets, chunk, causal, null);
+    }
+
+    /** As above with key padding ({@code keyMask[b][j] == 0}: key j is never attended, not even by itself). */
+    static INDArray unionMask(INDArray buckets, int chunk, boolean causal, double[][] keyMask) {
         int len = (int) buckets.size(3);
         int rounds = (int) buckets.size(2);
         int m = Math.min(chunk, len);
+        int chunks = (len + m - 1) / m;
         double[][][][] mask = new double[B][H][len][len];
         for (int b = 0; b < B; b++) {
             for (int h = 0; h < H; h++) {
@@ -54,18 +60,20 @@ class LshAttentionTest {
                     for (int i = 0; i < len; i++) {
                         for (int j = 0; j < len; j++) {
                             int back = slot[i] / m - slot[j] / m;
-                            ok[i][j] |= bucket[i] == bucket[j] && (back == 0 || back == 1);
+                            // bidirectional: the first chunk's previous chunk is the last one (wrap-around)
+                            boolean wrap = !causal && chunks >= 2 && back == -(chunks - 1);
+                            ok[i][j] |= bucket[i] == bucket[j] && (back == 0 || back == 1 || wrap);
                         }
                     }
                 }
                 for (int i = 0; i < len; i++) {
                     boolean any = false;
                     for (int j = 0; j < len; j++) {
-                        boolean a = ok[i][j] && j != i && (!causal || j <= i);
+                        boolean a = ok[i][j] && j != i && (!causal || j <= i) && real(keyMask, b, j);
                         mask[b][h][i][j] = a ? 1 : 0;
                         any |= a;
                     }
-                    if (!any) {
+                    if (!any && real(keyMask, b, i)) {
                         mask[b][h][i][i] = 1;    // itself only when nothing else is allowed
                     }
                 }
@@ -74,9 +82,20 @@ class LshAttentionTest {
         return Nd4j.createFromArray(mask);
     }
 
+    private static boolean real(double[][] keyMask, int b, int j) {
+        return keyMask == null || keyMask[b][j] != 0;
+    }
+
     /** Runs LSH and the dense reference (keys = normalised queries) and returns the largest differences. */
-    private static double check(LshAttention lsh, int len, int chunk, boolean causal, DataType type, double tol,
-                                boolean denseMask) {
+    static double check(LshAttention lsh, int len, int chunk, boolean causal, DataType type, double tol,
+                        boolean denseMask) {
+        return check(lsh, len, chunk, causal, type, tol, denseMask, null);
+    }
+
+    /** As above, with a key padding mask {@code [B][len]} (or null) set on the kernel. */
+    static double check(LshAttention lsh, int len, int chunk, boolean causal, DataType type, double tol,
+                        boolean denseMask, double[][] keyMask) {
+        lsh.setKeyMask(keyMask == null ? null : Nd4j.createFromArray(keyMask).castTo(type));
         INDArray q = Nd4j.randn(DataType.DOUBLE, B, H, len, HD).castTo(type);
         INDArray k = Nd4j.randn(DataType.DOUBLE, B, H, len, HD).castTo(type);   // ignored: shared QK
         INDArray v = Nd4j.randn(DataType.DOUBLE, B, H, len, HD).castTo(type);
@@ -88,7 +107,8 @@ class LshAttentionTest {
         INDArray dv = Nd4j.create(type, B, H, len, HD);
         lsh.backward(dOut, dq, dk, dv);
 
-        INDArray mask = denseMask ? denseWithSelfRule(len, causal) : unionMask(lsh.lastBuckets(), chunk, causal);
+        INDArray mask = denseMask ? denseWithSelfRule(len, causal)
+                : unionMask(lsh.lastBuckets(), chunk, causal, keyMask);
         INDArray norm = q.norm2(3).reshape(B, H, len, 1);
         INDArray kn = q.div(norm);
         MaskedDenseAttention dense = new MaskedDenseAttention((b, h, l) -> mask);
@@ -103,7 +123,9 @@ class LshAttentionTest {
         double e = Math.max(Math.max(AttentionCheck.diff(out, ref), AttentionCheck.diff(dq, rdq)),
                 AttentionCheck.diff(dv, rdv));
         System.out.println("LSH L=" + len + " chunk=" + chunk + " causal=" + causal + " " + type
-                + (denseMask ? " (one bucket = dense)" : "") + ": max error " + e);
+                + (denseMask ? " (one bucket = dense)" : "") + (keyMask != null ? " key mask" : "") + ": max error "
+                + e);
+        assertTrue(ref.amaxNumber().doubleValue() > 0.1 && rdq.amaxNumber().doubleValue() > 0.1, "not vacuous");
         assertTrue(e <= tol, "LSH error " + e);
         assertTrue(dk.amaxNumber().doubleValue() == 0.0, "shared QK: k gets no gradient");
         return e;
@@ -129,6 +151,32 @@ class LshAttentionTest {
             check(new LshAttention(2, 4, 3, causal, 7), 11, 3, causal, DataType.DOUBLE, 1e-9, false);
             check(new LshAttention(3, 2, 4, causal, 8), 16, 4, causal, DataType.DOUBLE, 1e-9, false);
             check(new LshAttention(2, 4, 5, causal, 9), 23, 5, causal, DataType.FLOAT, 1e-5, false);
+        }
+    }
+
+    /** Padding (at the end, at the start, in the middle) is never attended; padded queries output 0. */
+    @Test
+    void keyPaddingEqualsMaskedDense() {
+        for (boolean causal : new boolean[] {true, false}) {
+            check(new LshAttention(2, 4, 3, causal, 7), 14, 3, causal, DataType.DOUBLE, 1e-9, false,
+                    KeyPaddingMaskTest.keyMask(B, 14));
+            check(new LshAttention(3, 2, 4, causal, 8), 16, 4, causal, DataType.DOUBLE, 1e-9, false,
+                    KeyPaddingMaskTest.keyMask(B, 16));
+            check(new LshAttention(2, 4, 5, causal, 9), 23, 5, causal, DataType.FLOAT, 1e-5, false,
+                    KeyPaddingMaskTest.keyMask(B, 23));
+        }
+    }
+
+    /** Bidirectional: the first chunk also attends to the last one (Reformer's wrap-around); causal: never. */
+    @Test
+    void bidirectionalFirstChunkWrapsAroundToTheLast() {
+        for (boolean causal : new boolean[] {false, true}) {
+            LshAttention lsh = new LshAttention(1, 1, 3, causal, 1);          // one bucket: chunks in position order
+            check(lsh, 9, 3, causal, DataType.DOUBLE, 1e-9, false);
+            INDArray mask = unionMask(lsh.lastBuckets(), 3, causal);
+            assertTrue(mask.getDouble(0, 0, 1, 7) == (causal ? 0 : 1), "query 1 (chunk 0) sees key 7 (chunk 2)");
+            assertTrue(mask.getDouble(0, 0, 7, 1) == 0, "chunk 2 sees chunks 1 and 2 only");
+            check(new LshAttention(2, 2, 4, causal, 3), 8, 4, causal, DataType.DOUBLE, 1e-9, false);   // 2 chunks
         }
     }
 

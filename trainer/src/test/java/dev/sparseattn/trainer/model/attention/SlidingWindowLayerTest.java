@@ -10,18 +10,14 @@ import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.model.blocks.AttentionBranch;
 import dev.sparseattn.trainer.model.layers.TransformerBlock;
 import dev.sparseattn.trainer.model.ops.Alloc;
-import java.util.Random;
 import java.util.function.DoubleSupplier;
-import org.deeplearning4j.gradientcheck.GradientCheckUtil;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.NoOp;
 
@@ -132,31 +128,9 @@ class SlidingWindowLayerTest {
 
     @Test
     void networkWithSlidingWindowPassesDl4jGradientCheck() {
-        TransformerConfig tiny = new TransformerConfig(7, 9, 4, 2, 2, 4, 12345)
-                .withAttention(AttentionSpec.slidingWindow(2, true).withBlockSize(2),
-                        AttentionSpec.slidingWindow(3, true).withDilations(1, 2));
-        MultiLayerNetwork net = TransformerLM.build(tiny, new NoOp(), DataType.DOUBLE);
-        Nd4j.getRandom().setSeed(3);
-        net.setParams(Nd4j.randn(DataType.DOUBLE, 1, net.numParams()).muli(0.3));
-        Random random = new Random(5);
-        int[][] rows = new int[2][tiny.seqLen() + 1];
-        for (int[] row : rows) {
-            for (int t = 0; t < row.length; t++) {
-                row[t] = 1 + random.nextInt(tiny.vocabSize() - 1);
-            }
-        }
-        DataSet ds = TransformerLM.toDataSet(tiny, rows, 0, DataType.DOUBLE);
-        boolean ok = GradientCheckUtil.checkGradients(new GradientCheckUtil.MLNConfig()
-                .net(net)
-                .input(ds.getFeatures())
-                .labels(ds.getLabels())
-                .labelMask(ds.getLabelsMaskArray())
-                .epsilon(1e-6)
-                .maxRelError(1e-3)
-                .minAbsoluteError(1e-8)
-                .print(GradientCheckUtil.PrintMode.FAILURES_ONLY)
-                .exitOnFirstError(false));
-        assertTrue(ok, "gradient check failed; see the log for the failing parameters");
+        assertTrue(NetworkGradientCheck.passes(AttentionSpec.slidingWindow(2, true).withBlockSize(2),
+                AttentionSpec.slidingWindow(3, true).withDilations(1, 2)),
+                "gradient check failed; see the log for the failing parameters");
     }
 
     @Test

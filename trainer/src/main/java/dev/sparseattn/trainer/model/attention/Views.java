@@ -1,0 +1,66 @@
+package dev.sparseattn.trainer.model.attention;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Strided views built from an array's own strides (no copies), and early release of large temporaries: ND4J frees
+ * an off-heap buffer only when the Java object is collected, so temporaries of hundreds of MB pile up between
+ * collections unless closed.
+ */
+final class Views {
+
+    /** Elements (not bytes) of a chunk of scores processed at once where the whole would double the peak. */
+    static long chunkElements = Long.getLong("attention.chunkElements", 1L << 24);   // tests lower it
+
+    private Views() {
+    }
+
+    /** Indices {@code from .. from+n} of dimension 0 of {@code a}. */
+    static INDArray range0(INDArray a, long from, long n) {
+        long[] shape = a.shape().clone();
+        shape[0] = n;
+        return Nd4j.create(a.data(), shape, a.stride(), a.offset() + from * a.stride(0), a.ordering());
+    }
+
+    /** Indices {@code from0 .. from0+n0} of dimension 0 and {@code from1 .. from1+n1} of dimension 1 of {@code a}. */
+    static INDArray range01(INDArray a, long from0, long n0, long from1, long n1) {
+        long[] shape = a.shape().clone();
+        shape[0] = n0;
+        shape[1] = n1;
+        return Nd4j.create(a.data(), shape, a.stride(), a.offset() + from0 * a.stride(0) + from1 * a.stride(1),
+                a.ordering());
+    }
+
+    /** Indices {@code from .. from+n} of the last dimension of {@code a}. */
+    static INDArray lastCols(INDArray a, long from, long n) {
+        long[] shape = a.shape().clone();
+        shape[shape.length - 1] = n;
+        return Nd4j.create(a.data(), shape, a.stride(), a.offset() + from * a.stride(a.rank() - 1), a.ordering());
+    }
+
+    /** Any view of {@code a}'s buffer. */
+    static INDArray view(INDArray a, long offset, long[] shape, long[] strides) {
+        return Nd4j.create(a.data(), shape, strides, a.offset() + offset, 'c');
+    }
+
+    /** The first {@code prod(shape)} elements of a c-contiguous buffer {@code flat} as a c-order array. */
+    static INDArray prefix(INDArray flat, long... shape) {
+        return Nd4j.create(flat.data(), shape, Nd4j.getStrides(shape, 'c'), flat.offset(), 'c');
+    }
+
+    /** A flat scratch buffer of {@code n} elements (uninitialised). */
+    static INDArray scratch(DataType t, long n) {
+        return Nd4j.createUninitialized(t, n);
+    }
+
+    /** Frees the buffers of arrays this code allocated and no longer needs (views and workspace arrays: no-op). */
+    static void release(INDArray... arrays) {
+        for (INDArray a : arrays) {
+            if (a != null && !a.wasClosed()) {
+                a.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+package dev.sparseattn.trainer.model.attention;
+
+import dev.sparseattn.trainer.model.TransformerConfig;
+import dev.sparseattn.trainer.model.TransformerLM;
+import java.util.Random;
+import org.deeplearning4j.gradientcheck.GradientCheckUtil;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.NoOp;
+
+/** DL4J's own numerical gradient check, in double, on a whole tiny language model with the given attention. */
+final class NetworkGradientCheck {
+
+    private NetworkGradientCheck() {
+    }
+
+    /**
+     * Vocabulary 7, length 9, width 4 in 2 heads of 2, one layer per spec, parameters drawn larger than at
+     * initialisation (softmax, GELU and LayerNorm away from linearity); DL4J's usual tolerances.
+     */
+    static boolean passes(AttentionSpec... perLayer) {
+        DataType saved = Nd4j.dataType();
+        DataType savedFloat = Nd4j.defaultFloatingPointType();
+        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
+        try {
+            TransformerConfig tiny = new TransformerConfig(7, 9, 4, 2, perLayer.length, 4, 12345)
+                    .withAttention(perLayer);
+            MultiLayerNetwork net = TransformerLM.build(tiny, new NoOp(), DataType.DOUBLE);
+            Nd4j.getRandom().setSeed(3);
+            net.setParams(Nd4j.randn(DataType.DOUBLE, 1, net.numParams()).muli(0.3));
+            Random random = new Random(5);
+            int[][] rows = new int[2][tiny.seqLen() + 1];
+            for (int[] row : rows) {
+                for (int t = 0; t < row.length; t++) {
+                    row[t] = 1 + random.nextInt(tiny.vocabSize() - 1);
+                }
+            }
+            DataSet ds = TransformerLM.toDataSet(tiny, rows, 0, DataType.DOUBLE);
+            return GradientCheckUtil.checkGradients(new GradientCheckUtil.MLNConfig()
+                    .net(net)
+                    .input(ds.getFeatures())
+                    .labels(ds.getLabels())
+                    .labelMask(ds.getLabelsMaskArray())
+                    .epsilon(1e-6)
+                    .maxRelError(1e-3)
+                    .minAbsoluteError(1e-8)
+                    .print(GradientCheckUtil.PrintMode.FAILURES_ONLY)
+                    .exitOnFirstError(false));
+        } finally {
+            Nd4j.setDefaultDataTypes(saved, savedFloat);
+        }
+    }
+}
