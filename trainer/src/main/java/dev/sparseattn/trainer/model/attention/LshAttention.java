@@ -255,6 +255,7 @@ public final class LshAttention extends DetachedAttention {
     }
 
     /** Angular LSH of the normalised keys: buckets {@code [bh, R, L]}. */
+    @SuppressWarnings("try")
     private void hash(DataType t) {
         long bh = batch * heads;
         if (replay != null) {
@@ -279,7 +280,10 @@ public final class LshAttention extends DetachedAttention {
             for (int i = 0; i < r.length; i++) {
                 r[i] = rnd.nextGaussian();
             }
-            rotations = Nd4j.createFromArray(r).castTo(t).reshape(nHashes, heads, dim, half);
+            // cached across forwards, so never in the workspace of the forward that happens to create it
+            try (MemoryWorkspace ignored = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
+                rotations = Nd4j.createFromArray(r).castTo(t).reshape(nHashes, heads, dim, half);
+            }
         }
         INDArray k4 = kn.reshape('c', batch, heads, len, dim);
         for (int round = 0; round < nHashes; round++) {                                  // few rounds

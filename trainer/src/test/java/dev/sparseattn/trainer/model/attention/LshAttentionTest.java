@@ -13,6 +13,10 @@ import java.util.function.DoubleSupplier;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -226,6 +230,22 @@ class LshAttentionTest {
         ExactArrays.assertExactlyEqual(choices, a.lastBuckets(), "replayed buckets are used whatever the input");
         a.forward(other, other, v, Nd4j.create(DataType.DOUBLE, B, H, 12, HD), null);
         assertFalse(a.lastBuckets().equals(choices), "a replay lasts one forward");
+    }
+
+    @Test
+    void aFirstForwardInsideAWorkspaceDoesNotStrandTheCachedRotations() {
+        INDArray q = Nd4j.randn(DataType.DOUBLE, B, H, 12, HD);
+        LshAttention a = new LshAttention(2, 8, 4, true, 5);
+        INDArray expected = Nd4j.create(DataType.DOUBLE, B, H, 12, HD);
+        new LshAttention(2, 8, 4, true, 5).forward(q, q, q, expected, null);
+        WorkspaceConfiguration conf = WorkspaceConfiguration.builder().initialSize(1 << 20)
+                .policyAllocation(AllocationPolicy.STRICT).policyLearning(LearningPolicy.NONE).build();
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(conf, "LSH_FIRST_FORWARD")) {
+            a.forward(q, q, q, Nd4j.create(DataType.DOUBLE, B, H, 12, HD), null);   // inference, in a workspace
+        }
+        INDArray out = Nd4j.create(DataType.DOUBLE, B, H, 12, HD);
+        a.forward(q, q, q, out, Alloc.current(DataType.DOUBLE));                   // later, outside it
+        ExactArrays.assertExactlyEqual(expected, out, "same rotations after the workspace closed");
     }
 
     @Test
