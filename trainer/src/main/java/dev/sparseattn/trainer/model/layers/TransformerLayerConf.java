@@ -78,6 +78,21 @@ public abstract class TransformerLayerConf extends BaseLayer {
         return InputType.recurrent(dModel, recurrent.getTimeSeriesLength(), RNNFormat.NWC);
     }
 
+    /**
+     * The length {@code L} of token-id input {@code [batch, L]}, described as feed-forward input of size L (or
+     * recurrent input of length L), for layers that take token ids.
+     */
+    protected static long tokenIdsLength(int layerIndex, InputType inputType, String layer) {
+        if (inputType instanceof InputType.InputTypeFeedForward ff) {
+            return ff.getSize();
+        }
+        if (inputType instanceof InputType.InputTypeRecurrent r) {
+            return r.getTimeSeriesLength();
+        }
+        throw new IllegalStateException("layer " + layerIndex + " (" + layer + ") expects token ids [batch, L] "
+                + "(feed-forward input type of size L), got " + inputType);
+    }
+
     @Override
     public void setNIn(InputType inputType, boolean override) {
         // sizes come from the model configuration

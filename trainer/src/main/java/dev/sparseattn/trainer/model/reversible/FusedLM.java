@@ -57,15 +57,7 @@ public class FusedLM extends TransformerLayerConf {
     /** Accepts token ids described as feed-forward input of size L (or recurrent input of length L). */
     @Override
     public InputType getOutputType(int layerIndex, InputType inputType) {
-        long len;
-        if (inputType instanceof InputType.InputTypeFeedForward ff) {
-            len = ff.getSize();
-        } else if (inputType instanceof InputType.InputTypeRecurrent r) {
-            len = r.getTimeSeriesLength();
-        } else {
-            throw new IllegalStateException("layer " + layerIndex + " (FusedLM) expects token ids [batch, L] "
-                    + "(feed-forward input type of size L), got " + inputType);
-        }
+        long len = tokenIdsLength(layerIndex, inputType, "FusedLM");
         return InputType.recurrent(model().vocabSize(), len, RNNFormat.NWC);
     }
 

@@ -3,10 +3,10 @@ package dev.sparseattn.trainer.model.reversible;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparseattn.trainer.model.SingleThreadNd4j;
+import dev.sparseattn.trainer.model.GradientChecks;
 import dev.sparseattn.trainer.model.TransformerConfig;
 import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.model.attention.AttentionSpec;
-import org.deeplearning4j.gradientcheck.GradientCheckUtil;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -55,22 +55,10 @@ class FusedGradientCheckTest {
             config = config.withAxialPositions(2, 4);
         }
         MultiLayerNetwork net = FusedSupport.doubleNet(config, Backward.RECONSTRUCT);
-        Nd4j.getRandom().setSeed(3);
-        net.setParams(Nd4j.randn(DataType.DOUBLE, 1, net.numParams()).muli(0.3));
+        GradientChecks.largeParams(net);
         DataSet ds = TransformerLM.toDataSet(config, FusedSupport.rows(3, 7, 9, 5), FusedSupport.PAD,
                 DataType.DOUBLE);
-        boolean ok = GradientCheckUtil.checkGradients(new GradientCheckUtil.MLNConfig()
-                .net(net)
-                .input(ds.getFeatures())
-                .labels(ds.getLabels())
-                .labelMask(ds.getLabelsMaskArray())
-                .epsilon(1e-6)
-                .maxRelError(1e-3)
-                .minAbsoluteError(1e-8)
-                .subset(true)                 // every parameter array, up to 4 elements of each (time)
-                .maxPerParam(4)
-                .print(GradientCheckUtil.PrintMode.FAILURES_ONLY)
-                .exitOnFirstError(false));
+        boolean ok = GradientChecks.passes(net, ds, 4);   // every parameter array, up to 4 elements each (time)
         assertTrue(ok, "gradient check failed; see the log for the failing parameters");
     }
 }
