@@ -35,7 +35,7 @@ final class AttentionCheck {
     }
 
     /** Runs both kernels on the same random inputs and returns the largest differences; asserts them below tol. */
-    static Errors compare(Attention sparse, Attention dense, int b, int h, int len, int hd, DataType type, double tol,
+    static Errors assertMatches(Attention sparse, Attention dense, int b, int h, int len, int hd, DataType type, double tol,
                           String what) {
         INDArray qkv = Nd4j.randn(DataType.DOUBLE, b * len, 3 * h * hd).castTo(type);
         INDArray r = Nd4j.randn(DataType.DOUBLE, b * len, h * hd).castTo(type);

@@ -69,7 +69,7 @@ class BigBirdAttentionTest {
         INDArray mask = mask(sparse, len, block, side, causal, global, keyMask);
         String what = "BigBird L=" + len + " b=" + block + " s=" + side + " r=" + random + " causal=" + causal
                 + " global=" + Arrays.toString(global) + (keyMask != null ? " key mask " : " ") + type;
-        AttentionCheck.Errors e = AttentionCheck.compare(sparse, new MaskedDenseAttention((b, h, l) -> mask), B, H,
+        AttentionCheck.Errors e = AttentionCheck.assertMatches(sparse, new MaskedDenseAttention((b, h, l) -> mask), B, H,
                 len, HD, type, tol, what);
         System.out.println(what + ": " + e);
     }

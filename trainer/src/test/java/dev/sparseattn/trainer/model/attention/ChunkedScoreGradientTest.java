@@ -47,16 +47,16 @@ class ChunkedScoreGradientTest {
                 int[] global = {0, -1};
                 BigBirdAttention bb = new BigBirdAttention(4, 1, 2, 5, causal).withGlobal(global);
                 INDArray bbMask = BigBirdAttentionTest.mask(bb, 27, 4, 1, causal, global, null);
-                AttentionCheck.compare(bb, new MaskedDenseAttention((b, h, l) -> bbMask), B, H, 27, HD,
+                AttentionCheck.assertMatches(bb, new MaskedDenseAttention((b, h, l) -> bbMask), B, H, 27, HD,
                         DataType.DOUBLE, 1e-9, "bigbird" + what);
                 INDArray swMask = AttentionCheck.slidingMask(19, 3, causal, new int[] {1, 2, 1, 2}, H, null, global);
-                AttentionCheck.compare(Attentions.create(AttentionSpec.slidingWindow(3, causal).withDilations(1, 2, 1, 2)
+                AttentionCheck.assertMatches(Attentions.create(AttentionSpec.slidingWindow(3, causal).withDilations(1, 2, 1, 2)
                                 .withGlobal(0, -1), H), new MaskedDenseAttention((b, h, l) -> swMask), B, H, 19, HD,
                         DataType.DOUBLE, 1e-9, "sliding" + what);
                 for (AttentionSpec spec : new AttentionSpec[] {AttentionSpec.strided(4, causal),
                     AttentionSpec.fixed(4, 2, true, causal)}) {
                     INDArray mask = SparseTransformerAttentionTest.mask(spec, 15);
-                    AttentionCheck.compare(Attentions.create(spec, H), new MaskedDenseAttention((b, h, l) -> mask), B,
+                    AttentionCheck.assertMatches(Attentions.create(spec, H), new MaskedDenseAttention((b, h, l) -> mask), B,
                             H, 15, HD, DataType.DOUBLE, 1e-9, spec.kind() + what);
                 }
                 LshAttentionTest.check(new LshAttention(2, 4, 3, causal, 7), 14, 3, causal, DataType.DOUBLE, 1e-9,

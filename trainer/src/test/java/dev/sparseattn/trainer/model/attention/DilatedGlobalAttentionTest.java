@@ -37,7 +37,7 @@ class DilatedGlobalAttentionTest {
         String what = "L=" + len + " w=" + window + (causal ? " causal" : " bidirectional") + " dilations="
                 + java.util.Arrays.toString(dilations) + " global=" + java.util.Arrays.toString(global)
                 + (keyMask != null ? " key mask " : " ") + type;
-        AttentionCheck.Errors e = AttentionCheck.compare(sparse, new MaskedDenseAttention((b, h, l) -> mask), B, H,
+        AttentionCheck.Errors e = AttentionCheck.assertMatches(sparse, new MaskedDenseAttention((b, h, l) -> mask), B, H,
                 len, HD, type, tol, what);
         System.out.println(what + ": " + e);
         return e.max();

@@ -44,7 +44,7 @@ class KeyPaddingMaskTest {
         sparse.setKeyMask(keys);
         MaskedDenseAttention dense = new MaskedDenseAttention((b, h, l) -> pattern);
         dense.setKeyMask(keys);
-        AttentionCheck.Errors e = AttentionCheck.compare(sparse, dense, B, H, len, HD, type, tol, what + " L=" + len
+        AttentionCheck.Errors e = AttentionCheck.assertMatches(sparse, dense, B, H, len, HD, type, tol, what + " L=" + len
                 + " " + type + " key mask");
         System.out.println(what + " L=" + len + " " + type + " key mask: " + e);
     }
@@ -66,7 +66,7 @@ class KeyPaddingMaskTest {
     @Test
     void bidirectionalDenseIsDenseWithoutMask() {
         int len = 7;
-        AttentionCheck.compare(Attentions.create(AttentionSpec.dense(false), H),
+        AttentionCheck.assertMatches(Attentions.create(AttentionSpec.dense(false), H),
                 new MaskedDenseAttention((b, h, l) -> Nd4j.ones(DataType.DOUBLE, 1, 1, len, len)), B, H, len, HD,
                 DataType.DOUBLE, 1e-9, "bidirectional dense");
     }

@@ -51,7 +51,7 @@ class PerRowGlobalTokensTest {
             dense.setKeyMask(keys);
         }
         String full = what + " L=" + len + (keyMask ? " key mask " : " ") + type;
-        System.out.println(full + ": " + AttentionCheck.compare(sparse, dense, B, H, len, HD, type, tol, full));
+        System.out.println(full + ": " + AttentionCheck.assertMatches(sparse, dense, B, H, len, HD, type, tol, full));
     }
 
     @Test
@@ -81,7 +81,7 @@ class PerRowGlobalTokensTest {
         sparse.setGlobalTokens(perRow);
         INDArray pattern = stack(AttentionCheck.slidingMask(len, 1, false, new int[] {1}, H, null, perRow[0]),
                 AttentionCheck.slidingMask(len, 1, false, new int[] {1}, H, null, perRow[1]));
-        AttentionCheck.compare(sparse, new MaskedDenseAttention((b, h, l) -> pattern), B, H, len, HD, DataType.DOUBLE,
+        AttentionCheck.assertMatches(sparse, new MaskedDenseAttention((b, h, l) -> pattern), B, H, len, HD, DataType.DOUBLE,
                 1e-9, "per-row global tokens only");
     }
 

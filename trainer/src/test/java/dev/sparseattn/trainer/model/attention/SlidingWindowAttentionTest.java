@@ -30,7 +30,7 @@ class SlidingWindowAttentionTest {
         MaskedDenseAttention dense = new MaskedDenseAttention((b, h, l) -> mask);
         String what = "L=" + len + " w=" + window + (causal ? " causal" : " bidirectional") + " block=" + block + " "
                 + type;
-        AttentionCheck.Errors e = AttentionCheck.compare(sparse, dense, B, H, len, HD, type, tol, what);
+        AttentionCheck.Errors e = AttentionCheck.assertMatches(sparse, dense, B, H, len, HD, type, tol, what);
         System.out.println("sliding window " + what + ": " + e);
         return e.max();
     }
@@ -72,7 +72,7 @@ class SlidingWindowAttentionTest {
             SlidingWindowAttention sparse = new SlidingWindowAttention(2, causal, 0);
             sparse.setKeyMask(Nd4j.createFromArray(keyMask));
             INDArray mask = AttentionCheck.slidingMask(len, 2, causal, new int[] {1}, H, keyMask);
-            AttentionCheck.Errors e = AttentionCheck.compare(sparse, new MaskedDenseAttention((b, h, l) -> mask), B, H,
+            AttentionCheck.Errors e = AttentionCheck.assertMatches(sparse, new MaskedDenseAttention((b, h, l) -> mask), B, H,
                     len, HD, DataType.DOUBLE, 1e-9, "key mask causal=" + causal);
             System.out.println("sliding window key mask causal=" + causal + ": " + e);
         }

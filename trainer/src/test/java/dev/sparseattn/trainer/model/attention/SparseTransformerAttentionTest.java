@@ -54,7 +54,7 @@ class SparseTransformerAttentionTest {
 
     private static void check(AttentionSpec spec, int len, DataType type, double tol) {
         INDArray mask = mask(spec, len);
-        AttentionCheck.Errors e = AttentionCheck.compare(Attentions.create(spec, H),
+        AttentionCheck.Errors e = AttentionCheck.assertMatches(Attentions.create(spec, H),
                 new MaskedDenseAttention((b, h, l) -> mask), B, H, len, HD, type, tol, spec + " L=" + len);
         System.out.println(spec.kind() + " l=" + spec.stride() + " c=" + spec.summary() + " perHead="
                 + spec.summaryPerHead() + " causal=" + spec.causal() + " L=" + len + " " + type + ": " + e);
