@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -14,26 +12,11 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.NoOp;
 
 /** DL4J's own gradient check on a tiny whole network, in double, with DL4J's usual tolerances. */
-@ExtendWith(SingleThreadNd4j.class)
+@ExtendWith({SingleThreadNd4j.class, DoublePrecisionNd4j.class})
 class TransformerGradientCheckTest {
 
     static final TransformerConfig TINY = new TransformerConfig(11, 7, 8, 2, 2, 16, 12345);
     static final int PAD = 0;
-
-    private DataType savedDefault;
-    private DataType savedFloat;
-
-    @BeforeEach
-    void doublePrecision() {
-        savedDefault = Nd4j.dataType();
-        savedFloat = Nd4j.defaultFloatingPointType();
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-    }
-
-    @AfterEach
-    void restore() {
-        Nd4j.setDefaultDataTypes(savedDefault, savedFloat);
-    }
 
     /** Rows of L+1 tokens with repeated ids and padding at the end of some rows. */
     static int[][] rows(int batch, int len, int vocab, long seed) {

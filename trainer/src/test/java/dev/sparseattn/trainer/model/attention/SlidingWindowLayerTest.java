@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparseattn.trainer.model.NumericGradient;
+import dev.sparseattn.trainer.model.DoublePrecisionNd4j;
 import dev.sparseattn.trainer.model.SingleThreadNd4j;
 import dev.sparseattn.trainer.model.TransformerConfig;
 import dev.sparseattn.trainer.model.TransformerLM;
@@ -12,7 +13,6 @@ import dev.sparseattn.trainer.model.layers.TransformerBlock;
 import dev.sparseattn.trainer.model.ops.Alloc;
 import java.util.function.DoubleSupplier;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -26,23 +26,12 @@ import org.nd4j.linalg.learning.config.NoOp;
  * whole DL4J network: parameter gradients equal those of dense attention under the same mask, and DL4J's own
  * numerical gradient check passes.
  */
-@ExtendWith(SingleThreadNd4j.class)
+@ExtendWith({SingleThreadNd4j.class, DoublePrecisionNd4j.class})
 class SlidingWindowLayerTest {
 
-    private DataType savedDefault;
-    private DataType savedFloat;
-
     @BeforeEach
-    void doublePrecision() {
-        savedDefault = Nd4j.dataType();
-        savedFloat = Nd4j.defaultFloatingPointType();
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
+    void seed() {
         Nd4j.getRandom().setSeed(7);
-    }
-
-    @AfterEach
-    void restore() {
-        Nd4j.setDefaultDataTypes(savedDefault, savedFloat);
     }
 
     private static AttentionBranch.Params params(DataType t, int d, boolean zero) {

@@ -2,14 +2,13 @@ package dev.sparseattn.trainer.model.reversible;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sparseattn.trainer.model.DoublePrecisionNd4j;
 import dev.sparseattn.trainer.model.SingleThreadNd4j;
 import dev.sparseattn.trainer.model.GradientChecks;
 import dev.sparseattn.trainer.model.TransformerConfig;
 import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.model.attention.AttentionSpec;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -23,23 +22,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * reversible (reconstructing) and standard residual blocks, with learned and axial positions, tied and untied
  * output, chunked feed-forward and loss.
  */
-@ExtendWith(SingleThreadNd4j.class)
+@ExtendWith({SingleThreadNd4j.class, DoublePrecisionNd4j.class})
 class FusedGradientCheckTest {
-
-    private DataType savedDefault;
-    private DataType savedFloat;
-
-    @BeforeEach
-    void doublePrecision() {
-        savedDefault = Nd4j.dataType();
-        savedFloat = Nd4j.defaultFloatingPointType();
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-    }
-
-    @AfterEach
-    void restore() {
-        Nd4j.setDefaultDataTypes(savedDefault, savedFloat);
-    }
 
     @ParameterizedTest(name = "{0}, {1} positions, tied {2}")
     @CsvSource({"REVERSIBLE, AXIAL, true", "STANDARD, LEARNED, false"})
