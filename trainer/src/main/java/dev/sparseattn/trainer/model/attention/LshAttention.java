@@ -135,7 +135,7 @@ public final class LshAttention extends DetachedAttention {
         // one softmax over the union of the rounds, per original token, in place: exp(s - max) first ...
         INDArray mx = s.max(3);                                                           // [bhr, nc, m]
         INDArray rowOk = mx.gt(MASKED / 2).castTo(t);          // 0: a padded query, no key at all -> output 0
-        Broadcast.sub(s, mx, s, 0, 1, 2);
+        Views.flatRows(s).subiColumnVector(Views.column(mx));
         Transforms.exp(s, false);
         INDArray rowSum = s.sum(3);
         INDArray lse = Transforms.log(rowSum, false).addi(mx);                            // per round [bhr, nc, m]
@@ -147,7 +147,7 @@ public final class LshAttention extends DetachedAttention {
         placeGathered(totSorted.reshape(bhr, lp, 1), 0, tot.reshape(bh * len, 1), idx);
         // ... then times exp(max - total): P = exp(s - total), the union-normalised weights
         INDArray factor = Transforms.exp(mx.subi(totSorted.reshape('c', bhr, nc, m)), false).muli(rowOk);
-        Broadcast.mul(s, factor, s, 0, 1, 2);
+        Views.flatRows(s).muliColumnVector(Views.column(factor));
         probs = s;
         Views.release(rowSum, lse, lseTok, tmx, tot, totSorted, factor, rowOk, idx);
         INDArray os = Nd4j.matmul(probs, band(vs), false, false, false);                  // [bhr, nc, m, d]
@@ -215,16 +215,15 @@ public final class LshAttention extends DetachedAttention {
         long bhr = batch * heads * nHashes;
         long perSlice = (long) nc * m * 2L * m;
         long step = Math.max(1, Math.min(bhr, Views.chunkElements / perSlice));
-        INDArray scratch = Views.scratch(probs.dataType(), step * perSlice);
+        INDArray scratch = Scratch.get(Scratch.Slot.SCORES, probs.dataType(), step * perSlice);
         INDArray vb = band(vs);
         for (long a = 0; a < bhr; a += step) {
             long n = Math.min(step, bhr - a);
             INDArray tmp = Views.prefix(scratch, n, nc, m, 2L * m);
             Nd4j.matmul(Views.range0(dob, a, n), Views.range0(vb, a, n), tmp, false, true, false);
-            Broadcast.sub(tmp, Views.range0(rowDot, a, n), tmp, 0, 1, 2);
+            Views.flatRows(tmp).subiColumnVector(Views.column(Views.range0(rowDot, a, n)));
             Views.range0(probs, a, n).muli(tmp);
         }
-        Views.release(scratch);
     }
 
     /** {@code [bh*R*L, d]} rows of every round in token order, summed over the rounds: {@code [bh, L, d]}. */
