@@ -22,7 +22,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 /**
  * Runtime of {@link TokenPositionEmbedding}: {@code out[b, t] = tokEmb[ids[b, t]] + posEmb[t]}.
  * Backward scatters the output gradient into the token rows (duplicates accumulate) and sums it over the batch
- * for the position rows; there is no gradient for the (discrete) input.
+ * for the position rows; there is no gradient for the (discrete) input. A features (padding) mask is checked against
+ * the ids and passed on unchanged to the blocks.
  */
 public class TokenPositionEmbeddingLayer extends AbstractTransformerLayer<TokenPositionEmbedding> {
 
@@ -41,6 +42,7 @@ public class TokenPositionEmbeddingLayer extends AbstractTransformerLayer<TokenP
         INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, new long[] {batch, len, d}, 'c');
         try (MemoryWorkspace ignored = mgr.notifyScopeBorrowed(ArrayType.FF_WORKING_MEM)) {
             INDArray ids = tokenIds();                                            // [batch * L] int32
+            paddingMask(batch, len);    // checked against the ids; padded positions are embedded like any other
             Nd4j.exec(DynamicCustomOp.builder("gather")
                     .addInputs(param(TOKEN), ids)
                     .addOutputs(out.reshape('c', batch * len, d))                 // token rows, [batch * L, d]
