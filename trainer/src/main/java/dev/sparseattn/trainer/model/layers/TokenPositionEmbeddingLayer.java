@@ -71,11 +71,13 @@ public class TokenPositionEmbeddingLayer extends AbstractTransformerLayer<TokenP
                     .addBooleanArguments(true)   // lock: rows of repeated tokens are accumulated without races
                     .build());
             INDArray dPos = gradView(POSITION);                                   // [maxSeqLen, d]
+            if (len < dPos.size(0)) {
+                // rows past L get no gradient. Not via dPos.get(interval(len, maxSeqLen)): in ND4J 1.0.0-M2.1 that
+                // view of a view at a buffer offset can come out empty (rank 0, no data).
+                dPos.assign(0.0);
+            }
             INDArray dPosUsed = dPos.get(NDArrayIndex.interval(0, len), NDArrayIndex.all());   // [L, d], contiguous
             Rows.sum(dy.reshape('c', batch, len * d), dPosUsed.reshape(len * d));          // sum over the batch
-            if (len < dPos.size(0)) {
-                dPos.get(NDArrayIndex.interval(len, dPos.size(0)), NDArrayIndex.all()).assign(0.0);
-            }
         }
         return new Pair<>(gradientViews(), null);
     }
