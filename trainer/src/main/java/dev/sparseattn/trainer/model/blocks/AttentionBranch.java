@@ -49,11 +49,6 @@ public final class AttentionBranch {
         }
     }
 
-    /** The key padding mask set by {@link #setKeyMask}, or null. */
-    public INDArray keyMask() {
-        return keyMask;
-    }
-
     /**
      * @param x     input rows  // [N, d], N = batch * len
      * @param p     parameters
