@@ -126,8 +126,10 @@ public final class TransformerLM {
      * A next-token training batch from rows of {@code L + 1} token ids ({@code L <= seqLen}): features are
      * {@code tokens[0..L-1]} as {@code [batch, L]}; labels are {@code tokens[1..L]} one-hot, {@code [batch, L, vocab]};
      * the labels mask {@code [batch, L]} is 0 where the target is {@code padId}, so padding is ignored by the loss.
+     * The features mask {@code [batch, L]} is 0 where the input token is {@code padId}: DL4J hands it to every layer,
+     * and the attention never attends to those positions; it is null when no input is padding (no mask work at all).
      * For a fused network (a non-classic configuration) the labels are the target ids {@code [batch, L]}.
-     * Padding belongs at the end of a row (causal attention lets real tokens see only earlier positions).
+     * Padding belongs at the end of a row (learned positions count from the start of the row).
      */
     public static DataSet toDataSet(TransformerConfig config, int[][] rows, int padId, DataType dataType) {
         if (rows.length == 0) {
@@ -145,15 +147,23 @@ public final class TransformerLM {
         INDArray tokens = Nd4j.createFromArray(rows);                                   // [batch, L + 1] int32
         checkTokenRange(tokens, config.vocabSize());
         long len = width - 1L;
-        INDArray features = tokens.get(NDArrayIndex.all(), NDArrayIndex.interval(0, len)).castTo(dataType);
+        INDArray inputs = tokens.get(NDArrayIndex.all(), NDArrayIndex.interval(0, len));
+        INDArray features = inputs.castTo(dataType);                                    // [batch, L]
+        INDArray featuresMask = paddingMask(inputs, padId, dataType);                   // [batch, L] or null
         INDArray targets = tokens.get(NDArrayIndex.all(), NDArrayIndex.interval(1, len + 1)).dup('c');
         INDArray mask = targets.neq(padId).castTo(dataType);                           // [batch, L]
         if (!config.classic()) {
-            return new DataSet(features, targets.castTo(dataType), null, mask);          // ids [batch, L]
+            return new DataSet(features, targets.castTo(dataType), featuresMask, mask);  // ids [batch, L]
         }
         INDArray labels = Nd4j.create(dataType, rows.length, len, config.vocabSize());  // [batch, L, vocab]
         Nd4j.exec(new OneHot(targets, labels, config.vocabSize()));
-        return new DataSet(features, labels, null, mask);
+        return new DataSet(features, labels, featuresMask, mask);
+    }
+
+    /** 1 for a real input token, 0 for {@code padId}, {@code [batch, L]}; null when there is no padding. */
+    private static INDArray paddingMask(INDArray inputs, int padId, DataType dataType) {
+        INDArray real = inputs.neq(padId).castTo(dataType);                             // [batch, L]
+        return real.minNumber().doubleValue() == 0 ? real : null;
     }
 
     /** Converts DL4J's score of a batch (summed over tokens, averaged over sequences) to the mean loss per token. */
@@ -166,8 +176,9 @@ public final class TransformerLM {
 
     /**
      * Summed negative log-likelihood (nats) of the unmasked targets of {@code batch} (from {@link #toDataSet}), and
-     * their count, for either kind of network. For a fused network it is computed row chunk by row chunk from the
-     * target ids (DL4J's per-example scores), never holding {@code [N, vocab]} probabilities.
+     * their count, for either kind of network, with the batch's features (padding) mask applied as in training. For a
+     * fused network it is computed row chunk by row chunk from the target ids (DL4J's per-example scores), never
+     * holding {@code [N, vocab]} probabilities.
      */
     public static double[] sumNats(MultiLayerNetwork net, DataSet batch) {
         INDArray mask = batch.getLabelsMaskArray();
@@ -176,7 +187,8 @@ public final class TransformerLM {
         if (FusedNetworks.fusedLayer(net) != null) {
             return new double[] {net.scoreExamples(batch, false).sumNumber().doubleValue(), tokens};
         }
-        INDArray probs = net.output(batch.getFeatures(), false);                        // [batch, L, vocab]
+        INDArray fMask = batch.getFeaturesMaskArray();                                   // padding, as in training
+        INDArray probs = net.output(batch.getFeatures(), false, fMask, null);            // [batch, L, vocab]
         INDArray targetProb = probs.mul(batch.getLabels()).sum(2);                       // [batch, L]
         if (mask != null) {
             targetProb.muli(mask).addi(mask.rsub(1.0));                                  // padding -> log(1) = 0

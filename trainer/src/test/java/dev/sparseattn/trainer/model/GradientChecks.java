@@ -23,7 +23,7 @@ public final class GradientChecks {
 
     /**
      * Central differences with epsilon 1e-6 against the network's backward pass, DL4J's usual tolerances (relative
-     * 1e-3, absolute 1e-8), failures printed.
+     * 1e-3, absolute 1e-8), failures printed; with the data set's features (padding) and labels masks.
      *
      * @param maxPerParam check at most this many elements of each parameter array (0: every element)
      */
@@ -32,6 +32,7 @@ public final class GradientChecks {
                 .net(net)
                 .input(ds.getFeatures())
                 .labels(ds.getLabels())
+                .inputMask(ds.getFeaturesMaskArray())
                 .labelMask(ds.getLabelsMaskArray())
                 .epsilon(1e-6)
                 .maxRelError(1e-3)

@@ -3,6 +3,7 @@ package dev.sparseattn.trainer.model;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -58,6 +59,30 @@ class TransformerLMTest {
         assertThrows(IllegalArgumentException.class, () -> TransformerLM.toDataSet(CFG, new int[][] {{1, 13}}, 0));
         assertThrows(IllegalArgumentException.class, () -> TransformerLM.toDataSet(CFG, new int[][] {{1, 2}, {1}}, 0));
         assertThrows(IllegalArgumentException.class, () -> TransformerLM.toDataSet(CFG, new int[][] {new int[12]}, 0));
+    }
+
+    @Test
+    void featuresMaskIsPresentExactlyWhenAnInputIsPadding() {
+        // the first row's last input is padding: both kinds of network get the same features mask
+        int[][] padded = {{5, 6, 7, 8, 0, 0}, {1, 2, 3, 4, 5, 6}};
+        INDArray expected = Nd4j.createFromArray(new double[][] {{1, 1, 1, 1, 0}, {1, 1, 1, 1, 1}});
+        TransformerConfig fused = CFG.withFfnChunk(4);
+        for (TransformerConfig config : new TransformerConfig[] {CFG, fused}) {
+            DataSet ds = TransformerLM.toDataSet(config, padded, 0, DataType.DOUBLE);
+            assertEquals(expected, ds.getFeaturesMaskArray());
+            assertEquals(DataType.DOUBLE, ds.getFeaturesMaskArray().dataType());
+            assertEquals(Nd4j.createFromArray(new double[][] {{1, 1, 1, 0, 0}, {1, 1, 1, 1, 1}}),
+                    ds.getLabelsMaskArray());
+        }
+        assertEquals(DataType.FLOAT, TransformerLM.toDataSet(CFG, padded, 0).getFeaturesMaskArray().dataType());
+        // only a target is padding (the last one): inputs are all real, no features mask; the loss still masks it
+        DataSet lastTargetOnly = TransformerLM.toDataSet(CFG, new int[][] {{5, 6, 7, 8, 9, 0}, {1, 2, 3, 4, 5, 6}}, 0);
+        assertNull(lastTargetOnly.getFeaturesMaskArray());
+        assertEquals(9.0, lastTargetOnly.getLabelsMaskArray().sumNumber().doubleValue());
+        assertNull(TransformerLM.toDataSet(fused, new int[][] {{1, 2, 3}}, 0).getFeaturesMaskArray());
+        // the pad id is whatever the tokenizer says
+        assertEquals(Nd4j.createFromArray(new float[][] {{1, 0, 0}}),
+                TransformerLM.toDataSet(CFG, new int[][] {{3, 12, 12, 12}}, 12).getFeaturesMaskArray());
     }
 
     @Test

@@ -74,7 +74,7 @@ class TransformerTrainingTest {
             net.fit(batch);                      // twice, so the second pass runs in workspaces sized by the first
             net.setInput(batch.getFeatures());
             net.setLabels(batch.getLabels());
-            net.setLayerMaskArrays(null, batch.getLabelsMaskArray());
+            net.setLayerMaskArrays(batch.getFeaturesMaskArray(), batch.getLabelsMaskArray());
             net.computeGradientAndScore();
             gradients[i] = net.gradient().gradient().dup();
             scores[i] = net.score();

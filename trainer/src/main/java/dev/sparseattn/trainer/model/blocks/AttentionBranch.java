@@ -21,6 +21,7 @@ public final class AttentionBranch {
 
     private final Attention attention;
     private final int nHeads;
+    private INDArray keyMask;   // [batch, L] padding mask handed to the kernel, or null
     private long batch;
     private long len;
     private INDArray h;      // LN(x)            [N, d]
@@ -31,6 +32,21 @@ public final class AttentionBranch {
     public AttentionBranch(Attention attention, int nHeads) {
         this.attention = attention;
         this.nHeads = nHeads;
+    }
+
+    /**
+     * Key padding mask of the following forward passes, {@code [batch, L]} (1 = real token, 0 = padding, which no
+     * query attends to), or null for none; handed to the kernel ({@link Attention#setKeyMask}) only when it changes,
+     * so an unpadded batch after an unpadded one costs nothing, and a backward keeps seeing the mask of its forward.
+     * The array is used by reference: it must not be modified while it is set.
+     *
+     * @throws UnsupportedOperationException if the kernel has no key padding mask and {@code mask} is non-null
+     */
+    public void setKeyMask(INDArray mask) {
+        if (mask != keyMask) {
+            attention.setKeyMask(mask);
+            keyMask = mask;
+        }
     }
 
     /**

@@ -14,7 +14,10 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** Runtime of {@link FinalLayerNorm}: {@link LayerNorm} over the features of every position. */
+/**
+ * Runtime of {@link FinalLayerNorm}: {@link LayerNorm} over the features of every position. A features (padding)
+ * mask is passed on unchanged: padded positions are normalised like any other, and the loss ignores them.
+ */
 public class FinalLayerNormLayer extends AbstractTransformerLayer<FinalLayerNorm> {
 
     private INDArray xhat;   // [N, d]

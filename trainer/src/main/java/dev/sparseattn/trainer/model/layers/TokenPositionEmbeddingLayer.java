@@ -22,7 +22,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 /**
  * Runtime of {@link TokenPositionEmbedding}: {@code out[b, t] = tokEmb[ids[b, t]] + posEmb[t]}.
  * Backward scatters the output gradient into the token rows (duplicates accumulate) and sums it over the batch
- * for the position rows; there is no gradient for the (discrete) input.
+ * for the position rows; there is no gradient for the (discrete) input. A features (padding) mask is checked against
+ * the ids and passed on unchanged to the blocks.
  */
 public class TokenPositionEmbeddingLayer extends AbstractTransformerLayer<TokenPositionEmbedding> {
 
@@ -41,6 +42,7 @@ public class TokenPositionEmbeddingLayer extends AbstractTransformerLayer<TokenP
         INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, new long[] {batch, len, d}, 'c');
         try (MemoryWorkspace ignored = mgr.notifyScopeBorrowed(ArrayType.FF_WORKING_MEM)) {
             INDArray ids = tokenIds();                                            // [batch * L] int32
+            paddingMask(batch, len);    // checked against the ids; padded positions are embedded like any other
             Nd4j.exec(DynamicCustomOp.builder("gather")
                     .addInputs(param(TOKEN), ids)
                     .addOutputs(out.reshape('c', batch * len, d))                 // token rows, [batch * L, d]
@@ -69,11 +71,13 @@ public class TokenPositionEmbeddingLayer extends AbstractTransformerLayer<TokenP
                     .addBooleanArguments(true)   // lock: rows of repeated tokens are accumulated without races
                     .build());
             INDArray dPos = gradView(POSITION);                                   // [maxSeqLen, d]
+            if (len < dPos.size(0)) {
+                // rows past L get no gradient. Not via dPos.get(interval(len, maxSeqLen)): in ND4J 1.0.0-M2.1 that
+                // view of a view at a buffer offset can come out empty (rank 0, no data).
+                dPos.assign(0.0);
+            }
             INDArray dPosUsed = dPos.get(NDArrayIndex.interval(0, len), NDArrayIndex.all());   // [L, d], contiguous
             Rows.sum(dy.reshape('c', batch, len * d), dPosUsed.reshape(len * d));          // sum over the batch
-            if (len < dPos.size(0)) {
-                dPos.get(NDArrayIndex.interval(len, dPos.size(0)), NDArrayIndex.all()).assign(0.0);
-            }
         }
         return new Pair<>(gradientViews(), null);
     }

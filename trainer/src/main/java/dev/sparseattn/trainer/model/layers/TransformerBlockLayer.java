@@ -31,6 +31,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * Runtime of {@link TransformerBlock}: {@code x1 = x + F(x)}, {@code y = x1 + G(x1)} with the
  * {@link AttentionBranch} F and the {@link FeedForwardBranch} G, over rows {@code N = batch * L}.
+ * The features mask of the batch (DL4J's padding mask, {@code [batch, L]}) is the attention's key mask: no position
+ * attends to padding. Backward uses what the training forward kept, under that forward's mask.
  */
 public class TransformerBlockLayer extends AbstractTransformerLayer<TransformerBlock> {
 
@@ -57,9 +59,11 @@ public class TransformerBlockLayer extends AbstractTransformerLayer<TransformerB
         long len = input.size(1);
         long d = layerConf().getDModel();
         long n = batch * len;
+        INDArray keyMask = paddingMask(batch, len);                                           // [batch, L] or null
         INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, new long[] {batch, len, d}, 'c');
         try (MemoryWorkspace ignored = mgr.notifyScopeBorrowed(ArrayType.FF_WORKING_MEM)) {
             Alloc keep = training ? keepAlloc(mgr) : null;
+            attention().setKeyMask(keyMask);       // padded keys are never attended; null clears an earlier mask
             Alloc work = work();
             INDArray x = contiguous(input).reshape('c', n, d);                                // [N, d]
             INDArray x1 = attention().forward(x, batch, len, attentionParams(params), work.create(n, d), keep, work)

@@ -30,6 +30,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * layers in reverse, recomputes each branch from the reconstructed inputs ({@code x2 = y2 - D(G(y1))},
  * {@code x1 = y1 - D(F(x2))}), backpropagates it and releases its memory before the next layer. With
  * {@link Backward#STORE} (and always for the standard stack) every layer keeps its activations in {@code keep}.
+ *
+ * <p>Padding: a key mask ({@code [batch, L]}, 1 = real token) goes to every layer's attention, so no position attends
+ * to padding; the reconstructing backward recomputes each attention branch under the mask of its forward.
  */
 final class BlockStack {
 
@@ -44,6 +47,7 @@ final class BlockStack {
     private long counter = -1;               // dropout counter of the kept training forward, -1: none
     private long batch;
     private long len;
+    private INDArray keyMask;                // padding mask of the kept training forward, [batch, L] (or null)
     private INDArray y1;                     // outputs of the last block (reversible), or the stream (standard)
     private INDArray y2;
     private INDArray[][] recorded;           // block inputs recorded for the reconstruction check, or null
@@ -101,6 +105,7 @@ final class BlockStack {
 
     /**
      * @param x        embeddings                                   // [N, d]
+     * @param keyMask  padding mask of the keys                      // [batch, L], 1 = real token; null: none
      * @param training apply dropout and keep what {@link #backward} needs
      * @param step     dropout counter of a training forward (the network's iteration count, which a saved network
      *                 keeps, so a resumed run draws the same masks)
@@ -108,12 +113,15 @@ final class BlockStack {
      * @return the final hidden states                               // [N, d], from persist
      */
     @SuppressWarnings("try")
-    INDArray forward(INDArray x, long batch, long len, Map<String, INDArray> params, boolean training, long step,
-                     Alloc persist) {
+    INDArray forward(INDArray x, long batch, long len, INDArray keyMask, Map<String, INDArray> params,
+                     boolean training, long step, Alloc persist) {
         long n = x.size(0);
         long d = x.size(1);
         this.batch = batch;
         this.len = len;
+        for (AttentionBranch branch : attention) {
+            branch.setKeyMask(keyMask);            // null clears an earlier mask; unchanged masks cost nothing
+        }
         long count = training ? step : -1;
         Alloc keep = training && !reconstructs() ? persist : null;
         INDArray a = persist.create(n, d).assign(x);
@@ -142,6 +150,7 @@ final class BlockStack {
             }
         }
         counter = training ? count : -1;
+        this.keyMask = training ? keyMask : null;
         y1 = training ? a : null;
         y2 = training ? b : null;
         if (!reversible()) {
@@ -185,6 +194,7 @@ final class BlockStack {
             choices[i] = null;
         }
         counter = -1;
+        keyMask = null;
         y1 = null;
         y2 = null;
         recorded = null;
@@ -215,7 +225,8 @@ final class BlockStack {
             // y2 -> x2 = y2 - D(G(y1)); dy1 += G'^T D(dy2)
             feedForward[i].invertAndBackward(y1, y2, dy1, dy2, mask(i, Dropout.FEED_FORWARD, n, d),
                     FusedLMParams.feedForward(params, i), FusedLMParams.feedForward(grads, i), work);
-            // y1 -> x1 = y1 - D(F(x2)), with F recomputed (replaying the attention's choices)
+            // y1 -> x1 = y1 - D(F(x2)), with F recomputed (under the forward's padding mask, replaying its choices)
+            attention[i].setKeyMask(keyMask);
             kernels[i].replay(choices[i]);
             INDArray f = attention[i].forward(y2, batch, len, FusedLMParams.attention(params, i), work.create(n, d),
                     work, work);
@@ -237,6 +248,7 @@ final class BlockStack {
     /** Drops the state of a training forward (when no backward follows). */
     void clearTrainingState() {
         counter = -1;
+        keyMask = null;
         y1 = null;
         y2 = null;
         for (int i = 0; i < attention.length; i++) {

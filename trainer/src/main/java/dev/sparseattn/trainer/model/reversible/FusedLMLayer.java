@@ -6,6 +6,7 @@ import dev.sparseattn.trainer.model.ops.Alloc;
 import java.util.Arrays;
 import java.util.List;
 import org.deeplearning4j.exception.DL4JInvalidInputException;
+import org.deeplearning4j.nn.api.MaskState;
 import org.deeplearning4j.nn.api.layers.IOutputLayer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.gradient.Gradient;
@@ -26,6 +27,10 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * score or, when called on its own (e.g. {@code MultiLayerNetwork.score(DataSet)}), runs a forward and the loss;
  * {@code activate} gives the next-token probabilities. Each call works in its own workspace scope
  * ({@link Scopes#CALL}), with each block's temporaries in a nested scope released before the next block.
+ *
+ * <p>Masks: DL4J's labels mask ({@code setMaskArray}, the layer's {@code maskArray}) excludes padded targets from the
+ * loss; its features mask ({@link #feedForwardMaskArray}, {@code [batch, L]}, 1 = real token) is the key mask of
+ * every block's attention, so no position attends to padding, in every forward and in the reconstructing backward.
  */
 public class FusedLMLayer extends AbstractTransformerLayer<FusedLM> implements IOutputLayer {
 
@@ -33,6 +38,7 @@ public class FusedLMLayer extends AbstractTransformerLayer<FusedLM> implements I
     private BlockStack stack;
     private LmHead head;
     private INDArray labels;
+    private INDArray featuresMask;     // [batch, L] padding mask of the input, or null
     private Double pendingScore;       // score of the last backprop, consumed by computeScore
 
     public FusedLMLayer(NeuralNetConfiguration conf, DataType dataType) {
@@ -63,19 +69,22 @@ public class FusedLMLayer extends AbstractTransformerLayer<FusedLM> implements I
         long vocab = model().vocabSize();
         INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, new long[] {batch, len, vocab}, 'c');
         try (MemoryWorkspace ignored = Scopes.open(Scopes.CALL)) {
-            INDArray h = hidden(tokenIds(), batch, len, false);
+            INDArray h = hidden(tokenIds(), batch, len, inputMask(), false);
             head.probabilities(h, headParams(params), out.reshape('c', batch * len, vocab));
         }
         return out;
     }
 
-    /** Final hidden states {@code [N, d]} of token ids {@code [N]} (int32), in the current workspace. */
-    private INDArray hidden(INDArray ids, long batch, long len, boolean training) {
+    /**
+     * Final hidden states {@code [N, d]} of token ids {@code [N]} (int32), in the current workspace, with padded keys
+     * ({@code keyMask} {@code [batch, L]} 0; null: none) excluded from attention.
+     */
+    private INDArray hidden(INDArray ids, long batch, long len, INDArray keyMask, boolean training) {
         stack();
         Alloc here = Scopes.here(dataType);
         INDArray x = here.create(batch * len, model().dModel());
         embeddings.forward(ids, batch, len, params, x);
-        return stack.forward(x, batch, len, params, training, getIterationCount(), here);
+        return stack.forward(x, batch, len, keyMask, params, training, getIterationCount(), here);
     }
 
     @Override
@@ -91,7 +100,7 @@ public class FusedLMLayer extends AbstractTransformerLayer<FusedLM> implements I
         long n = batch * len;
         try (MemoryWorkspace ignored = Scopes.open(Scopes.CALL)) {
             INDArray ids = tokenIds();
-            INDArray h = hidden(ids, batch, len, true);
+            INDArray h = hidden(ids, batch, len, inputMask(), true);
             Alloc here = Scopes.here(dataType);
             INDArray dh = here.create(n, model().dModel());
             LmHead.Params grads = headParams(gradientViews);
@@ -120,7 +129,7 @@ public class FusedLMLayer extends AbstractTransformerLayer<FusedLM> implements I
         long batch = input.size(0);
         long n = batch * input.size(1);
         try (MemoryWorkspace ignored = Scopes.open(Scopes.CALL)) {
-            INDArray h = hidden(tokenIds(), batch, input.size(1), training);
+            INDArray h = hidden(tokenIds(), batch, input.size(1), inputMask(), training);
             score = head.loss(h, targets(n), mask(n), 1.0, headParams(params), null, null, null) / batch
                     + fullNetRegScore;
         }
@@ -136,7 +145,7 @@ public class FusedLMLayer extends AbstractTransformerLayer<FusedLM> implements I
         long len = input.size(1);
         INDArray perRow = Nd4j.create(dataType, batch * len, 1);
         try (MemoryWorkspace ignored = Scopes.open(Scopes.CALL)) {
-            INDArray h = hidden(tokenIds(), batch, len, false);
+            INDArray h = hidden(tokenIds(), batch, len, inputMask(), false);
             head.loss(h, targets(batch * len), mask(batch * len), 1.0, headParams(params), perRow, null, null);
         }
         return perRow.reshape(batch, len).sum(true, 1).addi(fullNetRegTermL1);
@@ -150,7 +159,7 @@ public class FusedLMLayer extends AbstractTransformerLayer<FusedLM> implements I
         setInput(ids, LayerWorkspaceMgr.noWorkspaces());
         long len = ids.size(1);
         try (MemoryWorkspace ignored = Scopes.open(Scopes.CALL)) {
-            INDArray h = hidden(tokenIds(), 1, len, false);
+            INDArray h = hidden(tokenIds(), 1, len, null, false);
             INDArray last = h.getRow(len - 1).reshape(1, -1).castTo(DataType.DOUBLE);   // [1, d]
             INDArray lastNorm = last.ulike();
             LmHead.Params p = headParams(params);
@@ -209,9 +218,37 @@ public class FusedLMLayer extends AbstractTransformerLayer<FusedLM> implements I
         return ids;
     }
 
+    /** The features (padding) mask of the input, {@code [batch, L]} checked against it, or null. */
+    private INDArray inputMask() {
+        return checkMask(featuresMask, input.size(0), input.size(1));
+    }
+
     /** The labels mask as {@code [N, 1]}, or null. */
     private INDArray mask(long n) {
         return maskArray == null ? null : maskArray.dup('c').reshape(n, 1);
+    }
+
+    /**
+     * Keeps DL4J's features (padding) mask {@code [batch, L]} for the attention (null removes it). The last layer:
+     * nothing is passed on.
+     */
+    @Override
+    public Pair<INDArray, MaskState> feedForwardMaskArray(INDArray mask, MaskState state, int minibatchSize) {
+        checkMaskRows(mask, minibatchSize);
+        featuresMask = mask;
+        return null;
+    }
+
+    /**
+     * The labels mask of the loss ({@code [batch, L]}); null, as DL4J's {@code clearLayerMaskArrays} sets, removes
+     * the features mask too.
+     */
+    @Override
+    public void setMaskArray(INDArray mask) {
+        super.setMaskArray(mask);
+        if (mask == null) {
+            featuresMask = null;
+        }
     }
 
     @Override
@@ -238,6 +275,7 @@ public class FusedLMLayer extends AbstractTransformerLayer<FusedLM> implements I
     @Override
     protected void clearCache() {
         pendingScore = null;
+        featuresMask = null;
         if (stack != null) {
             stack.clearTrainingState();
         }

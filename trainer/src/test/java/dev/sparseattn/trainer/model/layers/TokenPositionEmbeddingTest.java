@@ -2,6 +2,7 @@ package dev.sparseattn.trainer.model.layers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparseattn.trainer.model.TransformerConfig;
 import dev.sparseattn.trainer.model.TransformerLM;
@@ -42,6 +43,37 @@ class TokenPositionEmbeddingTest {
         assertEquals(0.0, actual.sub(expected).amaxNumber().doubleValue(), 1e-10 * expected.amaxNumber().doubleValue() + 1e-15);
         assertEquals(0.0, dTok.get(NDArrayIndex.point(0), NDArrayIndex.all()).amaxNumber().doubleValue());
         assertEquals(0.0, dTok.get(NDArrayIndex.point(2), NDArrayIndex.all()).amaxNumber().doubleValue());
+    }
+
+    /**
+     * Inputs shorter than the position table, after a full-length batch: the position rows past L get gradient 0
+     * (a table at a buffer offset where ND4J's view of the unused rows came out empty and backward failed).
+     */
+    @Test
+    void shorterInputsGiveUnusedPositionRowsZeroGradient() {
+        TransformerConfig config = new TransformerConfig(11, 12, 8, 2, 1, 16, 7);
+        MultiLayerNetwork net = TransformerLM.build(config, new Sgd(0.1), DataType.DOUBLE);
+        for (int len : new int[] {12, 7}) {
+            int[][] rows = new int[2][len + 1];
+            for (int t = 0; t <= len; t++) {
+                rows[0][t] = 1 + t % 10;
+                rows[1][t] = 10 - t % 10;
+            }
+            DataSet ds = TransformerLM.toDataSet(config, rows, 0, DataType.DOUBLE);
+            net.setInput(ds.getFeatures());
+            net.setLabels(ds.getLabels());
+            net.setLayerMaskArrays(null, ds.getLabelsMaskArray());
+            net.computeGradientAndScore();
+            INDArray dPos = net.gradient().getGradientFor("0_" + TokenPositionEmbeddingParams.POSITION); // [12, d]
+            INDArray perRow = dPos.dup().norm2(1);                                                        // [12]
+            for (int t = 0; t < config.seqLen(); t++) {
+                if (t < len) {
+                    assertTrue(perRow.getDouble(t) > 0, "L = " + len + ", position " + t);
+                } else {
+                    assertEquals(0.0, perRow.getDouble(t), "L = " + len + ", position " + t);
+                }
+            }
+        }
     }
 
     @Test

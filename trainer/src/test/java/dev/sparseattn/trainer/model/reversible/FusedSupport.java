@@ -38,7 +38,7 @@ final class FusedSupport {
     static Result gradients(MultiLayerNetwork net, DataSet ds) {
         net.setInput(ds.getFeatures());
         net.setLabels(ds.getLabels());
-        net.setLayerMaskArrays(null, ds.getLabelsMaskArray());
+        net.setLayerMaskArrays(ds.getFeaturesMaskArray(), ds.getLabelsMaskArray());
         net.computeGradientAndScore();
         Map<String, INDArray> g = new LinkedHashMap<>();
         net.gradient().gradientForVariable().forEach((k, v) -> g.put(k, v.dup()));
