@@ -49,6 +49,7 @@ public abstract class BlockBandAttention extends DetachedAttention {
     private int[][] rowGlobal;         // per batch row, global positions besides the shared ones (spec), or null
     private int[][] extra;             // [blocks][r] extra key blocks (-1 unused), or null
     private INDArray[] selection;      // per extra slot [blocks, paddedK / size]: 0/1, which key block each query block gets
+    private INDArray foldMatrix;       // [paddedK / size, blocks * span]: 0/1, key block of each (query block, offset)
     private int nr;                    // extra key columns, r * size
     private INDArray extraMask;        // [batch or 1, 1, blocks, 1, r * size] additive
     private INDArray globalMask;       // [batch or 1, heads or 1, blocks, size, G] additive
@@ -443,6 +444,22 @@ public abstract class BlockBandAttention extends DetachedAttention {
         padded.addi(sum.reshape('c', padded.shape()));
     }
 
+    /**
+     * The overlapping key-block fold as a product: row {@code j} of {@code [blocks + span - 1, blocks * span]} has a 1
+     * at column {@code n * span + t} for every query block {@code n} and offset {@code t} with {@code n + t = j}. One
+     * exact product per batch-head sums the key-block gradients into the padded layout (faster than strided adds).
+     */
+    private INDArray foldMatrix(DataType t) {
+        int span = g.before() + 1 + g.after();
+        INDArray f = Nd4j.zeros(t, g.blocks() + span - 1, (long) g.blocks() * span);
+        for (int n = 0; n < g.blocks(); n++) {                                            // few entries per block
+            for (int o = 0; o < span; o++) {
+                f.putScalar(n + o, (long) n * span + o, 1.0);
+            }
+        }
+        return f;
+    }
+
     /** Per extra slot, {@code [blocks, paddedK / size]}: row {@code n} selects query block {@code n}'s key block. */
     private INDArray[] selections(DataType t) {
         int r = extra[0].length;
@@ -540,8 +557,12 @@ public abstract class BlockBandAttention extends DetachedAttention {
             // small enough: one product for all offsets (faster than one per offset on a strided view)
             INDArray whole = Scratch.get(Scratch.Slot.KEY_BLOCKS, type, bh, g.blocks(), g.keys(), dim);
             Nd4j.matmul(band, b, whole, true, false, false);
-            for (int t = 0; t < span; t++) {
-                addBlocks(whole, (long) span * g.size() * dim, (long) t * g.size() * dim, padded, t);
+            long row = (long) g.size() * dim;
+            for (long h = 0; h < bh; h++) {                                              // batch-heads: the fold
+                Nd4j.matmul(foldMatrix, Views.view(whole, h * g.blocks() * span * row,
+                        new long[] {(long) g.blocks() * span, row}, new long[] {row, 1}), Views.view(padded,
+                        h * g.paddedKeys() * dim, new long[] {g.blocks() + span - 1, row}, new long[] {row, 1}),
+                        false, false, false);
             }
             return;
         }
@@ -608,6 +629,7 @@ public abstract class BlockBandAttention extends DetachedAttention {
                 extra = extraBlocks(g);
                 nr = extra == null || extra.length == 0 ? 0 : extra[0].length * g.size();
                 selection = nr == 0 ? null : selections(t);
+                foldMatrix = foldMatrix(t);
                 long bh = b * h;
                 long cols = g.keys() + nr + global[0].length;
                 qp = Nd4j.create(t, bh, g.paddedQueries(), d);
