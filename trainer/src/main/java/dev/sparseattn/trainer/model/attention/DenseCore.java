@@ -3,7 +3,6 @@ package dev.sparseattn.trainer.model.attention;
 import java.util.function.Consumer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
-import org.nd4j.linalg.factory.Broadcast;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -25,14 +24,13 @@ final class DenseCore {
     /** @param q queries, already scaled by {@code 1/sqrt(d)} (kept by reference, as are k and v) */
     INDArray forward(INDArray q, INDArray k, INDArray v, Consumer<INDArray> addMask) {
         int r = q.rank();
-        int[] lead = lead(r);
         INDArray s = Nd4j.matmul(q, k, false, true, false);                    // [..., Lq, Lk]
         addMask.accept(s);
         INDArray rowMax = s.max(r - 1);
         INDArray rowOk = rowMax.gt(BlockBandAttention.MASKED / 2).castTo(s.dataType());   // [..., Lq]
-        Broadcast.mul(s, rowOk, s, lead);             // empty rows -> 0 (softmax NaNs on only very negative scores)
+        Views.flatRows(s).muliColumnVector(Views.column(rowOk));   // empty rows -> 0 (softmax NaNs on very negative)
         Nd4j.exec(new SoftMax(s, s, r - 1));
-        Broadcast.mul(s, rowOk, s, lead);             // and then to 0 output
+        Views.flatRows(s).muliColumnVector(Views.column(rowOk));   // and then to 0 output
         Views.release(rowMax);
         this.q = q;
         this.k = k;
@@ -75,26 +73,17 @@ final class DenseCore {
         long perLead = lq * lk;
         long aStep = perLead <= Views.chunkElements ? Math.max(1, Math.min(lead, Views.chunkElements / perLead)) : 1;
         long qStep = perLead <= Views.chunkElements ? lq : Math.max(1, Views.chunkElements / lk);
-        INDArray scratch = Views.scratch(probs.dataType(), aStep * qStep * lk);
+        INDArray scratch = Scratch.get(Scratch.Slot.SCORES, probs.dataType(), aStep * qStep * lk);
         for (long a0 = 0; a0 < lead; a0 += aStep) {
             long na = Math.min(aStep, lead - a0);
             for (long q0 = 0; q0 < lq; q0 += qStep) {
                 long nq = Math.min(qStep, lq - q0);
                 INDArray t = Views.prefix(scratch, na, nq, lk);
                 Nd4j.matmul(Views.range01(do3, a0, na, q0, nq), Views.range0(v3, a0, na), t, false, true, false);
-                Broadcast.sub(t, Views.range01(rd, a0, na, q0, nq), t, 0, 1);
+                Views.flatRows(t).subiColumnVector(Views.column(Views.range01(rd, a0, na, q0, nq)));
                 Views.range01(p3, a0, na, q0, nq).muli(t);
             }
         }
-        Views.release(scratch);
-    }
-
-    private static int[] lead(int rank) {
-        int[] lead = new int[rank - 1];
-        for (int i = 0; i < lead.length; i++) {
-            lead[i] = i;
-        }
-        return lead;
     }
 
     void clear() {
