@@ -67,7 +67,8 @@ final class DenseCore {
         long d = dOut.size(-1);
         long lead = probs.length() / (lq * lk);
         INDArray p3 = probs.reshape('c', lead, lq, lk);
-        INDArray do3 = dOut.dup('c').reshape('c', lead, lq, d);
+        INDArray dOutC = dOut.dup('c');              // released below: closing a reshape frees nothing
+        INDArray do3 = dOutC.reshape('c', lead, lq, d);
         INDArray v3 = v.reshape('c', lead, v.size(-2), d);
         INDArray rd = rowDot.reshape('c', lead, lq);
         long perLead = lq * lk;
@@ -84,6 +85,7 @@ final class DenseCore {
                 Views.range01(p3, a0, na, q0, nq).muli(t);
             }
         }
+        Views.release(dOutC);
     }
 
     void clear() {

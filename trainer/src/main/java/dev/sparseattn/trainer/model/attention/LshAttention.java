@@ -112,7 +112,8 @@ public final class LshAttention extends DetachedAttention {
             throw new IllegalArgumentException("key mask of " + keyMask.size(0) + " rows for a batch of " + batch);
         }
 
-        INDArray qc = q.dup('c').reshape('c', bh, len, dim);                              // [bh, L, d]
+        INDArray qd = q.dup('c');               // closing a reshape frees nothing: keep the owner to release
+        INDArray qc = qd.reshape('c', bh, len, dim);                                      // [bh, L, d]
         qNorm = Transforms.max(qc.norm2(2).reshape(bh, len, 1), 1e-12, false);
         kn = qc.div(qNorm);                                                               // shared-QK keys
         hash(t);
@@ -122,7 +123,7 @@ public final class LshAttention extends DetachedAttention {
         ks = Nd4j.create(t, bhr, m + lp, dim);
         vs = Nd4j.create(t, bhr, m + lp, dim);
         placeGathered(qs, 0, qc.reshape(bh * len, dim), idx).muli(scale);
-        Views.release(qc);
+        Views.release(qd);
         placeGathered(ks, m, kn.reshape(bh * len, dim), idx);
         INDArray vc = v.dup('c');
         placeGathered(vs, m, vc.reshape(bh * len, dim), idx);
@@ -152,10 +153,10 @@ public final class LshAttention extends DetachedAttention {
         Views.release(rowSum, lse, lseTok, tmx, tot, totSorted, factor, rowOk, idx);
         INDArray os = Nd4j.matmul(probs, band(vs), false, false, false);                  // [bhr, nc, m, d]
         INDArray osTok = gatherRounds(os.reshape(bhr * lp, dim), lp, 0);
-        INDArray outFlat = osTok.reshape(bh, nHashes, len, dim).sum(1).reshape(bh * len, dim);
+        INDArray summed = osTok.reshape(bh, nHashes, len, dim).sum(1);                  // [bh, L, d]
         Views.release(os, osTok);
-        out.assign(outFlat.reshape('c', batch, heads, len, dim));
-        Views.release(outFlat);
+        out.assign(summed.reshape('c', batch, heads, len, dim));
+        Views.release(summed);
         this.out = out;
         if (keep == null) {
             clear();
@@ -171,10 +172,10 @@ public final class LshAttention extends DetachedAttention {
         long bh = batch * heads;
         long bhr = bh * nHashes;
         INDArray idx = flatIndex(perm, len, 0);
-        INDArray dOutFlat = dOut.dup('c').reshape(bh * len, dim);
+        INDArray dOutC = dOut.dup('c');
         INDArray dos = Nd4j.create(t, bhr, lp, dim);
-        placeGathered(dos, 0, dOutFlat, idx);
-        Views.release(dOutFlat);
+        placeGathered(dos, 0, dOutC.reshape(bh * len, dim), idx);
+        Views.release(dOutC);
         // rowsum(dO * O) of a token is that of its merged output, the same in every round
         INDArray prod = dOut.mul(out);
         INDArray rowDotTok = prod.sum(3).reshape(bh * len, 1);
@@ -197,8 +198,8 @@ public final class LshAttention extends DetachedAttention {
         double scale = 1.0 / Math.sqrt(dim);
         INDArray dqTok = sumRounds(gatherRounds(dqs.reshape(bhr * lp, dim), lp, 0)).muli(scale);   // [bh, L, d]
         Views.release(dqs);
-        INDArray dkn = sumRounds(gatherRounds(dkFolded, m + lp, m));
-        INDArray dvTok = sumRounds(gatherRounds(dvFolded, m + lp, m));
+        INDArray dkn = sumRounds(gatherRounds(dkFolded.reshape(bhr * (m + lp), dim), m + lp, m));
+        INDArray dvTok = sumRounds(gatherRounds(dvFolded.reshape(bhr * (m + lp), dim), m + lp, m));
         Views.release(idx, dkFolded, dvFolded);
         // k = q / |q|:  dq += (dk - k (k . dk)) / |q|
         INDArray along = dkn.mul(kn).sum(2).reshape(bh, len, 1);
@@ -390,7 +391,7 @@ public final class LshAttention extends DetachedAttention {
 
     /**
      * {@code A^T B} for {@code A} {@code [bhr, nc, m, 2m]} (P or dS) against {@code B} {@code [bhr, nc, m, d]}, the
-     * overlapping chunk pairs summed into {@code [bhr*(m + lp), d]} rows (the padded sorted key positions; with
+     * overlapping chunk pairs summed into {@code [bhr, m + lp, d]} (the padded sorted key positions; with
      * wrap-around the front chunk's share goes to the last chunk): a few slices and one half of the pair at a time,
      * so the {@code [bhr, nc, 2m, d]} products never exist whole.
      */
@@ -415,7 +416,7 @@ public final class LshAttention extends DetachedAttention {
             INDArray[] ends = ends(out);
             ends[1].addi(ends[0]);                     // the front chunk was the last chunk's copy
         }
-        return out.reshape(bhr * (m + lp), dim);
+        return out;
     }
 
     /**
