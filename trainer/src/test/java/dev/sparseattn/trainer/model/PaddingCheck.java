@@ -2,6 +2,7 @@ package dev.sparseattn.trainer.model;
 
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -111,5 +112,18 @@ public final class PaddingCheck {
                 lp.get(NDArrayIndex.point(1), NDArrayIndex.interval(0, real))
                         .sub(b.targetLogProbs().getRow(0)).amaxNumber().doubleValue());
         return new Differences(score, gradients, logProbs);
+    }
+
+    /**
+     * Asserts that with the mask the padded batch equals the rows alone (1e-9) and that without it the padded keys
+     * change the real tokens' results far beyond rounding (1e-6): the mask is what makes them equal.
+     */
+    public static void assertMaskMatters(Differences masked, Differences unmasked) {
+        assertTrue(masked.score() <= 1e-9, "score " + masked);
+        assertTrue(masked.gradients() <= 1e-9, "gradients " + masked);
+        assertTrue(masked.logProbs() <= 1e-9, "per-token log-probabilities " + masked);
+        assertTrue(unmasked.score() > 1e-6, "score " + unmasked);
+        assertTrue(unmasked.gradients() > 1e-6, "gradients " + unmasked);
+        assertTrue(unmasked.logProbs() > 1e-6, "per-token log-probabilities " + unmasked);
     }
 }

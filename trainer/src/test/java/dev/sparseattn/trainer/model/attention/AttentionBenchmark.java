@@ -17,7 +17,9 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Forward+backward time, peak memory and useful GFLOP/s of every attention pattern beside DL4J's own dense attention
  * (the {@code dot_product_attention} / {@code dot_product_attention_bp} ops that DL4J's attention layers run) and
- * the machine's ND4J SGEMM rate, all in one run: batch 1, 4 heads of 64, float32, window 256. Not a unit test:
+ * the machine's ND4J SGEMM rate, all in one run: batch 1, 4 heads of 64, float32, window 256. The SGEMM rate of
+ * each row is measured in that row's process right after its pattern (this machine's speed drifts by up to 2x over
+ * minutes, so a single figure at the start would skew the ratios). Not a unit test:
  * <pre>
  * mvn -B -pl trainer test -Pslow -Dtest=AttentionBenchmark [-Dbench.lengths=1024,4096,8192,16384,65536]
  *     [-Dbench.reps=2] [-Dbench.patterns=dl4j-dense,sliding-causal,...]
@@ -84,15 +86,14 @@ class AttentionBenchmark {
         Nd4j.setDefaultDataTypes(T, T);
         double maxSeconds = Double.parseDouble(System.getProperty("bench.maxSeconds", "150"));
         java.util.Map<String, double[]> previous = new java.util.HashMap<>();
-        double sgemm = sgemmGflops();
-        System.out.printf("ND4J SGEMM (2048^3, preallocated output): %.1f GFLOP/s; threads %d%n", sgemm,
-                Nd4j.getEnvironment().maxThreads());
-        System.out.printf("%-18s %7s %10s %10s %9s %8s%n", "pattern", "n", "fwd+bwd s", "peak MB", "GFLOP/s",
-                "%SGEMM");
+        System.out.printf("ND4J SGEMM (2048^3, preallocated output), measured in each row's process after the pattern;"
+                + " threads %d%n", Nd4j.getEnvironment().maxThreads());
+        System.out.printf("%-18s %7s %10s %10s %9s %9s %8s%n", "pattern", "n", "fwd+bwd s", "peak MB", "GFLOP/s",
+                "SGEMM", "%SGEMM");
         for (long n : lengths) {
             if (only.isEmpty() || only.contains("dl4j-dense")) {
                 if ((double) HEADS * n * n * 4 <= 1.5e9) {
-                    row("dl4j-dense", n, fork("dl4j-dense", n), 12.0 * HEADS * n * n * HEAD_DIM, sgemm);
+                    row("dl4j-dense", n, fork("dl4j-dense", n), 12.0 * HEADS * n * n * HEAD_DIM);
                 } else {
                     System.out.printf("%-18s %7d %10s%n", "dl4j-dense", n, "skipped: [4, n, n] scores do not fit");
                 }
@@ -106,7 +107,7 @@ class AttentionBenchmark {
                         continue;
                     }
                     double[] r = fork(p.name(), n);
-                    row(p.name(), n, r, p.flops().applyAsDouble(n), sgemm);
+                    row(p.name(), n, r, p.flops().applyAsDouble(n));
                     if (r != null) {
                         previous.put(p.name(), new double[] {r[0], n});
                     }
@@ -135,7 +136,8 @@ class AttentionBenchmark {
                 while ((line = r.readLine()) != null) {
                     if (line.startsWith("RESULT ")) {
                         String[] f = line.split(" ");
-                        result = new double[] {Double.parseDouble(f[3]), Double.parseDouble(f[4])};
+                        result = new double[] {Double.parseDouble(f[3]), Double.parseDouble(f[4]),
+                            Double.parseDouble(f[5])};
                     } else if (line.startsWith("  failed")) {
                         System.out.printf("%-18s %7d %s%n", name, n, line.trim());
                     }
@@ -163,16 +165,20 @@ class AttentionBenchmark {
             r = measure(() -> sparse(p.kernel(), n), reps);
         }
         if (r != null) {
-            System.out.println("RESULT " + name + " " + n + " " + r[0] + " " + r[1]);
+            // the machine's speed drifts (a shared virtual machine): SGEMM is measured in this process right after
+            double sgemm = sgemmGflops();
+            System.out.println("RESULT " + name + " " + n + " " + r[0] + " " + r[1] + " " + sgemm);
         }
     }
 
-    private static void row(String name, long n, double[] r, double flops, double sgemm) {
+    /** One table row; the SGEMM rate is the one measured in the row's own process. */
+    private static void row(String name, long n, double[] r, double flops) {
         if (r == null) {
             return;
         }
         double gf = flops / r[0] / 1e9;
-        System.out.printf("%-18s %7d %10.3f %10.0f %9.1f %7.0f%%%n", name, n, r[0], r[1] / 1e6, gf, 100 * gf / sgemm);
+        System.out.printf("%-18s %7d %10.3f %10.0f %9.1f %9.1f %7.0f%%%n", name, n, r[0], r[1] / 1e6, gf, r[2],
+                100 * gf / r[2]);
     }
 
     /** A runnable that sets up and returns the timed step. */
@@ -265,7 +271,7 @@ class AttentionBenchmark {
         };
     }
 
-    /** Best of 3 SGEMMs 2048 x 2048 x 2048 into a preallocated output. */
+    /** Best of 4 SGEMMs 2048 x 2048 x 2048 into a preallocated output. */
     private static double sgemmGflops() {
         int s = 2048;
         INDArray a = Nd4j.rand(T, s, s);
@@ -277,6 +283,7 @@ class AttentionBenchmark {
             Nd4j.gemm(a, b, c, false, false, 1.0, 0.0);
             best = Math.min(best, (System.nanoTime() - start) / 1e9);
         }
+        Views.release(a, b, c);
         return 2.0 * s * s * s / best / 1e9;
     }
 
