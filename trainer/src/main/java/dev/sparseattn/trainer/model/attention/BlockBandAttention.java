@@ -21,9 +21,11 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * <p>Forward {@code S = Qb Kb^T / sqrt(d) + M}, {@code P = softmax(S)}, {@code Ob = P Vb}; backward
  * {@code dVb = P^T dOb}, {@code dS = P * (dOb Vb^T - rowsum(dO * O))}, {@code dQb = dS Kb / sqrt(d)},
  * {@code dKb = dS^T Qb / sqrt(d)}, then the overlapping key-block gradients are summed back into the padded
- * {@code dK}, {@code dV} ({@code before + 1 + after} shifted adds). All work is batched rank-4 matrix products and
- * element-wise ND4J ops; the only Java loop is over the few block offsets of that sum. Buffers are allocated once
- * per shape (outside workspaces) and reused.
+ * {@code dK}, {@code dV} (one exact product with a 0/1 fold matrix per batch-head). All work is batched matrix
+ * products and element-wise ND4J operations, the element-wise ones on contiguous arrays only (ND4J is an order of
+ * magnitude slower on column ranges); Java loops run over batch-heads, extra-block slots and chunks of rows. What a
+ * layer keeps between forward and backward is allocated once per shape (outside workspaces); temporaries come from
+ * the thread's {@link Scratch} buffers.
  */
 public abstract class BlockBandAttention extends DetachedAttention {
 

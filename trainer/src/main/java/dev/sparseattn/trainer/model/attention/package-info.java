@@ -25,9 +25,11 @@
  * <p>Memory: the only score-sized array a sparse kernel keeps is its probabilities P; backward overwrites P with the
  * score gradients a chunk of rows at a time ({@link dev.sparseattn.trainer.model.attention.Views#chunkElements}),
  * masks stay at broadcastable shapes, and large temporaries are freed as soon as they are used (ND4J frees a buffer
- * only when its Java object is collected otherwise).
+ * only when its Java object is collected otherwise; closing a reshaped view frees nothing, so the owner is closed)
+ * or taken from per-thread reusable buffers ({@link dev.sparseattn.trainer.model.attention.Scratch}: a fresh array
+ * of tens of MB costs as much as the product that fills it).
  *
  * <p>All array work is ND4J operations that exist on every backend; Java loops run only over heads, batch rows (per-row
- * global tokens), hash rounds, global tokens, chunks of rows, or (BigBird's gradient scatter) blocks.
+ * global tokens), hash rounds, global tokens, chunks of rows, or extra-block slots.
  */
 package dev.sparseattn.trainer.model.attention;
