@@ -570,33 +570,28 @@ public abstract class BlockBandAttention extends DetachedAttention {
         }
         for (int t = 0; t < span; t++) {
             Nd4j.matmul(Views.lastCols(band, (long) t * g.size(), g.size()), b, work, true, false, false);
-            addBlocks(work, (long) g.size() * dim, 0, padded, t);
+            addBlocks(work, padded, t);
         }
     }
 
     /**
-     * Offset {@code t} of the key-block fold: {@code padded[:, (t + n) * size ..]} gets block {@code n} of
-     * {@code from} ({@code [bh, blocks, size, d]} whose block {@code n} starts at {@code offset + n * blockStride}
-     * within each batch-head), for every query block {@code n}; assigned for {@code t = 0} (the rest of
-     * {@code padded} zeroed), added after. Per batch-head, both sides are {@code [blocks, size * d]} views with
-     * contiguous rows: ND4J adds such rank-2 views about four times faster than the rank-4 strided equivalent.
+     * Offset {@code t} of the key-block fold for very long sequences: key-block gradients {@code work}
+     * ({@code [bh, blocks, size, d]}, contiguous) go to padded key blocks {@code t .. t + blocks} of each batch-head,
+     * assigned for {@code t = 0} (the rest of {@code padded} zeroed), added after. Per batch-head both are one
+     * contiguous run.
      */
-    private void addBlocks(INDArray from, long blockStride, long offset, INDArray padded, int t) {
-        long row = (long) g.size() * dim;
-        long perHeadTo = (long) g.paddedKeys() * dim;
-        long perHeadFrom = g.blocks() * blockStride;
+    private void addBlocks(INDArray work, INDArray padded, int t) {
+        long run = (long) g.blocks() * g.size() * dim;
+        long perHead = (long) g.paddedKeys() * dim;
         for (long h = 0; h < batch * heads; h++) {                                       // batch-heads
-            INDArray to = Views.view(padded, h * perHeadTo + t * row, new long[] {g.blocks(), row},
-                    new long[] {row, 1});
-            INDArray src = Views.view(from, h * perHeadFrom + offset, new long[] {g.blocks(), row},
-                    new long[] {blockStride, 1});
+            INDArray to = Views.view(padded, h * perHead + (long) t * g.size() * dim, new long[] {run}, new long[] {1});
+            INDArray src = Views.view(work, h * run, new long[] {run}, new long[] {1});
             if (t > 0) {
                 to.addi(src);
             } else {
                 to.assign(src);
-                if (perHeadTo > g.blocks() * row) {
-                    Views.view(padded, h * perHeadTo + g.blocks() * row, new long[] {perHeadTo - g.blocks() * row},
-                            new long[] {1}).assign(0);
+                if (perHead > run) {
+                    Views.view(padded, h * perHead + run, new long[] {perHead - run}, new long[] {1}).assign(0);
                 }
             }
         }

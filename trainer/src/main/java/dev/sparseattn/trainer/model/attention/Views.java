@@ -70,21 +70,6 @@ final class Views {
     }
 
     /**
-     * A rank-4 view {@code [A, B, C, w]} as the rank-2 view {@code [A * B * C, w]} of the same elements when its
-     * strides allow it (e.g. column ranges of a score buffer), else itself: ND4J runs element-wise operations on
-     * rank-2 views whose rows are contiguous several times faster than on the rank-4 strided equivalent.
-     */
-    static INDArray rows(INDArray a) {
-        long[] s = a.stride();
-        boolean merges = (a.size(0) == 1 || s[0] == a.size(1) * s[1]) && (a.size(1) == 1 || s[1] == a.size(2) * s[2]);
-        if (!merges || s[3] != 1 || a.size(2) == 1) {
-            return a;
-        }
-        return Nd4j.create(a.data(), new long[] {a.size(0) * a.size(1) * a.size(2), a.size(3)}, new long[] {s[2], 1},
-                a.offset(), 'c');
-    }
-
-    /**
      * A c-contiguous array {@code [..., w]} as the rank-2 view {@code [rows, w]}, for per-row broadcasts with
      * {@code addiColumnVector}/{@code muliColumnVector} against {@link #column}: ND4J's rank-4 {@code Broadcast}
      * ops are up to 30 times slower, worst when a leading dimension is 1 (measured: 276 ms vs 8 ms for
