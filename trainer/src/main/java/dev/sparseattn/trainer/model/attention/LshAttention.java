@@ -398,20 +398,21 @@ public final class LshAttention extends DetachedAttention {
     private INDArray foldProducts(INDArray a, INDArray b, DataType t) {
         long bhr = batch * heads * nHashes;
         INDArray out = Nd4j.create(t, bhr, m + lp, dim);
-        INDArray blocks = out.reshape('c', bhr, nc + 1, m, dim);
         long perSlice = (long) nc * m * dim;
         long step = Math.max(1, Math.min(bhr, Views.chunkElements / perSlice));
-        INDArray scratch = Views.scratch(t, step * perSlice);
+        INDArray scratch = Scratch.get(Scratch.Slot.KEY_BLOCKS, t, step * perSlice);
         for (long a0 = 0; a0 < bhr; a0 += step) {
             long n = Math.min(step, bhr - a0);
             INDArray work = Views.prefix(scratch, n, nc, m, dim);
             for (int half = 0; half < 2; half++) {                                        // previous chunk, own chunk
                 Nd4j.matmul(Views.lastCols(Views.range0(a, a0, n), (long) half * m, m), Views.range0(b, a0, n), work,
                         true, false, false);
-                Views.range01(blocks, a0, n, half, nc).addi(work);
+                for (long i = 0; i < n; i++) {                // per slice one contiguous run: fast, unlike the 4-d view
+                    Views.view(out, ((a0 + i) * (nc + 1) + half) * m * dim, new long[] {perSlice}, new long[] {1})
+                            .addi(Views.view(work, i * perSlice, new long[] {perSlice}, new long[] {1}));
+                }
             }
         }
-        Views.release(scratch);
         if (wrap) {
             INDArray[] ends = ends(out);
             ends[1].addi(ends[0]);                     // the front chunk was the last chunk's copy
@@ -457,8 +458,8 @@ public final class LshAttention extends DetachedAttention {
 
         long perSlice = (long) nc * m * 2L * m;
         long step = Math.max(1, Math.min(bhr, Views.chunkElements / perSlice));
-        INDArray allowedBuf = Views.scratch(t, step * perSlice);
-        INDArray countBuf = Views.scratch(t, step * perSlice);
+        INDArray allowedBuf = Scratch.get(Scratch.Slot.MASK, t, step * perSlice);
+        INDArray countBuf = Scratch.get(Scratch.Slot.MASK_COUNT, t, step * perSlice);
         for (long a = 0; a < bhr; a += step) {
             long n = Math.min(step, bhr - a);
             INDArray allowed = Views.prefix(allowedBuf, n, nc, m, 2L * m);
@@ -486,7 +487,7 @@ public final class LshAttention extends DetachedAttention {
             sc.subi(Transforms.log(Transforms.max(count, 1.0, false), false).muli(allowed));
             sc.addi(allowed.rsubi(1.0).muli(MASKED));
         }
-        Views.release(allowedBuf, countBuf, own, alone);
+        Views.release(own, alone);
     }
 
     /**

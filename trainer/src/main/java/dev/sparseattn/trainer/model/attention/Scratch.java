@@ -30,7 +30,11 @@ final class Scratch {
         /** Key or value blocks gathered for one extra (random) block slot. */
         GATHERED,
         /** Gradients of one extra block slot summed into the padded key layout. */
-        SCATTERED
+        SCATTERED,
+        /** LSH: which key pairs are allowed, a few slices at a time. */
+        MASK,
+        /** LSH: in how many hash rounds each pair meets. */
+        MASK_COUNT
     }
 
     private static final ThreadLocal<Map<Slot, INDArray>> BUFFERS = ThreadLocal.withInitial(() -> new EnumMap<>(Slot.class));

@@ -1,6 +1,5 @@
 package dev.sparseattn.trainer.model.attention;
 
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -48,11 +47,6 @@ final class Views {
     /** The first {@code prod(shape)} elements of a c-contiguous buffer {@code flat} as a c-order array. */
     static INDArray prefix(INDArray flat, long... shape) {
         return Nd4j.create(flat.data(), shape, Nd4j.getStrides(shape, 'c'), flat.offset(), 'c');
-    }
-
-    /** A flat scratch buffer of {@code n} elements (uninitialised). */
-    static INDArray scratch(DataType t, long n) {
-        return Nd4j.createUninitialized(t, n);
     }
 
     /**
