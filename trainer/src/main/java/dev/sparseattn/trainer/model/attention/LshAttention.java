@@ -488,6 +488,7 @@ public final class LshAttention extends DetachedAttention {
             sc.addi(allowed.rsubi(1.0).muli(MASKED));
         }
         Views.release(own, alone);
+        Scratch.release(Scratch.Slot.MASK, Scratch.Slot.MASK_COUNT);   // score-sized: not kept beside P
     }
 
     /**

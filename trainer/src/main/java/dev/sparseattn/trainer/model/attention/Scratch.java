@@ -60,4 +60,15 @@ final class Scratch {
         }
         return Views.prefix(buf, shape);
     }
+
+    /**
+     * Frees this thread's buffers of {@code slots} (a later request allocates again): for temporaries too large to
+     * keep beside what the backward pass needs, e.g. LSH's mask buffers of a forward pass.
+     */
+    static void release(Slot... slots) {
+        Map<Slot, INDArray> buffers = BUFFERS.get();
+        for (Slot slot : slots) {
+            Views.release(buffers.remove(slot));
+        }
+    }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
@@ -30,6 +31,10 @@ class ScratchTest {
 
         INDArray doubles = Scratch.get(Scratch.Slot.SCORES, DataType.DOUBLE, 10);
         assertEquals(DataType.DOUBLE, doubles.dataType(), "another data type: a buffer of that type");
+
+        Scratch.release(Scratch.Slot.SCORES);
+        assertTrue(doubles.wasClosed(), "released");
+        assertEquals(10, Scratch.get(Scratch.Slot.SCORES, DataType.DOUBLE, 10).length(), "and allocated again");
     }
 
     @Test
