@@ -4,6 +4,8 @@ import dev.sparseattn.trainer.model.ops.Alloc;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.blas.params.MMulTranspose;
+import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
 import org.nd4j.linalg.api.ops.impl.reduce.same.Sum;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
@@ -37,6 +39,12 @@ public abstract class BlockBandAttention extends DetachedAttention {
      * gradient computed in one product: 256 MB in float.
      */
     static long FUSED_MASK_ELEMENTS = 1L << 26;
+
+    /**
+     * Query blocks folded per product ({@link #foldMatrix}): the 0/1 fold matrix of all blocks would make the fold
+     * quadratic in the length, one of this many blocks keeps it linear.
+     */
+    static int FOLD_BLOCKS = 32;
 
 
     private long batch;
@@ -447,14 +455,17 @@ public abstract class BlockBandAttention extends DetachedAttention {
     }
 
     /**
-     * The overlapping key-block fold as a product: row {@code j} of {@code [blocks + span - 1, blocks * span]} has a 1
-     * at column {@code n * span + t} for every query block {@code n} and offset {@code t} with {@code n + t = j}. One
-     * exact product per batch-head sums the key-block gradients into the padded layout (faster than strided adds).
+     * The overlapping key-block fold as a product, for {@code c = min(blocks, FOLD_BLOCKS)} query blocks at a time:
+     * row {@code j} of {@code [c + span - 1, c * span]} has a 1 at column {@code n * span + t} for every query block
+     * {@code n} and offset {@code t} with {@code n + t = j}. Exact products per batch-head and run of blocks,
+     * accumulated, sum the key-block gradients into the padded layout (much faster than strided adds); its top-left
+     * corner serves a shorter last run.
      */
     private INDArray foldMatrix(DataType t) {
         int span = g.before() + 1 + g.after();
-        INDArray f = Nd4j.zeros(t, g.blocks() + span - 1, (long) g.blocks() * span);
-        for (int n = 0; n < g.blocks(); n++) {                                            // few entries per block
+        int c = Math.min(g.blocks(), FOLD_BLOCKS);
+        INDArray f = Nd4j.zeros(t, c + span - 1, (long) c * span);
+        for (int n = 0; n < c; n++) {                                                     // few entries per block
             for (int o = 0; o < span; o++) {
                 f.putScalar(n + o, (long) n * span + o, 1.0);
             }
@@ -560,11 +571,18 @@ public abstract class BlockBandAttention extends DetachedAttention {
             INDArray whole = Scratch.get(Scratch.Slot.KEY_BLOCKS, type, bh, g.blocks(), g.keys(), dim);
             Nd4j.matmul(band, b, whole, true, false, false);
             long row = (long) g.size() * dim;
-            for (long h = 0; h < bh; h++) {                                              // batch-heads: the fold
-                Nd4j.matmul(foldMatrix, Views.view(whole, h * g.blocks() * span * row,
-                        new long[] {(long) g.blocks() * span, row}, new long[] {row, 1}), Views.view(padded,
-                        h * g.paddedKeys() * dim, new long[] {g.blocks() + span - 1, row}, new long[] {row, 1}),
-                        false, false, false);
+            long c = foldMatrix.size(0) - span + 1;
+            padded.assign(0);
+            for (long h = 0; h < bh; h++) {                                              // batch-heads
+                for (long n0 = 0; n0 < g.blocks(); n0 += c) {                             // runs of query blocks
+                    long nb = Math.min(c, g.blocks() - n0);
+                    INDArray f = Views.view(foldMatrix, 0, new long[] {nb + span - 1, nb * span},
+                            new long[] {foldMatrix.size(1), 1});
+                    Nd4j.exec(new Mmul(f, Views.view(whole, (h * g.blocks() + n0) * span * row,
+                            new long[] {nb * span, row}, new long[] {row, 1}), Views.view(padded,
+                            h * g.paddedKeys() * dim + n0 * row, new long[] {nb + span - 1, row},
+                            new long[] {row, 1}), 1.0, 1.0, MMulTranspose.allFalse()));       // += : runs overlap
+                }
             }
             return;
         }

@@ -23,11 +23,13 @@ class ChunkedScoreGradientTest {
     private static final int HD = 4;
     private long saved;
     private long savedFused;
+    private int savedFold;
 
     @BeforeEach
     void tinyChunks() {
         saved = Views.chunkElements;
         savedFused = BlockBandAttention.FUSED_MASK_ELEMENTS;
+        savedFold = BlockBandAttention.FOLD_BLOCKS;
         BlockBandAttention.FUSED_MASK_ELEMENTS = 0;      // band and range masks added separately
         Nd4j.getRandom().setSeed(11);
     }
@@ -36,6 +38,7 @@ class ChunkedScoreGradientTest {
     void restore() {
         Views.chunkElements = saved;
         BlockBandAttention.FUSED_MASK_ELEMENTS = savedFused;
+        BlockBandAttention.FOLD_BLOCKS = savedFold;
     }
 
     @Test
@@ -63,6 +66,25 @@ class ChunkedScoreGradientTest {
                         false, KeyPaddingMaskTest.keyMask(2, 14));
                 LshAttentionTest.check(new LshAttention(3, 2, 4, causal, 8), 17, 4, causal, DataType.FLOAT, 1e-5,
                         false);
+            }
+        }
+    }
+
+    @Test
+    void keyBlockFoldInShortRunsEqualsMaskedDense() {
+        BlockBandAttention.FUSED_MASK_ELEMENTS = savedFused;  // the one-product path, whose fold runs over blocks
+        for (int run : new int[] {1, 2, 3}) {
+            BlockBandAttention.FOLD_BLOCKS = run;             // 7 query blocks: runs of 1, 2 (+ 1 short), 3 (+ 1)
+            for (boolean causal : new boolean[] {true, false}) {
+                String what = " fold run=" + run + " causal=" + causal;
+                BigBirdAttention bb = new BigBirdAttention(4, 1, 2, 5, causal).withGlobal(0, -1);
+                INDArray bbMask = BigBirdAttentionTest.mask(bb, 27, 4, 1, causal, new int[] {0, -1}, null);
+                AttentionCheck.assertMatches(bb, new MaskedDenseAttention((b, h, l) -> bbMask), B, H, 27, HD,
+                        DataType.DOUBLE, 1e-9, "bigbird" + what);
+                INDArray swMask = AttentionCheck.slidingMask(27, 4, causal, new int[] {1}, H, null, new int[0]);
+                AttentionCheck.assertMatches(new SlidingWindowAttention(4, causal, 4),
+                        new MaskedDenseAttention((b, h, l) -> swMask), B, H, 27, HD, DataType.DOUBLE, 1e-9,
+                        "sliding" + what);
             }
         }
     }
