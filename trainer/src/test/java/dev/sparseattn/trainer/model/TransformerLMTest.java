@@ -157,12 +157,7 @@ class TransformerLMTest {
 
         TransformerLM.Loaded loaded = TransformerLM.load(file);
         assertEquals(CFG, loaded.config());
-        assertEquals(net.getLayerWiseConfigurations(), loaded.network().getLayerWiseConfigurations());
-        ExactArrays.assertExactlyEqual(net.params(), loaded.network().params(), "parameters");
-        ExactArrays.assertExactlyEqual(net.getUpdater().getStateViewArray(),
-                loaded.network().getUpdater().getStateViewArray(), "updater state");
-        ExactArrays.assertExactlyEqual(net.output(batch.getFeatures()), loaded.network().output(batch.getFeatures()),
-                "outputs");
+        ExactArrays.assertSameNetwork(net, loaded.network(), batch.getFeatures());
 
         net.fit(batch);                                            // training continues identically
         loaded.network().fit(batch);

@@ -1,11 +1,11 @@
 package dev.sparseattn.trainer.model.attention;
 
+import dev.sparseattn.trainer.model.PeakMemory;
 import dev.sparseattn.trainer.model.ops.Alloc;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Supplier;
-import org.bytedeco.javacpp.Pointer;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -189,12 +189,7 @@ class AttentionBenchmark {
     /** {best seconds, peak bytes above the baseline}, or null on failure (printed). */
     private static double[] measure(Setup setup, int reps) {
         System.gc();
-        long base = used();
-        Sampler sampler = new Sampler();
-        Thread t = new Thread(sampler);
-        t.setDaemon(true);
-        t.start();
-        try {
+        try (PeakMemory memory = PeakMemory.start()) {
             Runnable step = setup.create();
             step.run();                                   // warm-up: allocation of reusable buffers, JIT
             double best = Double.MAX_VALUE;
@@ -203,41 +198,13 @@ class AttentionBenchmark {
                 step.run();
                 best = Math.min(best, (System.nanoTime() - start) / 1e9);
             }
-            sampler.stop = true;
-            t.join();
-            return new double[] {best, sampler.peak - base};
+            return new double[] {best, memory.stopAndGet()};
         } catch (Throwable e) {
-            sampler.stop = true;
             System.out.println("  failed: " + e);
             return null;
         } finally {
             System.gc();
         }
-    }
-
-    static final class Sampler implements Runnable {
-        volatile boolean stop;
-        volatile long peak;
-
-        @Override
-        public void run() {
-            while (!stop) {
-                peak = Math.max(peak, used());
-                try {
-                    Thread.sleep(1);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }
-    }
-
-    /**
-     * Resident memory of the process: ND4J's off-heap buffers (its native allocations are not all counted by
-     * {@code Pointer.totalBytes()}) plus the touched heap.
-     */
-    static long used() {
-        return Pointer.physicalBytes();
     }
 
     /** Our kernel on strided head views of fused [n, 3 * 256] projections, as in the transformer block. */

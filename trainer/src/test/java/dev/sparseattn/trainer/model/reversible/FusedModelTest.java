@@ -164,12 +164,7 @@ class FusedModelTest {
         TransformerLM.save(net, config, file);
         TransformerLM.Loaded loaded = TransformerLM.load(file);
         assertEquals(config, loaded.config());
-        assertEquals(net.getLayerWiseConfigurations(), loaded.network().getLayerWiseConfigurations());
-        ExactArrays.assertExactlyEqual(net.params(), loaded.network().params(), "parameters");
-        ExactArrays.assertExactlyEqual(net.getUpdater().getStateViewArray(),
-                loaded.network().getUpdater().getStateViewArray(), "updater state");
-        ExactArrays.assertExactlyEqual(net.output(batch.getFeatures()), loaded.network().output(batch.getFeatures()),
-                "outputs");
+        ExactArrays.assertSameNetwork(net, loaded.network(), batch.getFeatures());
         int[] context = {3, 1, 4, 1, 5};
         double[] logp = TransformerLM.nextTokenLogProbs(loaded.network(), context);
         assertArrayEquals(TransformerLM.nextTokenLogProbs(net, context), logp, 0.0);

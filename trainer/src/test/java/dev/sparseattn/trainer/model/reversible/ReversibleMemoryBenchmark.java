@@ -1,6 +1,7 @@
 package dev.sparseattn.trainer.model.reversible;
 
 import dev.sparseattn.trainer.model.TransformerConfig;
+import dev.sparseattn.trainer.model.PeakMemory;
 import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.model.attention.AttentionSpec;
 import java.io.BufferedReader;
@@ -16,7 +17,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.bytedeco.javacpp.Pointer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -185,12 +185,7 @@ class ReversibleMemoryBenchmark {
         DataSet data = TransformerLM.toDataSet(config, rows, -1);
         long stateBytes = net.numParams() * 4L * 4;               // parameters, gradients, Adam m and v
         System.gc();
-        long base = Pointer.physicalBytes();
-        Sampler sampler = new Sampler();
-        Thread t = new Thread(sampler);
-        t.setDaemon(true);
-        t.start();
-        try {
+        try (PeakMemory memory = PeakMemory.start()) {
             net.fit(data);                                        // warm-up: workspaces learn their sizes, JIT
             double[] s = new double[reps];
             for (int i = 0; i < reps; i++) {
@@ -198,34 +193,15 @@ class ReversibleMemoryBenchmark {
                 net.fit(data);
                 s[i] = (System.nanoTime() - start) / 1e9;
             }
-            sampler.stop = true;
-            t.join();
+            long peak = memory.stopAndGet();
             Arrays.sort(s);
             double median = reps % 2 == 1 ? s[reps / 2] : (s[reps / 2 - 1] + s[reps / 2]) / 2;
             if (!Double.isFinite(net.score())) {
                 throw new IllegalStateException("non-finite loss " + net.score());
             }
-            System.out.println("RESULT " + median + " " + (sampler.peak - base) + " " + stateBytes);
+            System.out.println("RESULT " + median + " " + peak + " " + stateBytes);
         } catch (Throwable e) {
-            sampler.stop = true;
             System.out.println("FAILED " + e);
-        }
-    }
-
-    static final class Sampler implements Runnable {
-        volatile boolean stop;
-        volatile long peak;
-
-        @Override
-        public void run() {
-            while (!stop) {
-                peak = Math.max(peak, Pointer.physicalBytes());
-                try {
-                    Thread.sleep(1);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
         }
     }
 }
