@@ -2,6 +2,7 @@ package dev.sparseattn.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.sparseattn.datasets.testdata.RealData;
 import dev.sparseattn.pipeline.prepare.PrepareResult;
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,9 +23,11 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * End-to-end throughput per domain on local[2] (a benchmark, not a timed test): decompressed input
  * MB per wall second of the preparation (Spark already up). Inputs are the shared samples, repeated
- * to a few MB where they are small. Run with {@code mvn -pl pipeline -Pslow test -Dtest=PipelineBenchmarkTest}.
+ * to a few MB where they are small (tagged {@code shared-data} too: skipped where they are absent). Run with
+ * {@code mvn -pl pipeline -am -Pslow test -Dtest=PipelineBenchmarkTest -Dsurefire.failIfNoSpecifiedTests=false}.
  */
 @Tag("slow")
+@Tag("shared-data")
 class PipelineBenchmarkTest {
   @TempDir static Path tmp;
   static SparkSession spark;
@@ -53,7 +56,7 @@ class PipelineBenchmarkTest {
 
   @Test
   void text() throws IOException {
-    Path kjv = SharedData.file("text/kjv.txt.gz");
+    Path kjv = RealData.KJV.shared();
     for (int round = 0; round < 2; round++) { // the first round warms the JIT
       PrepareResult r = PrepareCorpus.run(TestSpark.config(kjv.toUri().toString(),
           tmp.resolve("kjv" + round).toUri().toString(), "seq-len = 1024"), spark);
@@ -63,7 +66,7 @@ class PipelineBenchmarkTest {
 
   @Test
   void genome() throws IOException {
-    Path fna = SharedData.file(SharedData.ECOLI);
+    Path fna = RealData.ECOLI.shared();
     for (int round = 0; round < 2; round++) {
       PrepareResult r = PrepareCorpus.run(ConfFiles.prepare("genomics-ecoli.conf", fna, tmp.resolve("ecoli" + round)), spark);
       report("fasta ecoli (k=1, 4095 win)", decompressedSize(fna), r);
@@ -75,7 +78,7 @@ class PipelineBenchmarkTest {
 
   @Test
   void reads() throws IOException {
-    Path fq = SharedData.file(SharedData.LAMBDA_READS);
+    Path fq = RealData.LAMBDA_READS.shared();
     PrepareResult r = PrepareCorpus.run(TestSpark.config(fq.toUri().toString(), tmp.resolve("fq").toUri().toString(),
         "format = fastq", "tokenizer = nucleotide", "seq-len = 1024"), spark);
     report("fastq lambda reads", decompressedSize(fq), r);
@@ -89,7 +92,7 @@ class PipelineBenchmarkTest {
   @Test
   void bpeTraining() throws IOException {
     byte[] kjv;
-    try (InputStream in = new GZIPInputStream(Files.newInputStream(SharedData.file("text/kjv.txt.gz")))) {
+    try (InputStream in = new GZIPInputStream(Files.newInputStream(RealData.KJV.shared()))) {
       kjv = in.readAllBytes();
     }
     Path big = tmp.resolve("kjv-x23.txt");
@@ -111,7 +114,7 @@ class PipelineBenchmarkTest {
   /** The Seattle series 200 times, as 200 stations (a series column), 9.6 MB. */
   @Test
   void climate() throws IOException {
-    List<String> lines = Files.readAllLines(SharedData.file(SharedData.SEATTLE));
+    List<String> lines = Files.readAllLines(RealData.SEATTLE.shared());
     Path big = tmp.resolve("stations.csv");
     try (var out = Files.newBufferedWriter(big, StandardCharsets.UTF_8)) {
       out.write("station," + lines.get(0) + "\n");

@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.sparseattn.datasets.testdata.RealData;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
 
@@ -86,22 +86,22 @@ class NucleotideTokenizerTest {
     assertEquals(tok(1, false, AmbiguityRule.TOKEN, true), Tokenizers.byName("nucleotide"));
   }
 
-  /** The first 200 kbp of the real E. coli genome round-trip through every k-mer layout. */
+  /** The first 100 kbp of the real E. coli genome (the fixture) round-trip through every k-mer layout. */
   @Test
   void ecoliRoundTrips() throws IOException {
-    String dir = System.getProperty("shared.data.dir", "../../shared/data");
     byte[] bases;
-    try (InputStream in = new GZIPInputStream(Files.newInputStream(Path.of(dir, "genomic/ecoli536_NC_008253.fna.gz")))) {
-      String text = new String(in.readNBytes(210_000), StandardCharsets.US_ASCII);
-      bases = text.substring(text.indexOf('\n') + 1).replace("\n", "").substring(0, 200_000)
-          .getBytes(StandardCharsets.US_ASCII);
+    try (InputStream in = new GZIPInputStream(Files.newInputStream(RealData.ECOLI.fixture()))) {
+      String text = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+      bases = text.substring(text.indexOf('\n') + 1).replace("\n", "").getBytes(StandardCharsets.US_ASCII);
     }
+    int n = bases.length;
+    assertEquals(100_030, n);
     String expected = new String(bases, StandardCharsets.US_ASCII);
     for (int k : new int[] {1, 3, 6}) {
       for (boolean overlapping : new boolean[] {false, true}) {
         NucleotideTokenizer t = tok(k, overlapping, AmbiguityRule.TOKEN, true);
         int[] ids = t.encodeUtf8(bases);
-        int count = k == 1 ? 200_000 : overlapping ? 200_000 - k + 1 : 200_000 / k + 200_000 % k;
+        int count = k == 1 ? n : overlapping ? n - k + 1 : n / k + n % k;
         assertEquals(count, ids.length, "k=" + k + " overlapping=" + overlapping);
         assertEquals(expected, t.decode(ids), "k=" + k + " overlapping=" + overlapping);
       }

@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sparseattn.datasets.testdata.RealData;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 class TimeSeriesTokenizerTest {
@@ -66,13 +68,23 @@ class TimeSeriesTokenizerTest {
     assertEquals("0.7366 NaN\n", chronos.decode(new int[] {2147, 4094, 4096, 4095}));
   }
 
-  /** Mauna Loa CO2 (real, monthly): windows of 24 months decode within half a bin of the scale. */
+  /** Mauna Loa CO2 (real, monthly; the 1958-1967 fixture): windows of 24 months decode within half a bin. */
   @Test
   void co2WindowsDecodeWithBoundedError() throws IOException {
-    String dir = System.getProperty("shared.data.dir", "../../shared/data");
-    List<String> lines = Files.readAllLines(Path.of(dir, "climate/co2-concentration.csv"));
+    assertCo2WindowsDecode(RealData.CO2.fixture(), 113);
+  }
+
+  /** The same over the whole 1958-2020 series. */
+  @Test
+  @Tag("shared-data")
+  void wholeCo2SeriesDecodesWithBoundedError() throws IOException {
+    assertCo2WindowsDecode(RealData.CO2.shared(), 741);
+  }
+
+  private void assertCo2WindowsDecode(Path csv, int months) throws IOException {
+    List<String> lines = Files.readAllLines(csv);
     double[] co2 = lines.subList(1, lines.size()).stream().mapToDouble(l -> Double.parseDouble(l.split(",")[1])).toArray();
-    assertEquals(741, co2.length);
+    assertEquals(months, co2.length);
     double worst = 0;
     for (int start = 0; start + 24 <= co2.length; start += 24) {
       double[] w = java.util.Arrays.copyOfRange(co2, start, start + 24);

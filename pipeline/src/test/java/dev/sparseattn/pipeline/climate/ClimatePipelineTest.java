@@ -9,10 +9,10 @@ import dev.sparseattn.datasets.manifest.RecordAccounting;
 import dev.sparseattn.datasets.manifest.Split;
 import dev.sparseattn.datasets.shard.ShardReader;
 import dev.sparseattn.datasets.shard.ShardRow;
+import dev.sparseattn.datasets.testdata.RealData;
 import dev.sparseattn.datasets.tokenize.TimeSeriesTokenizer;
 import dev.sparseattn.pipeline.ConfFiles;
 import dev.sparseattn.pipeline.PrepareCorpus;
-import dev.sparseattn.pipeline.SharedData;
 import dev.sparseattn.pipeline.TestSpark;
 import dev.sparseattn.pipeline.prepare.PrepareResult;
 import java.io.IOException;
@@ -29,10 +29,14 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** CSV time series through the pipeline on Spark local[2]: Seattle weather, Mauna Loa CO2, bad rows. */
+/**
+ * CSV time series through the pipeline on Spark local[2]: Seattle weather, Mauna Loa CO2 (fixtures by
+ * default, the whole files with the {@code shared-data} tag), bad rows.
+ */
 class ClimatePipelineTest {
   @TempDir static Path tmp;
   static SparkSession spark;
@@ -64,28 +68,39 @@ class ClimatePipelineTest {
     return stream;
   }
 
+  /** The 2012 fixture: 10 full windows of 64 days x 4 variables, a last one of 46 days, one EOS each. */
   @Test
   void seattleWithTheShippedConfig() throws IOException {
-    Path csv = SharedData.file(SharedData.SEATTLE);
-    PrepareResult r = PrepareCorpus.run(ConfFiles.prepare("climate-weather.conf", csv, tmp.resolve("seattle")), spark);
+    prepareSeattle(RealData.SEATTLE.fixture(), 366, 11, 10 * 256 + 46 * 4 + 11);
+  }
+
+  /** 2012-2015: 44 full windows, a last one of 53 days. */
+  @Test
+  @Tag("shared-data")
+  void wholeSeattleSeriesWithTheShippedConfig() throws IOException {
+    prepareSeattle(RealData.SEATTLE.shared(), 1461, 45, 44 * 256 + 53 * 4 + 45);
+  }
+
+  private static void prepareSeattle(Path csv, long days, long windows, long streamTokens) throws IOException {
+    PrepareResult r = PrepareCorpus.run(ConfFiles.prepare("climate-weather.conf", csv,
+        tmp.resolve("seattle-" + days)), spark);
     Manifest m = r.manifest();
-    assertEquals(new RecordAccounting("row", 1461, 1461, 0, 0, Map.of()), m.records());
+    assertEquals(new RecordAccounting("row", days, days, 0, 0, Map.of()), m.records());
     assertEquals("csv", m.format());
-    assertEquals(45, m.documents());
+    assertEquals(windows, m.documents());
     assertEquals(Map.of("name", "time-series", "vocab_size", 4097, "variables", 4),
         Map.of("name", m.tokenizer().get("name"), "vocab_size", m.tokenizer().get("vocab_size"),
             "variables", m.tokenizer().get("variables")));
-    // 44 full windows of 64 days x 4 variables, a last one of 53 days, one EOS each.
-    assertEquals(44 * 256 + 53 * 4 + 45, m.streamTokens());
+    assertEquals(streamTokens, m.streamTokens());
     assertEquals(0, m.split(Split.TRAIN).tokenHistogram()[4094] + m.split(Split.VALIDATION).tokenHistogram()[4094],
         "no value is missing in this series");
-    assertEquals(45, spark.read().json(r.output() + "/metadata").count());
+    assertEquals(windows, spark.read().json(r.output() + "/metadata").count());
     System.out.printf("ClimatePipelineTest: Seattle %d bytes in %.1f s%n", Files.size(csv), r.wallMillis() / 1000.0);
   }
 
   @Test
   void windowsDecodeToTheCsvValuesWithinHalfABin() throws IOException {
-    Path csv = SharedData.file(SharedData.SEATTLE);
+    Path csv = RealData.SEATTLE.fixture();
     PrepareResult r = PrepareCorpus.run(ConfFiles.prepare("climate-weather.conf", csv, tmp.resolve("seattle-all"),
         "prepare.validation-fraction=0", "prepare.chunk-bytes=64MiB"), spark);
     TimeSeriesTokenizer tok = (TimeSeriesTokenizer) PreparedDataset.open(r.output(), new Configuration()).tokenizer();
@@ -107,20 +122,34 @@ class ClimatePipelineTest {
     }
   }
 
+  /** The 1958-1967 fixture: 113 months present, 5 missing. */
   @Test
   void co2GapsBecomeMaskTokens() throws IOException {
-    Path csv = SharedData.file(SharedData.CO2);
-    List<String> lines = Files.readAllLines(csv).subList(1, 742);
+    assertGapsBecomeMaskTokens(RealData.CO2.fixture(), 113);
+  }
+
+  /** 1958-2020: 741 months present. */
+  @Test
+  @Tag("shared-data")
+  void wholeCo2SeriesGapsBecomeMaskTokens() throws IOException {
+    assertGapsBecomeMaskTokens(RealData.CO2.shared(), 741);
+  }
+
+  private static void assertGapsBecomeMaskTokens(Path csv, long rows) throws IOException {
+    List<String> all = Files.readAllLines(csv);
+    List<String> lines = all.subList(1, all.size());
+    assertEquals(rows, lines.size());
     LocalDate firstMonth = LocalDate.parse(lines.get(0).split(",")[0]);
     LocalDate lastMonth = LocalDate.parse(lines.get(lines.size() - 1).split(",")[0]);
     long months = ChronoUnit.MONTHS.between(firstMonth, lastMonth) + 1;
     long missing = months - lines.size();
     assertTrue(missing > 0, "the CO2 series has gaps");
-    PrepareResult r = PrepareCorpus.run(TestSpark.config(csv.toUri().toString(), tmp.resolve("co2").toUri().toString(),
-        "format = csv", "tokenizer = time-series", "csv.time-column = Date", "csv.value-columns = [CO2, \"adjusted CO2\"]",
-        "csv.step = P1M", "csv.window = 48", "seq-len = 128", "validation-fraction = 0.2"), spark);
+    PrepareResult r = PrepareCorpus.run(TestSpark.config(csv.toUri().toString(),
+        tmp.resolve("co2-" + rows).toUri().toString(), "format = csv", "tokenizer = time-series",
+        "csv.time-column = Date", "csv.value-columns = [CO2, \"adjusted CO2\"]", "csv.step = P1M", "csv.window = 48",
+        "seq-len = 128", "validation-fraction = 0.2"), spark);
     Manifest m = r.manifest();
-    assertEquals(new RecordAccounting("row", 741, 741, 0, 0, Map.of()), m.records());
+    assertEquals(new RecordAccounting("row", rows, rows, 0, 0, Map.of()), m.records());
     long masks = m.split(Split.TRAIN).tokenHistogram()[4094] + m.split(Split.VALIDATION).tokenHistogram()[4094];
     assertTrue(masks >= 2 * missing, masks + " mask tokens for " + missing + " missing months x 2 variables"
         + " (shared tokens between sequences count twice)");

@@ -11,14 +11,16 @@ import dev.sparseattn.datasets.manifest.RecordAccounting;
 import dev.sparseattn.datasets.manifest.Split;
 import dev.sparseattn.datasets.shard.ShardReader;
 import dev.sparseattn.datasets.shard.ShardRow;
+import dev.sparseattn.datasets.testdata.RealData;
 import dev.sparseattn.datasets.tokenize.NucleotideTokenizer;
 import dev.sparseattn.datasets.tokenize.Tokenizer;
 import dev.sparseattn.pipeline.ConfFiles;
 import dev.sparseattn.pipeline.PrepareConfig;
 import dev.sparseattn.pipeline.PrepareCorpus;
-import dev.sparseattn.pipeline.SharedData;
+import dev.sparseattn.pipeline.PrepareCorpusTest;
 import dev.sparseattn.pipeline.TestSpark;
 import dev.sparseattn.pipeline.prepare.PrepareResult;
+import dev.sparseattn.pipeline.read.FastaReaderTest;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,15 +37,18 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * FASTA and FASTQ through the whole pipeline on Spark local[2]: the real E. coli genome with
- * {@code conf/genomics-ecoli.conf}, the real lambda reads, and hand-made bad files.
+ * {@code conf/genomics-ecoli.conf}, the real lambda reads (fixtures by default, the whole files with
+ * the {@code shared-data} tag), and hand-made bad files.
  */
 class GenomicsPipelineTest {
   static final int GENOME = 4_938_920;
+  static final int FIXTURE = 100_030;
   @TempDir static Path tmp;
   static SparkSession spark;
 
@@ -75,27 +80,40 @@ class GenomicsPipelineTest {
     return stream;
   }
 
+  /** The genome fixture (100,030 bases): 25 windows of 4,095 bases. */
   @Test
-  void ecoliGenomeWithTheShippedConfig() throws IOException {
-    Path fna = SharedData.file(SharedData.ECOLI);
-    PrepareConfig config = ConfFiles.prepare("genomics-ecoli.conf", fna, tmp.resolve("ecoli"));
+  void ecoliFixtureWithTheShippedConfig() throws IOException {
+    Manifest m = prepareWithTheShippedConfig(RealData.ECOLI.fixture(), FIXTURE, "ecoli-fixture");
+    assertEquals(25, m.documents());
+  }
+
+  /** The whole genome: 1,207 windows, of which 3-7% go to validation. */
+  @Test
+  @Tag("shared-data")
+  void wholeEcoliGenomeWithTheShippedConfig() throws IOException {
+    Manifest m = prepareWithTheShippedConfig(RealData.ECOLI.shared(), GENOME, "ecoli");
+    assertEquals(1207, m.documents());
+    double share = m.split(Split.VALIDATION).sequences() / (double) m.documents();
+    assertTrue(share > 0.03 && share < 0.07, "validation share " + share);
+  }
+
+  private static Manifest prepareWithTheShippedConfig(Path fna, int bases, String name) throws IOException {
+    PrepareConfig config = ConfFiles.prepare("genomics-ecoli.conf", fna, tmp.resolve(name));
     PrepareResult r = PrepareCorpus.run(config, spark);
     Manifest m = r.manifest();
-    long windows = (GENOME + 4094) / 4095;
-    assertEquals(1207, windows);
+    long windows = (bases + 4094) / 4095;
     assertEquals(new RecordAccounting("window", windows, windows, 0, 0, Map.of()), m.records());
     assertEquals("fasta", m.format());
     assertEquals(windows, m.documents());
-    assertEquals(GENOME, m.inputBytes());
-    assertEquals(GENOME + windows, m.streamTokens());
+    assertEquals(bases, m.inputBytes());
+    assertEquals(bases + windows, m.streamTokens());
     assertEquals("nucleotide", m.tokenizer().get("name"));
     assertEquals(17, m.vocabSize());
     // Every window + EOS is one sequence of 4096 + 1 ids.
     assertEquals(windows, m.split(Split.TRAIN).sequences() + m.split(Split.VALIDATION).sequences());
-    double share = m.split(Split.VALIDATION).sequences() / (double) windows;
-    assertTrue(share > 0.03 && share < 0.07, "validation share " + share);
     long[] histogram = m.split(Split.TRAIN).tokenHistogram();
-    assertTrue(histogram[0] > 1_000_000 && histogram[4] == 0, "A counted, no N in this genome");
+    long trainBases = m.split(Split.TRAIN).tokens() - m.split(Split.TRAIN).sequences();
+    assertTrue(histogram[0] > trainBases / 5 && histogram[4] == 0, "A counted, no N in this genome");
 
     List<Row> meta = spark.read().json(r.output() + "/metadata").collectAsList();
     assertEquals(1, meta.size());
@@ -103,39 +121,84 @@ class GenomicsPipelineTest {
     assertEquals("gi|110640213|ref|NC_008253.1| Escherichia coli 536, complete genome",
         header.getString(header.fieldIndex("header")));
     System.out.printf("GenomicsPipelineTest: E. coli %.2f MB of bases in %.1f s = %.2f MB/s (2 cores, local[2])%n",
-        GENOME / 1e6, r.wallMillis() / 1000.0, GENOME / 1e3 / Math.max(1, r.wallMillis()));
+        bases / 1e6, r.wallMillis() / 1000.0, bases / 1e3 / Math.max(1, r.wallMillis()));
+    return m;
   }
 
   @Test
-  void genomeDecodesBackExactly() throws IOException {
-    Path fna = SharedData.file(SharedData.ECOLI);
-    PrepareResult r = PrepareCorpus.run(ConfFiles.prepare("genomics-ecoli.conf", fna, tmp.resolve("ecoli-all"),
-        "prepare.validation-fraction=0", "prepare.chunk-bytes=64MiB", "prepare.nucleotide.k=3",
-        "prepare.nucleotide.overlapping=false"), spark);
+  void genomeFixtureDecodesBackExactly() throws IOException {
+    assertDecodesBackExactly(RealData.ECOLI.fixture(), 25);
+  }
+
+  @Test
+  @Tag("shared-data")
+  void wholeGenomeDecodesBackExactly() throws IOException {
+    assertDecodesBackExactly(RealData.ECOLI.shared(), 1207);
+  }
+
+  private static void assertDecodesBackExactly(Path fna, int windows) throws IOException {
+    PrepareResult r = PrepareCorpus.run(ConfFiles.prepare("genomics-ecoli.conf", fna,
+        tmp.resolve("decoded-" + windows), "prepare.validation-fraction=0", "prepare.chunk-bytes=64MiB",
+        "prepare.nucleotide.k=3", "prepare.nucleotide.overlapping=false"), spark);
     Tokenizer tok = PreparedDataset.open(r.output(), new Configuration()).tokenizer();
     assertEquals(new NucleotideTokenizer(new NucleotideTokenizer.Options(3, false,
         dev.sparseattn.datasets.tokenize.AmbiguityRule.TOKEN, true)), tok);
     assertEquals(1, r.manifest().chunks());
     String decoded = tok.decode(stream(r));
-    assertEquals(new String(genome(), StandardCharsets.US_ASCII), decoded.replace("\n", ""));
-    assertEquals(1207, decoded.chars().filter(c -> c == '\n').count(), "one EOS per window");
+    assertEquals(new String(FastaReaderTest.genome(fna), StandardCharsets.US_ASCII), decoded.replace("\n", ""));
+    assertEquals(windows, decoded.chars().filter(c -> c == '\n').count(), "one EOS per window");
   }
 
+  /**
+   * prepare.shard-bytes on DNA (3-bit ids, which snappy hardly shrinks): files land near the target.
+   * The fixture's 25 rows in shards of 16 KiB (10 rows; a Parquet file's fixed ~1 KB is 7% of it).
+   */
+  @Test
+  void shardBytesTargetsTheFileSize() throws IOException {
+    assertShardBytes(RealData.ECOLI.fixture(), 16 << 10);
+  }
+
+  /** The whole genome's 1,207 rows in shards of 256 KiB. */
+  @Test
+  @Tag("shared-data")
+  void wholeGenomeShardBytesTargetTheFileSize() throws IOException {
+    assertShardBytes(RealData.ECOLI.shared(), 256 << 10);
+  }
+
+  private static void assertShardBytes(Path fna, long target) throws IOException {
+    PrepareResult dna = PrepareCorpus.run(TestSpark.config(fna.toUri().toString(),
+        tmp.resolve("sized-" + target).toUri().toString(), "format = fasta", "tokenizer = nucleotide",
+        "fasta.window = 4095", "seq-len = 4096", "validation-fraction = 0", "shard-bytes = " + target), spark);
+    PrepareCorpusTest.assertShardSizes(dna.manifest(), target, 0.85);
+  }
+
+  /** The 2,000 reads of the fixture. */
   @Test
   void lambdaReadsWithReverseComplement() throws IOException {
-    Path fq = SharedData.file(SharedData.LAMBDA_READS);
-    PrepareResult r = PrepareCorpus.run(TestSpark.config(fq.toUri().toString(), tmp.resolve("lambda").toUri().toString(),
-        "format = fastq", "tokenizer = nucleotide", "nucleotide.reverse-complement = true", "seq-len = 1024",
-        "fastq.qualities = true", "validation-fraction = 0", "chunk-bytes = 64 MiB"), spark);
+    assertReadsWithReverseComplement(RealData.LAMBDA_READS.fixture(), 2_000);
+  }
+
+  /** All 10,000 reads. */
+  @Test
+  @Tag("shared-data")
+  void allLambdaReadsWithReverseComplement() throws IOException {
+    assertReadsWithReverseComplement(RealData.LAMBDA_READS.shared(), 10_000);
+  }
+
+  private static void assertReadsWithReverseComplement(Path fq, long reads) throws IOException {
+    PrepareResult r = PrepareCorpus.run(TestSpark.config(fq.toUri().toString(),
+        tmp.resolve("lambda-" + reads).toUri().toString(), "format = fastq", "tokenizer = nucleotide",
+        "nucleotide.reverse-complement = true", "seq-len = 1024", "fastq.qualities = true", "validation-fraction = 0",
+        "chunk-bytes = 64 MiB"), spark);
     Manifest m = r.manifest();
-    assertEquals(new RecordAccounting("read", 10_000, 10_000, 0, 0, Map.of()), m.records());
-    assertEquals(20_000, m.documents(), "each read and its reverse complement");
-    assertEquals(10_000, spark.read().json(r.output() + "/metadata").count(), "qualities of every read");
+    assertEquals(new RecordAccounting("read", reads, reads, 0, 0, Map.of()), m.records());
+    assertEquals(2 * reads, m.documents(), "each read and its reverse complement");
+    assertEquals(reads, spark.read().json(r.output() + "/metadata").count(), "qualities of every read");
     long[] counts = new long[17];
     for (int id : stream(r)) {
       counts[id]++;
     }
-    assertEquals(20_000, counts[16], "one EOS per document");
+    assertEquals(2 * reads, counts[16], "one EOS per document");
     assertEquals(counts[0], counts[3], "with both strands, A and T pair up");
     assertEquals(counts[1], counts[2], "and C and G");
     assertTrue(counts[4] > 0 && counts[4] % 2 == 0, "the simulated reads hold N, on both strands: " + counts[4]);
@@ -185,23 +248,16 @@ class GenomicsPipelineTest {
         dev.sparseattn.datasets.tokenize.AmbiguityRule.TOKEN, true)).decode(stream(r)));
   }
 
-  /** The first 1.2 MB of the genome file, gzip-compressed, cut in the middle. */
+  /** The genome fixture (100 kbp), gzip-compressed, cut in the middle. */
   static byte[] truncatedGenome() throws IOException {
     byte[] head;
-    try (InputStream in = new GZIPInputStream(Files.newInputStream(SharedData.file(SharedData.ECOLI)))) {
-      head = in.readNBytes(1_200_000);
+    try (InputStream in = new GZIPInputStream(Files.newInputStream(RealData.ECOLI.fixture()))) {
+      head = in.readAllBytes();
     }
     ByteArrayOutputStream gz = new ByteArrayOutputStream();
     try (OutputStream out = new GZIPOutputStream(gz)) {
       out.write(head);
     }
     return java.util.Arrays.copyOf(gz.toByteArray(), gz.size() / 2);
-  }
-
-  static byte[] genome() throws IOException {
-    try (InputStream in = new GZIPInputStream(Files.newInputStream(SharedData.file(SharedData.ECOLI)))) {
-      String all = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
-      return all.substring(all.indexOf('\n') + 1).replace("\n", "").getBytes(StandardCharsets.US_ASCII);
-    }
   }
 }

@@ -4,13 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import com.typesafe.config.ConfigFactory;
+import dev.sparseattn.datasets.testdata.RealData;
 import dev.sparseattn.datasets.tokenize.TimeSeriesTokenizer;
 import dev.sparseattn.pipeline.CsvOptions;
 import dev.sparseattn.pipeline.PrepareConfig;
-import dev.sparseattn.pipeline.SharedData;
 import dev.sparseattn.pipeline.prepare.DocLine;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 public class CsvSeriesReaderTest {
@@ -86,18 +88,30 @@ public class CsvSeriesReaderTest {
     assertNull(units.stream().filter(d -> !d.bad()).findAny().orElse(null));
   }
 
-  /** The real Seattle series: 1,461 days, no gaps, 45 windows of 64 days with stride 32. */
+  /** The real Seattle series (the fixture: 2012, 366 days, no gaps): 11 windows of 64 days with stride 32. */
   @Test
   void seattleWeather() throws Exception {
-    String csv = Files.readString(SharedData.file(SharedData.SEATTLE));
+    assertSeattleWindows(RealData.SEATTLE.fixture(), 366, 11, 366 - 352);
+  }
+
+  /** The whole series, 2012-2015: 1,461 days, 45 windows. */
+  @Test
+  @Tag("shared-data")
+  void wholeSeattleWeather() throws Exception {
+    assertSeattleWindows(RealData.SEATTLE.shared(), 1461, 45, 1461 - 1440);
+  }
+
+  /** {@code fresh}: the days of the last window that no earlier window covered. */
+  private static void assertSeattleWindows(Path file, int days, int windows, int fresh) throws Exception {
+    String csv = Files.readString(file);
     List<DocLine> units = read(config("series-column = \"\", window = 64, stride = 32,"
         + " value-columns = [precipitation, temp_max, temp_min, wind], categorical-columns = [weather]"), csv);
-    assertEquals(45, units.size());
-    assertEquals(1461, units.stream().mapToInt(DocLine::records).sum());
+    assertEquals(windows, units.size());
+    assertEquals(days, units.stream().mapToInt(DocLine::records).sum());
     assertEquals(0, units.stream().filter(DocLine::bad).count());
     assertEquals("0.0 12.8 5.0 4.7 10.9 10.6 2.8 4.5 ", Units.text(units.get(0)).substring(0, 35));
-    assertEquals((32 + 21) * 4, Units.text(units.get(44)).split(" ").length,
-        "the last window: 32 days of overlap + the 1461 - 1440 days no window covered");
-    assertEquals(21, units.get(44).records());
+    assertEquals((32 + fresh) * 4, Units.text(units.get(windows - 1)).split(" ").length,
+        "the last window: 32 days of overlap + the " + fresh + " days no earlier window covered");
+    assertEquals(fresh, units.get(windows - 1).records());
   }
 }

@@ -4,17 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import dev.sparseattn.pipeline.SharedData;
+import dev.sparseattn.datasets.testdata.RealData;
 import dev.sparseattn.pipeline.prepare.DocLine;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-class FastaReaderTest {
+public class FastaReaderTest {
   @Test
   void windowsWithStrideOverlapAndHeadersAsMetadata() {
     String fasta = ">seq1 first\nACGTA\nCGT\n>seq2\nac gt\r\nNN\n";
@@ -49,18 +51,29 @@ class FastaReaderTest {
     assertEquals(List.of(1, 0, 1, 0), units.stream().map(DocLine::records).toList());
   }
 
-  /** The real 4.9 Mbp genome: windows cover it exactly, for disjoint and overlapping windows. */
+  /** The first 100 kbp of the real genome (the fixture): windows cover it exactly, disjoint and overlapping. */
   @Test
-  void streamsTheEcoliGenomeInWindows() throws Exception {
-    byte[] genome = genome();
-    assertEquals(4_938_920, genome.length);
+  void streamsTheGenomeFixtureInWindows() throws Exception {
+    assertWindowsCoverTheGenome(RealData.ECOLI.fixture(), 100_030);
+  }
+
+  /** The whole 4.9 Mbp genome, one record streamed in windows. */
+  @Test
+  @Tag("shared-data")
+  void streamsTheWholeEcoliGenomeInWindows() throws Exception {
+    assertWindowsCoverTheGenome(RealData.ECOLI.shared(), 4_938_920);
+  }
+
+  private static void assertWindowsCoverTheGenome(Path fna, int bases) throws Exception {
+    byte[] genome = genome(fna);
+    assertEquals(bases, genome.length);
     for (int[] ws : new int[][] {{1000, 1000}, {4096, 3000}}) {
       int w = ws[0];
       int s = ws[1];
       MessageDigest rebuilt = MessageDigest.getInstance("SHA-256");
       long windows = 0;
       long covered = 0;
-      try (InputStream in = new GZIPInputStream(Files.newInputStream(SharedData.file(SharedData.ECOLI)))) {
+      try (InputStream in = new GZIPInputStream(Files.newInputStream(fna))) {
         RecordFormat.Units units = new FastaReader(w, s, false).open(in);
         while (units.hasNext()) {
           DocLine d = units.next();
@@ -80,8 +93,8 @@ class FastaReaderTest {
   }
 
   /** The genome's bases, read independently (header line skipped, newlines dropped). */
-  static byte[] genome() throws IOException {
-    try (InputStream in = new GZIPInputStream(Files.newInputStream(SharedData.file(SharedData.ECOLI)))) {
+  public static byte[] genome(Path fna) throws IOException {
+    try (InputStream in = new GZIPInputStream(Files.newInputStream(fna))) {
       byte[] all = in.readAllBytes();
       java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(all.length);
       int i = 0;

@@ -3,12 +3,14 @@ package dev.sparseattn.pipeline.read;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import dev.sparseattn.pipeline.SharedData;
+import dev.sparseattn.datasets.testdata.RealData;
 import dev.sparseattn.pipeline.prepare.DocLine;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 class FastqReaderTest {
@@ -37,12 +39,23 @@ class FastqReaderTest {
     assertEquals("incomplete-record: no '+' line before the end of the file", units.get(4).reason());
   }
 
-  /** The real simulated lambda reads: 10,000 well-formed records, lengths as in the file. */
+  /** The real simulated lambda reads (the fixture's 2,000): well-formed records, lengths as in the file. */
   @Test
-  void readsTheLambdaReads() throws Exception {
+  void readsTheLambdaReadsFixture() throws Exception {
+    assertReadsEveryRecord(RealData.LAMBDA_READS.fixture(), 2_000);
+  }
+
+  /** All 10,000 of them. */
+  @Test
+  @Tag("shared-data")
+  void readsAllTheLambdaReads() throws Exception {
+    assertReadsEveryRecord(RealData.LAMBDA_READS.shared(), 10_000);
+  }
+
+  private static void assertReadsEveryRecord(Path fq, long expectedReads) throws Exception {
     long reads = 0;
     long bases = 0;
-    try (InputStream in = new GZIPInputStream(Files.newInputStream(SharedData.file(SharedData.LAMBDA_READS)))) {
+    try (InputStream in = new GZIPInputStream(Files.newInputStream(fq))) {
       RecordFormat.Units units = new FastqReader(false, true, false).open(in);
       while (units.hasNext()) {
         DocLine d = units.next();
@@ -53,14 +66,14 @@ class FastqReaderTest {
         bases += d.bytes().length;
       }
     }
-    assertEquals(10_000, reads);
-    assertEquals(expectedBases(), bases);
+    assertEquals(expectedReads, reads);
+    assertEquals(expectedBases(fq), bases);
   }
 
   /** Sum of the second line of every 4-line record, counted independently. */
-  private static long expectedBases() throws Exception {
+  private static long expectedBases(Path fq) throws Exception {
     try (var r = new java.io.BufferedReader(new java.io.InputStreamReader(
-        new GZIPInputStream(Files.newInputStream(SharedData.file(SharedData.LAMBDA_READS)))))) {
+        new GZIPInputStream(Files.newInputStream(fq))))) {
       long sum = 0;
       int i = 0;
       for (String line; (line = r.readLine()) != null; i++) {
