@@ -79,6 +79,10 @@ public final class PrepareJob {
         + " writing {} + {} shard(s) of {} rows", docs, numbering.sum(ChunkSummary::contentBytes), numbering.packedChunks(),
         numbering.sequences(Split.TRAIN), numbering.sequences(Split.VALIDATION),
         numbering.shards(Split.TRAIN), numbering.shards(Split.VALIDATION), numbering.rowsPerShard());
+    if (numbering.sum(ChunkSummary::droppedBases) > 0) {
+      LOG.info("prepare: {} ambiguous base(s) dropped where documents were split (nucleotide.ambiguous = split)",
+          numbering.sum(ChunkSummary::droppedBases));
+    }
     if (numbering.sequences(Split.TRAIN) == 0) {
       LOG.warn("prepare: no training sequences (input too small for validation-fraction {})",
           config.validationFraction());
@@ -101,7 +105,8 @@ public final class PrepareJob {
     bases.destroy();
     conf.destroy();
     documents.unpersist(false);
-    return new PrepareResult(manifest, plan.output().toString(), (System.nanoTime() - start) / 1_000_000);
+    return new PrepareResult(manifest, plan.output().toString(), (System.nanoTime() - start) / 1_000_000,
+        numbering.sum(ChunkSummary::droppedBases));
   }
 
   /** The message when nothing is left to pack: the accounting, and an example of each reason. */

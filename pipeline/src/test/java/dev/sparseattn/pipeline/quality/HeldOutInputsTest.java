@@ -144,6 +144,17 @@ class HeldOutInputsTest {
   }
 
   @Test
+  void splitAmbiguousBasesAreCounted() throws IOException {
+    Path fasta = tmp.resolve("n.fa");
+    Files.writeString(fasta, ">r1\nACGTNNNACG\nNRYACGT\n");
+    PrepareResult r = prepare(fasta, "split", "format = fasta", "tokenizer = nucleotide",
+        "nucleotide { ambiguous = split }");
+    assertEquals(6, r.droppedBases());
+    assertTrue(r.summary().contains("  dropped     6 ambiguous base(s)"), r.summary());
+    assertEquals(11 + 2 + 1, r.manifest().streamTokens(), "11 bases kept, EOS between the 3 pieces and at the end");
+  }
+
+  @Test
   void strictModePrintsItsMessageWithoutSparkTraces() throws IOException {
     Path dir = tmp.resolve("strict");
     Files.createDirectories(dir);
