@@ -28,6 +28,8 @@ import java.util.List;
  *   format = text                               # text | fasta | fastq | csv
  *   strict = false                              # fail on the first bad record instead of quarantining it
  *   invalid-utf8 = quarantine                   # text records that are not UTF-8: quarantine | replace | keep
+ *   control-chars = quarantine                  # C0 controls (backspace, bell): quarantine (as binary, above
+ *                                               # 5% of a record) | strip | keep; see ControlChars
  *   fasta { ... }, fastq { ... }                # see FormatOptions
  *   csv { ... }                                 # see CsvOptions
  *   nucleotide { ... }, time-series { ... }     # see TokenizerOptions
@@ -78,8 +80,14 @@ public record PrepareConfig(
    * @param strict fail the job on the first bad record (with its source, position and reason) instead
    *     of quarantining it
    * @param invalidUtf8 the policy for text records that are not valid UTF-8
+   * @param controlChars the policy for control characters in text records
    */
-  public record RecordPolicy(boolean strict, InvalidUtf8 invalidUtf8) {}
+  public record RecordPolicy(boolean strict, InvalidUtf8 invalidUtf8, ControlChars controlChars) {
+    /** The default control-character policy ({@link ControlChars#QUARANTINE}). */
+    public RecordPolicy(boolean strict, InvalidUtf8 invalidUtf8) {
+      this(strict, invalidUtf8, ControlChars.QUARANTINE);
+    }
+  }
 
   /** The configured tokenizer (not for trained ones: see {@link TokenizerChoice#trained()}). */
   public dev.sparseattn.datasets.tokenize.Tokenizer createTokenizer() {
@@ -107,7 +115,8 @@ public record PrepareConfig(
     SparkOptions spark = new SparkOptions(sp.string("master", "local[*]"), sp.string("app-name", "sparseattn-prepare"));
     InputFormat format = s.choice("format", InputFormat.class, InputFormat.TEXT);
     RecordPolicy records = new RecordPolicy(s.bool("strict", false),
-        s.choice("invalid-utf8", InvalidUtf8.class, InvalidUtf8.QUARANTINE));
+        s.choice("invalid-utf8", InvalidUtf8.class, InvalidUtf8.QUARANTINE),
+        s.choice("control-chars", ControlChars.class, ControlChars.QUARANTINE));
     FormatOptions formats = FormatOptions.parse(s);
     if (format == InputFormat.CSV) {
       s.check(!formats.csv().timeColumn().isBlank(), "csv.time-column", "is required for format = csv");

@@ -1,14 +1,13 @@
 package dev.sparseattn.pipeline;
 
 import dev.sparseattn.datasets.config.Cli;
+import dev.sparseattn.datasets.config.HadoopConf;
 import dev.sparseattn.pipeline.prepare.PreparePlan;
 import dev.sparseattn.pipeline.prepare.PrepareJob;
 import dev.sparseattn.pipeline.prepare.PrepareResult;
 import java.io.IOException;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
-import scala.Tuple2;
 
 /**
  * Turns text corpora on any Hadoop file system into a prepared dataset: tokenized, packed into
@@ -32,7 +31,7 @@ public final class PrepareCorpus {
    * session), prepares the dataset, prints a summary, and stops Spark if it started it.
    */
   public static PrepareResult run(PrepareConfig config) throws IOException {
-    PreparePlan plan = PreparePlan.create(config, hadoopConfBeforeSpark());
+    PreparePlan plan = PreparePlan.create(config, HadoopConf.beforeSpark());
     boolean running = isLive(SparkSession.getActiveSession()) || isLive(SparkSession.getDefaultSession());
     SparkSession spark = startSession(config.spark());
     try {
@@ -67,16 +66,5 @@ public final class PrepareCorpus {
       builder.master(options.master());
     }
     return builder.getOrCreate();
-  }
-
-  /** The Hadoop configuration Spark will use ({@code spark.hadoop.*} applied), without starting Spark. */
-  static Configuration hadoopConfBeforeSpark() {
-    Configuration conf = new Configuration();
-    for (Tuple2<String, String> kv : new SparkConf().getAll()) {
-      if (kv._1().startsWith("spark.hadoop.")) {
-        conf.set(kv._1().substring("spark.hadoop.".length()), kv._2());
-      }
-    }
-    return conf;
   }
 }

@@ -5,12 +5,23 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.regex.Pattern;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 
 /**
  * Command-line arguments of every job: {@code <config-file> [key=value ...]}. The file is HOCON
  * (Typesafe Config, as Spark and Akka users know it); each override is a HOCON assignment such as
  * {@code train.steps=200} and wins over the file. Substitutions are resolved after the overrides.
+ *
+ * <p>The file may be on any Hadoop file system, like the data: a location with a scheme
+ * ({@code hdfs://nn/jobs/job.conf}, {@code file:///etc/job.conf}, {@code s3a://...}) is read through
+ * Hadoop ({@link HadoopConf#beforeSpark()}); a plain path is a local file (relative to the working
+ * directory), where HOCON {@code include}s relative to the file also work.
  */
 public final class JobArgs {
   private JobArgs() {}
@@ -20,22 +31,51 @@ public final class JobArgs {
     if (args.length == 0) {
       throw new ConfigError("<config-file>", "missing: usage is <config-file> [key=value ...]");
     }
-    File file = new File(args[0]);
-    if (!file.isFile()) {
-      throw new ConfigError(args[0], "config file not found (working directory "
-          + new File("").getAbsolutePath() + ")");
-    }
-    Config fromFile;
-    try {
-      fromFile = ConfigFactory.parseFile(file, ConfigParseOptions.defaults().setAllowMissing(false));
-    } catch (ConfigException e) {
-      throw new ConfigError(args[0], "cannot parse: " + e.getMessage());
-    }
+    Config fromFile = SCHEME.matcher(args[0]).find() ? parseHadoop(args[0]) : parseLocal(args[0]);
     Config overrides = parseOverrides(List.of(args).subList(1, args.length));
     try {
       return overrides.withFallback(fromFile).resolve();
     } catch (ConfigException e) {
       throw new ConfigError(args[0], "cannot resolve: " + e.getMessage());
+    }
+  }
+
+  private static final Pattern SCHEME = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]+:");
+
+  private static Config parseLocal(String location) {
+    File file = new File(location);
+    if (!file.isFile()) {
+      throw new ConfigError(location, "config file not found (working directory "
+          + new File("").getAbsolutePath() + ")");
+    }
+    try {
+      return ConfigFactory.parseFile(file, ConfigParseOptions.defaults().setAllowMissing(false));
+    } catch (ConfigException e) {
+      throw new ConfigError(location, "cannot parse: " + e.getMessage());
+    }
+  }
+
+  private static Config parseHadoop(String location) {
+    String text;
+    try {
+      Path path = new Path(location);
+      FileSystem fs = path.getFileSystem(HadoopConf.beforeSpark());
+      if (!fs.isFile(path)) {
+        throw new ConfigError(location, "config file not found");
+      }
+      try (InputStream in = fs.open(path)) {
+        text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      }
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof ConfigError c) {
+        throw c;
+      }
+      throw new ConfigError(location, "cannot read config file: " + e);
+    }
+    try {
+      return ConfigFactory.parseString(text, ConfigParseOptions.defaults().setOriginDescription(location));
+    } catch (ConfigException e) {
+      throw new ConfigError(location, "cannot parse: " + e.getMessage());
     }
   }
 

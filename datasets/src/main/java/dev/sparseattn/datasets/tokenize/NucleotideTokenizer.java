@@ -127,6 +127,21 @@ public final class NucleotideTokenizer implements Tokenizer {
     return null;
   }
 
+  /**
+   * Bases that {@link #encodeUtf8} drops from a document: with {@link AmbiguityRule#SPLIT}, its
+   * ambiguous codes (N and the other IUPAC codes, where the document is cut); 0 with the other rules.
+   */
+  public long droppedBases(byte[] utf8, int offset, int length) {
+    if (options.ambiguous() != AmbiguityRule.SPLIT) {
+      return 0;
+    }
+    long n = 0;
+    for (int i = offset; i < offset + length; i++) {
+      n += CODE[utf8[i] & 0xff] == 4 ? 1 : 0;
+    }
+    return n;
+  }
+
   private static String printable(int c) {
     return c >= 0x21 && c < 0x7f ? "'" + (char) c + "'" : String.format("0x%02x", c);
   }

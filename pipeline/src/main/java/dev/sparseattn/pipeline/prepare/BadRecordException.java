@@ -15,9 +15,12 @@ public final class BadRecordException extends RuntimeException {
         + ": " + d.reason() + " (set prepare.strict = false to quarantine bad records and go on)");
   }
 
-  /** Runs a Spark action; a strict-mode failure in a task comes out as the DataError it stands for. */
+  /**
+   * Runs a Spark action; a strict-mode failure in a task comes out as the DataError it stands for, and
+   * Spark's own log lines about it go to DEBUG ({@link StrictModeLogs}).
+   */
   static <T> T surfacing(java.util.function.Supplier<T> action) {
-    try {
+    try (StrictModeLogs quiet = StrictModeLogs.install()) {
       return action.get();
     } catch (Exception e) { // SparkException is checked, but Scala throws it undeclared
       DataError user = unwrap(e);

@@ -18,9 +18,10 @@ public final class ChunkSummary implements Serializable {
   private final long[] records;
   private final Tally tally;
   private final long[] usedIds;
+  private final long droppedBases;
 
   public ChunkSummary(ChunkId id, long documents, long contentBytes, long streamTokens, long[] sequences,
-      long[] records, Tally tally, long[] usedIds) {
+      long[] records, Tally tally, long[] usedIds, long droppedBases) {
     this.id = id;
     this.documents = documents;
     this.contentBytes = contentBytes;
@@ -29,6 +30,12 @@ public final class ChunkSummary implements Serializable {
     this.records = records.clone();
     this.tally = tally;
     this.usedIds = usedIds;
+    this.droppedBases = droppedBases;
+  }
+
+  /** Ambiguous bases the nucleotide tokenizer dropped with {@code ambiguous = split}. */
+  public long droppedBases() {
+    return droppedBases;
   }
 
   /** The ids the chunk's stream uses, as a bit set ({@code id / 64}, bit {@code id % 64}). */

@@ -33,7 +33,7 @@ final class ManifestAssembler {
       splits.put(split.id(), info);
       tokens += info.tokens();
     }
-    long chunks = numbering.chunks().stream().filter(c -> c.sequences() > 0).count();
+    long chunks = numbering.packedChunks();
     long streamTokens = numbering.sum(ChunkSummary::streamTokens);
     long sequences = numbering.sequences(Split.TRAIN) + numbering.sequences(Split.VALIDATION);
     check(tokens - (sequences - chunks) == streamTokens, "packing identity: tokens " + tokens

@@ -13,17 +13,19 @@ public final class PackedChunk {
   private final int[] stream;
   private final int[] eosPositions;
   private final long contentBytes;
+  private final long droppedBases;
   private final int seqLen;
   private final int padId;
   private final Split[] splits;
   private final Tally tally;
 
-  PackedChunk(ChunkId id, int[] stream, int[] eosPositions, long contentBytes, int seqLen, int padId,
-      SplitHash hash, Tally tally) {
+  PackedChunk(ChunkId id, int[] stream, int[] eosPositions, long contentBytes, long droppedBases, int seqLen,
+      int padId, SplitHash hash, Tally tally) {
     this.id = id;
     this.stream = stream;
     this.eosPositions = eosPositions;
     this.contentBytes = contentBytes;
+    this.droppedBases = droppedBases;
     this.seqLen = seqLen;
     this.padId = padId;
     this.tally = tally;
@@ -89,6 +91,6 @@ public final class PackedChunk {
       recordsPerSplit[splits[owner(p)].ordinal()]++;
     }
     return new ChunkSummary(id, eosPositions.length, contentBytes, stream.length, sequencesPerSplit, recordsPerSplit,
-        tally, usedIds());
+        tally, usedIds(), droppedBases);
   }
 }

@@ -1,5 +1,6 @@
 package dev.sparseattn.pipeline.prepare;
 
+import dev.sparseattn.datasets.tokenize.NucleotideTokenizer;
 import dev.sparseattn.datasets.tokenize.Tokenizer;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -45,7 +46,11 @@ public final class Packer implements Serializable {
     List<int[]> encoded = new ArrayList<>(docs.size());
     long total = 0;
     long contentBytes = 0;
+    long dropped = 0;
     for (DocLine d : docs) {
+      if (tokenizer instanceof NucleotideTokenizer n) {
+        dropped += n.droppedBases(d.bytes(), 0, d.bytes().length);
+      }
       int[] ids = tokenizer.encodeUtf8(d.bytes());
       encoded.add(ids);
       total += ids.length + 1L;
@@ -64,6 +69,7 @@ public final class Packer implements Serializable {
       stream[pos] = tokenizer.eosId();
       eosPositions[d] = pos++;
     }
-    return new PackedChunk(id, stream, eosPositions, contentBytes, seqLen, tokenizer.padId(), splits, tally);
+    return new PackedChunk(id, stream, eosPositions, contentBytes, dropped, seqLen, tokenizer.padId(), splits,
+        tally);
   }
 }

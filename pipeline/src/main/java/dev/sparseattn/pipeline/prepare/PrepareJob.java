@@ -73,16 +73,16 @@ public final class PrepareJob {
     SequenceNumbering numbering = new SequenceNumbering(summaries, ShardSizing.rowsPerShard(config, summaries));
     long docs = numbering.sum(ChunkSummary::documents);
     if (docs == 0) {
-      Tally tally = new Tally();
-      summaries.forEach(s -> tally.add(s.tally()));
-      throw new DataError("the inputs hold no documents: " + tally.read() + " record(s) read, "
-          + tally.quarantined() + " quarantined " + tally.byReason() + (tally.quarantined() > 0
-          ? " (see " + plan.output() + "/quarantine/)" : "") + "; inputs " + config.input());
+      throw new DataError(noDocuments(numbering, plan.output().toString(), config.input()));
     }
     LOG.info("prepare: {} documents, {} bytes in {} chunk(s) -> {} train + {} validation sequences;"
-        + " writing {} + {} shard(s) of {} rows", docs, numbering.sum(ChunkSummary::contentBytes), summaries.size(),
+        + " writing {} + {} shard(s) of {} rows", docs, numbering.sum(ChunkSummary::contentBytes), numbering.packedChunks(),
         numbering.sequences(Split.TRAIN), numbering.sequences(Split.VALIDATION),
         numbering.shards(Split.TRAIN), numbering.shards(Split.VALIDATION), numbering.rowsPerShard());
+    if (numbering.sum(ChunkSummary::droppedBases) > 0) {
+      LOG.info("prepare: {} ambiguous base(s) dropped where documents were split (nucleotide.ambiguous = split)",
+          numbering.sum(ChunkSummary::droppedBases));
+    }
     if (numbering.sequences(Split.TRAIN) == 0) {
       LOG.warn("prepare: no training sequences (input too small for validation-fraction {})",
           config.validationFraction());
@@ -105,7 +105,17 @@ public final class PrepareJob {
     bases.destroy();
     conf.destroy();
     documents.unpersist(false);
-    return new PrepareResult(manifest, plan.output().toString(), (System.nanoTime() - start) / 1_000_000);
+    return new PrepareResult(manifest, plan.output().toString(), (System.nanoTime() - start) / 1_000_000,
+        numbering.sum(ChunkSummary::droppedBases));
+  }
+
+  /** The message when nothing is left to pack: the accounting, and an example of each reason. */
+  static String noDocuments(SequenceNumbering numbering, String output, List<String> inputs) {
+    Tally tally = new Tally();
+    numbering.chunks().forEach(s -> tally.add(s.tally()));
+    return "the inputs hold no documents: " + tally.read() + " record(s) read, " + tally.quarantined()
+        + " quarantined " + tally.byReason() + (tally.quarantined() > 0 ? " (see " + output + "/quarantine/; "
+        + String.join("; ", tally.examples().values()) + ")" : "") + "; inputs " + inputs;
   }
 
   private static String kebab(Enum<?> e) {

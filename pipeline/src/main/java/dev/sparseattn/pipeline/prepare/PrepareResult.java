@@ -11,8 +11,10 @@ import java.util.Locale;
  *
  * @param output the qualified dataset directory
  * @param wallMillis from the start of the work (after Spark was up) to the manifest being written
+ * @param droppedBases ambiguous bases left out by the nucleotide tokenizer with {@code ambiguous = split}
+ *     (the manifest has no field for them yet)
  */
-public record PrepareResult(Manifest manifest, String output, long wallMillis) {
+public record PrepareResult(Manifest manifest, String output, long wallMillis, long droppedBases) {
 
   /** A human-readable summary: documents read, sequences/tokens per split, shards, time, throughput. */
   public String summary() {
@@ -36,6 +38,10 @@ public record PrepareResult(Manifest manifest, String output, long wallMillis) {
         b.append("  quarantine  ").append(r.byReason()).append(" -> ").append(output).append('/')
             .append(RecordAccounting.QUARANTINE_DIR).append("/\n");
       }
+    }
+    if (droppedBases > 0) {
+      b.append("  dropped     ").append(droppedBases)
+          .append(" ambiguous base(s) where documents were split (prepare.nucleotide.ambiguous = split)\n");
     }
     b.append("  output      ").append(output).append('/').append(Manifest.FILE_NAME);
     return b.toString();

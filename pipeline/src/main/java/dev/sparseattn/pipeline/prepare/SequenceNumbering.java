@@ -35,6 +35,11 @@ public final class SequenceNumbering {
     }
   }
 
+  /** Chunks that hold sequences (a chunk of quarantined units alone has none): the manifest's chunk count. */
+  public long packedChunks() {
+    return chunks.stream().filter(c -> c.sequences() > 0).count();
+  }
+
   /** The chunks in global order. */
   public List<ChunkSummary> chunks() {
     return chunks;

@@ -27,7 +27,7 @@ final class Sources {
   /** The admission check of a configuration: text checks for text formats, the tokenizer's refusals. */
   static DocCheck check(PrepareConfig config, Tokenizer admission) {
     boolean text = config.format() == InputFormat.TEXT || config.format() == InputFormat.JSONL;
-    return new DocCheck(text ? new TextCheck(config.records().invalidUtf8()) : null, admission,
+    return new DocCheck(text ? new TextCheck(config.records().invalidUtf8(), config.records().controlChars()) : null, admission,
         config.records().strict());
   }
 

@@ -13,12 +13,14 @@ public final class Tally implements Serializable {
   private long quarantined;
   private long repaired;
   private final TreeMap<String, Long> byReason = new TreeMap<>();
+  private final TreeMap<String, String> examples = new TreeMap<>();
 
   /** Counts one unit. */
   void add(DocLine d) {
     if (d.bad()) {
       quarantined++;
       byReason.merge(d.reasonCode(), 1L, Long::sum);
+      examples.putIfAbsent(d.reasonCode(), d.reason());
     } else {
       emitted += d.records();
       if (d.repaired()) {
@@ -32,6 +34,7 @@ public final class Tally implements Serializable {
     quarantined += t.quarantined;
     repaired += t.repaired;
     t.byReason.forEach((k, v) -> byReason.merge(k, v, Long::sum));
+    t.examples.forEach(examples::putIfAbsent);
   }
 
   public long read() {
@@ -48,6 +51,11 @@ public final class Tally implements Serializable {
 
   public Map<String, Long> byReason() {
     return byReason;
+  }
+
+  /** The first full reason seen per reason code (in the order units and tallies were added). */
+  public Map<String, String> examples() {
+    return examples;
   }
 
   RecordAccounting toAccounting(String unit) {

@@ -1,5 +1,6 @@
 package dev.sparseattn.pipeline.prepare;
 
+import dev.sparseattn.pipeline.ControlChars;
 import dev.sparseattn.pipeline.InvalidUtf8;
 import java.io.Serializable;
 import java.nio.ByteBuffer;
@@ -11,9 +12,10 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The checks of a text record before it becomes a document. Binary content (a NUL byte, or more than
- * {@value #MAX_CONTROL_SHARE} of C0 control bytes other than tab, CR, FF, VT and ESC, or more than
- * {@value #MAX_INVALID_SHARE} of the bytes in malformed UTF-8 sequences) is always quarantined; other
- * invalid UTF-8 follows the {@link InvalidUtf8} policy.
+ * {@value #MAX_INVALID_SHARE} of the bytes in malformed UTF-8 sequences, or, with
+ * {@link ControlChars#QUARANTINE}, more than {@value #MAX_CONTROL_SHARE} of C0 control bytes other
+ * than tab, CR, FF, VT and ESC) is always quarantined; control characters otherwise follow the
+ * {@link ControlChars} policy (stripped or kept), and other invalid UTF-8 the {@link InvalidUtf8} one.
  */
 final class TextCheck implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -21,9 +23,11 @@ final class TextCheck implements Serializable {
   static final double MAX_INVALID_SHARE = 0.10;
 
   private final InvalidUtf8 policy;
+  private final ControlChars controlChars;
 
-  TextCheck(InvalidUtf8 policy) {
+  TextCheck(InvalidUtf8 policy, ControlChars controlChars) {
     this.policy = policy;
+    this.controlChars = controlChars;
   }
 
   /** The unit as it goes on: unchanged, repaired, or quarantined with a reason. */
@@ -38,12 +42,16 @@ final class TextCheck implements Serializable {
       if (c == 0) {
         return d.quarantine("binary: NUL byte at " + i);
       }
-      if ((c < 0x20 && c != '\t' && c != '\r' && c != '\f' && c != 0x0b && c != 0x1b && c != '\n') || c == 0x7f) {
+      if (control(c)) {
         controls++;
       }
     }
-    if (controls > MAX_CONTROL_SHARE * b.length) {
-      return d.quarantine("binary: " + controls + " control bytes of " + b.length);
+    if (controlChars == ControlChars.QUARANTINE && controls > MAX_CONTROL_SHARE * b.length) {
+      return d.quarantine("binary: " + controls + " control bytes of " + b.length
+          + " (prepare.control-chars = strip or keep takes them as text)");
+    }
+    if (controlChars == ControlChars.STRIP && controls > 0) {
+      return check(d.repairedAs(strip(b, controls))); // then the UTF-8 checks on what is left
     }
     int firstBad = firstMalformed(b);
     if (firstBad < 0) {
@@ -58,6 +66,24 @@ final class TextCheck implements Serializable {
       case REPLACE -> d.repairedAs(replace(b));
       case KEEP -> d;
     };
+  }
+
+  /** Whether a byte is a control character of the policy: C0 but tab, LF, CR, FF, VT, ESC (and NUL, binary), or DEL. */
+  private static boolean control(int c) {
+    return (c < 0x20 && c != 0 && c != '\t' && c != '\r' && c != '\f' && c != 0x0b && c != 0x1b && c != '\n')
+        || c == 0x7f;
+  }
+
+  /** The bytes without their {@code n} control characters. */
+  private static byte[] strip(byte[] b, int n) {
+    byte[] out = new byte[b.length - n];
+    int j = 0;
+    for (byte x : b) {
+      if (!control(x & 0xff)) {
+        out[j++] = x;
+      }
+    }
+    return out;
   }
 
   /** Index of the first byte of the first malformed UTF-8 sequence, or -1. */

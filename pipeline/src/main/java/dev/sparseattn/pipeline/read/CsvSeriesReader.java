@@ -7,10 +7,12 @@ import dev.sparseattn.pipeline.prepare.DocLine;
 import java.io.InputStream;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
+import java.time.YearMonth;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
  * CSV time series, streamed: a header line, then one row per time step (and series, with a series
@@ -22,10 +24,13 @@ import java.util.Locale;
  * scales that decode its tokens back to values.
  *
  * <p>Accounting unit: the row. A window counts the rows it adds (overlapping rows count once).
- * Quarantined rows: wrong field count ({@code missing-column}), configured columns absent from the
- * header ({@code missing-column}, every row), unparsable time ({@code bad-timestamp}), a time equal
- * to ({@code duplicate-timestamp}) or before ({@code out-of-order}) the previous row's of its series,
- * a non-numeric value with {@code bad-cell = quarantine} ({@code non-numeric}).
+ * Quarantined rows: too few fields ({@code missing-column}), too many ({@code extra-field}),
+ * configured columns absent from the header ({@code missing-column}, every row; the header line
+ * itself when the file has no rows), unparsable time ({@code bad-timestamp}, see {@link #parseTime}; a
+ * year or year-month the step does not call for is told which formats the step accepts),
+ * a time equal to ({@code duplicate-timestamp}) or before ({@code out-of-order}) the previous row's
+ * of its series, a non-numeric value with {@code bad-cell = quarantine} ({@code non-numeric}). A
+ * quarantined row's record number is its 1-based line number in the file (the header is line 1).
  */
 public final class CsvSeriesReader implements RecordFormat {
   private static final long serialVersionUID = 1L;
@@ -57,6 +62,9 @@ public final class CsvSeriesReader implements RecordFormat {
     private SeriesWindow window;
     private String series;
     private LocalDateTime last;
+    private long lineNo;
+    private long headerOffset;
+    private boolean anyRow;
 
     Reader(ByteLines lines) {
       this.lines = lines;
@@ -65,17 +73,24 @@ public final class CsvSeriesReader implements RecordFormat {
     @Override
     protected boolean advance() {
       while (lines.next()) {
+        lineNo++;
         if (lines.length() == 0) {
           continue;
         }
         if (header == null) {
+          headerOffset = lines.offset();
           readHeader(CsvLine.split(lines.bytes(), lines.length(), ','));
           continue;
         }
+        anyRow = true;
         row(lines.offset(), CsvLine.split(lines.bytes(), lines.length(), ','));
         return true;
       }
       endSeries();
+      if (missingColumns != null && !anyRow) { // no row to report them on: the header is the bad record
+        emit(DocLine.quarantined(headerOffset, headerLine, headerSample,
+            "missing-column: not in the header: " + missingColumns + " (the file has no rows)"));
+      }
       return false;
     }
 
@@ -89,7 +104,12 @@ public final class CsvSeriesReader implements RecordFormat {
       return super.nextRecordNo();
     }
 
+    private long headerLine;
+    private byte[] headerSample;
+
     private void readHeader(List<String> fields) {
+      headerLine = lineNo;
+      headerSample = Arrays.copyOf(lines.bytes(), Math.min(lines.length(), 96));
       header = fields.stream().map(String::trim).toList();
       timeIndex = header.indexOf(options.timeColumn());
       seriesIndex = options.seriesColumn().isEmpty() ? -1 : header.indexOf(options.seriesColumn());
@@ -122,12 +142,15 @@ public final class CsvSeriesReader implements RecordFormat {
         return;
       }
       if (fields.size() != header.size()) {
-        quarantine(offset, sample, "missing-column: " + fields.size() + " fields, the header has " + header.size());
+        quarantine(offset, sample, (fields.size() < header.size() ? "missing-column: " : "extra-field: ")
+            + fields.size() + " fields, the header has " + header.size());
         return;
       }
-      LocalDateTime t = parseTime(fields.get(timeIndex).trim());
+      LocalDateTime t = parseTime(fields.get(timeIndex).trim(), step);
       if (t == null) {
-        quarantine(offset, sample, "bad-timestamp: '" + fields.get(timeIndex).trim() + "'");
+        String time = fields.get(timeIndex).trim();
+        quarantine(offset, sample, "bad-timestamp: '" + time + "'" + (YEAR.matcher(time).matches()
+            || YEAR_MONTH.matcher(time).matches() ? "; accepted: " + acceptedTimes(step) : ""));
         return;
       }
       String id = seriesIndex < 0 ? "" : fields.get(seriesIndex).trim();
@@ -201,7 +224,7 @@ public final class CsvSeriesReader implements RecordFormat {
     }
 
     private void quarantine(long offset, byte[] sample, String reason) {
-      emit(DocLine.quarantined(offset, nextRecordNo(), sample, reason));
+      emit(DocLine.quarantined(offset, lineNo, sample, reason));
     }
 
     @Override
@@ -212,9 +235,20 @@ public final class CsvSeriesReader implements RecordFormat {
 
   private static final double BAD = Double.NEGATIVE_INFINITY;
 
-  /** An ISO date or date-time (with {@code T} or a space), or null. */
-  static LocalDateTime parseTime(String s) {
+  /**
+   * An ISO date ({@code 2020-01-31}) or date-time ({@code 2020-01-31T12:00}, {@code T} or a space,
+   * seconds and fractions optional); where the step is whole months or years (e.g. {@code P1M},
+   * {@code P3M}, {@code P1Y}), also a year-month ({@code 1880-01}, the first of the month), and where
+   * it is whole years, also a year ({@code 1880}, 1 January). Null if {@code s} is none of these.
+   */
+  static LocalDateTime parseTime(String s, TimeStep step) {
     try {
+      if (YEAR.matcher(s).matches() && years(step)) {
+        return LocalDate.of(Integer.parseInt(s), 1, 1).atStartOfDay();
+      }
+      if (YEAR_MONTH.matcher(s).matches() && months(step)) {
+        return YearMonth.parse(s).atDay(1).atStartOfDay();
+      }
       if (s.length() <= 10) {
         return LocalDate.parse(s).atStartOfDay();
       }
@@ -222,5 +256,25 @@ public final class CsvSeriesReader implements RecordFormat {
     } catch (java.time.format.DateTimeParseException e) {
       return null;
     }
+  }
+
+  private static final Pattern YEAR = Pattern.compile("\\d{4}");
+  private static final Pattern YEAR_MONTH = Pattern.compile("\\d{4}-\\d{2}");
+
+  private static boolean months(TimeStep step) {
+    return step.period() != null && step.period().getDays() == 0;
+  }
+
+  private static boolean years(TimeStep step) {
+    return months(step) && step.period().getMonths() == 0;
+  }
+
+  /** The time formats {@link #parseTime} accepts with this step, for messages. */
+  static String acceptedTimes(TimeStep step) {
+    String always = "yyyy-MM-dd, yyyy-MM-ddTHH:mm[:ss[.fff]] (T or a space)";
+    String month = "yyyy-MM (csv.step in months or years, e.g. P1M)";
+    String year = "yyyy (csv.step in years, e.g. P1Y)";
+    return always + (years(step) ? ", " + month + ", " + year : months(step) ? ", " + month + "; not " + year
+        : "; not " + month + " or " + year);
   }
 }

@@ -175,7 +175,7 @@ public final class FastaReader implements RecordFormat {
 
     private void emitWindow() {
       byte[] w = Arrays.copyOf(bases, n);
-      String meta = emittedInRecord ? null : "{\"header\":" + Json.quote(header) + ",\"fasta_record\":" + fastaRecord + "}";
+      String meta = emittedInRecord ? null : Json.text(Json.object().put("header", header).put("fasta_record", fastaRecord));
       long offset = recordOffset + windowStart;
       emit(DocLine.document(offset, nextRecordNo(), w, 1, meta));
       if (reverseComplement) {

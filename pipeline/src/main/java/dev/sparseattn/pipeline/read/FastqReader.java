@@ -115,15 +115,14 @@ public final class FastqReader implements RecordFormat {
       if (!headers && !qualities) {
         return null;
       }
-      StringBuilder b = new StringBuilder("{");
+      var o = Json.object();
       if (headers) {
-        b.append("\"id\":").append(Json.quote(new String(id, 1, id.length - 1, StandardCharsets.UTF_8)));
+        o.put("id", new String(id, 1, id.length - 1, StandardCharsets.UTF_8));
       }
       if (qualities) {
-        b.append(headers ? "," : "").append("\"qualities\":")
-            .append(Json.quote(new String(quals, StandardCharsets.ISO_8859_1)));
+        o.put("qualities", new String(quals, StandardCharsets.ISO_8859_1));
       }
-      return b.append('}').toString();
+      return Json.text(o);
     }
 
     @Override

@@ -121,18 +121,14 @@ final class SeriesWindow {
   }
 
   private String meta(String series, List<String> names, double[] scales, int gaps, int maskedCells) {
-    StringBuilder b = new StringBuilder("{\"series\":").append(Json.quote(series == null ? "" : series))
-        .append(",\"start\":").append(Json.quote(times[0].toString()))
-        .append(",\"steps\":").append(n).append(",\"gaps\":").append(gaps).append(",\"masked\":").append(maskedCells)
-        .append(",\"variables\":[");
-    for (int i = 0; i < names.size(); i++) {
-      b.append(i > 0 ? "," : "").append(Json.quote(names.get(i)));
+    var o = Json.object().put("series", series == null ? "" : series).put("start", times[0].toString())
+        .put("steps", n).put("gaps", gaps).put("masked", maskedCells);
+    names.forEach(o.putArray("variables")::add);
+    var s = o.putArray("scales");
+    for (double x : scales) {
+      s.add(x);
     }
-    b.append("],\"scales\":[");
-    for (int i = 0; i < scales.length; i++) {
-      b.append(i > 0 ? "," : "").append(scales[i]);
-    }
-    return b.append("]}").toString();
+    return Json.text(o);
   }
 
   /** The text of values for the tokenizer: shortest round-trip decimals, NaN for missing. */
