@@ -1,6 +1,6 @@
 package dev.sparseattn.trainer.train;
 
-import dev.sparseattn.trainer.model.TransformerConfig;
+import dev.sparseattn.trainer.model.network.TransformerConfig;
 import java.util.Map;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
