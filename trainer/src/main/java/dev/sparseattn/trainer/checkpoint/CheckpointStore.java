@@ -3,7 +3,7 @@ package dev.sparseattn.trainer.checkpoint;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.sparseattn.datasets.config.DataError;
-import dev.sparseattn.trainer.model.TransformerConfig;
+import dev.sparseattn.trainer.model.network.TransformerConfig;
 import dev.sparseattn.trainer.model.TransformerLM;
 import java.io.File;
 import java.io.IOException;

@@ -6,7 +6,7 @@ import dev.sparseattn.datasets.manifest.PreparedDataset;
 import dev.sparseattn.datasets.manifest.Split;
 import dev.sparseattn.trainer.checkpoint.CheckpointStore;
 import dev.sparseattn.trainer.checkpoint.TrainingState;
-import dev.sparseattn.trainer.model.TransformerConfig;
+import dev.sparseattn.trainer.model.network.TransformerConfig;
 import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.report.MetricsLog;
 import dev.sparseattn.trainer.report.Progress;

@@ -1,7 +1,7 @@
 package dev.sparseattn.trainer.distributed;
 
 import dev.sparseattn.datasets.manifest.PreparedDataset;
-import dev.sparseattn.trainer.model.TransformerConfig;
+import dev.sparseattn.trainer.model.network.TransformerConfig;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;

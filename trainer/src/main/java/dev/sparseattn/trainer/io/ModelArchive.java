@@ -9,12 +9,15 @@ import java.util.Optional;
 import org.deeplearning4j.util.ModelSerializer;
 
 /**
- * The tokenizer stored inside a saved model zip next to its weights and configuration, so that one
- * file is enough to load a model and encode text for it (DL4J's {@link ModelSerializer#addObjectToFile}).
+ * The tokenizer and the {@link Provenance} stored inside a saved model zip next to its weights and configuration, so
+ * that one file is enough to load a model, encode text for it and tell what produced it (DL4J's
+ * {@link ModelSerializer#addObjectToFile}).
  */
 public final class ModelArchive {
   /** Entry name of the tokenizer description (the same JSON as the job's {@code tokenizer.json}). */
   public static final String TOKENIZER_KEY = "tokenizer.json";
+  /** Entry name of the provenance record (JSON). */
+  public static final String PROVENANCE_KEY = "provenance.json";
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -32,5 +35,23 @@ public final class ModelArchive {
     }
     String json = ModelSerializer.getObjectFromFile(zip, TOKENIZER_KEY);
     return Optional.of(JSON.readValue(json, new TypeReference<Map<String, Object>>() {}));
+  }
+
+  /** Adds the provenance record to the zip. */
+  public static void writeProvenance(File zip, Provenance provenance) throws IOException {
+    ModelSerializer.addObjectToFile(zip, PROVENANCE_KEY, JSON.writeValueAsString(provenance));
+  }
+
+  /** The provenance stored in the zip; empty for a zip written without one (before it was recorded). */
+  public static Optional<Provenance> readProvenance(File zip) throws IOException {
+    if (!ModelSerializer.listObjectsInFile(zip).contains(PROVENANCE_KEY)) {
+      return Optional.empty();
+    }
+    String json = ModelSerializer.getObjectFromFile(zip, PROVENANCE_KEY);
+    try {
+      return Optional.of(JSON.readValue(json, Provenance.class));
+    } catch (IOException | IllegalArgumentException e) {
+      throw new IOException(zip + ": unreadable " + PROVENANCE_KEY + ": " + e.getMessage(), e);
+    }
   }
 }

@@ -1,60 +1,41 @@
 package dev.sparseattn.trainer.model;
 
-import dev.sparseattn.trainer.model.layers.FinalLayerNorm;
-import dev.sparseattn.trainer.model.layers.TokenPositionEmbedding;
-import dev.sparseattn.trainer.model.layers.TransformerBlock;
-import dev.sparseattn.trainer.model.reversible.Backward;
-import dev.sparseattn.trainer.model.reversible.FusedLM;
-import dev.sparseattn.trainer.model.reversible.FusedLMLayer;
-import dev.sparseattn.trainer.model.reversible.FusedNetworks;
+import dev.sparseattn.trainer.model.network.Backward;
+import dev.sparseattn.trainer.model.network.LmLayer;
+import dev.sparseattn.trainer.model.network.LmLayerConf;
+import dev.sparseattn.trainer.model.network.TransformerConfig;
 import java.io.File;
 import java.io.IOException;
 import java.util.Arrays;
-import java.util.List;
-import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
-import org.deeplearning4j.nn.conf.distribution.NormalDistribution;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.nn.params.DefaultParamInitializer;
 import org.deeplearning4j.util.ModelSerializer;
-import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.shape.OneHot;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.IUpdater;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * Builds, feeds, queries and stores the causal transformer language model: a GPT-2-style decoder (Radford et al.
- * 2019) of pre-LayerNorm blocks (Vaswani et al. 2017) as a DL4J {@link MultiLayerNetwork}:
+ * 2019) of pre-LayerNorm blocks (Vaswani et al. 2017), as a DL4J {@link MultiLayerNetwork} of ONE output layer that
+ * holds the whole model ({@link LmLayerConf}: embeddings, blocks, final LayerNorm, output projection and loss), for
+ * every {@link TransformerConfig}:
  * <pre>
- *   0            TokenPositionEmbedding   [batch, L] token ids -> [batch, L, d]
- *   1..nLayers   TransformerBlock         [batch, L, d]
- *   nLayers+1    FinalLayerNorm           [batch, L, d]
- *   nLayers+2    RnnOutputLayer (NWC)     softmax over the vocabulary, MCXENT loss, labels masked at padding
+ *   features  [batch, L]  token ids            features mask [batch, L]  0 at input padding (or none)
+ *   labels    [batch, L]  target ids           labels mask   [batch, L]  0 at padded targets
+ *   output    [batch, L, vocab] next-token probabilities (inference)
  * </pre>
- * That layered network is built for the classic configuration ({@link TransformerConfig#classic()}); any other
- * (reversible blocks, axial positions, tied embeddings, chunking, dropout) is built as one fused output layer,
- * {@link FusedLM}, whose labels are target ids {@code [batch, L]} instead of one-hot vectors. Every method here
- * accepts both kinds of network.
  * Optimisation is the caller's: the updater is passed in, and nothing here trains.
  *
  * <p>Loss scale: DL4J's score (and gradient) is the cross-entropy summed over the unmasked target positions and
  * divided by the number of sequences; {@link #meanTokenLoss} converts it to the usual per-token mean (nats).
  */
 public final class TransformerLM {
-
-    /** GPT-2's initialisation standard deviation for weights and embeddings. */
-    public static final double INIT_STD = 0.02;
 
     /** Key of the {@link TransformerConfig} JSON stored inside a saved model zip. */
     public static final String CONFIG_KEY = "transformerConfig.json";
@@ -69,52 +50,60 @@ public final class TransformerLM {
 
     /** A network of the given data type (DOUBLE for gradient checks) with the given updater, initialised. */
     public static MultiLayerNetwork build(TransformerConfig config, IUpdater updater, DataType dataType) {
-        MultiLayerNetwork net = new MultiLayerNetwork(configuration(config, updater, dataType));
+        return build(config, updater, dataType, Backward.RECONSTRUCT);
+    }
+
+    /** As {@link #build(TransformerConfig, IUpdater, DataType)}, choosing how a reversible stack backpropagates. */
+    public static MultiLayerNetwork build(TransformerConfig config, IUpdater updater, DataType dataType,
+                                          Backward backward) {
+        MultiLayerNetwork net = new MultiLayerNetwork(configuration(config, updater, dataType, backward));
         net.init();
         return net;
     }
 
-    /**
-     * The network configuration. Workspaces are ENABLED for training and inference: the layers allocate their
-     * outputs, gradients and saved state in DL4J's workspaces, which makes the many per-step allocations cheap.
-     */
+    /** {@link #configuration(TransformerConfig, IUpdater, DataType, Backward)} with reconstructing reversible blocks. */
     public static MultiLayerConfiguration configuration(TransformerConfig config, IUpdater updater,
                                                         DataType dataType) {
-        if (!config.classic()) {
-            return FusedNetworks.configuration(config, updater, dataType, Backward.RECONSTRUCT);
-        }
-        int d = config.dModel();
-        double residualStd = INIT_STD / Math.sqrt(2.0 * config.nLayers());
-        NeuralNetConfiguration.ListBuilder list = new NeuralNetConfiguration.Builder()
+        return configuration(config, updater, dataType, Backward.RECONSTRUCT);
+    }
+
+    /**
+     * The network configuration. Workspaces are ENABLED for training and inference: the layer allocates its outputs
+     * and gradients in DL4J's workspaces and its temporaries in its own scopes, which makes the many per-step
+     * allocations cheap.
+     */
+    public static MultiLayerConfiguration configuration(TransformerConfig config, IUpdater updater,
+                                                        DataType dataType, Backward backward) {
+        LmLayerConf layer = new LmLayerConf(config, backward);
+        layer.setLayerName("lm");
+        return new NeuralNetConfiguration.Builder()
                 .seed(config.seed())
                 .dataType(dataType)
                 .updater(updater)
                 .trainingWorkspaceMode(WorkspaceMode.ENABLED)
                 .inferenceWorkspaceMode(WorkspaceMode.ENABLED)
-                .list();
+                .list()
+                .layer(layer)
+                .setInputType(InputType.feedForward(config.seqLen()))
+                .build();
+    }
 
-        TokenPositionEmbedding embedding = new TokenPositionEmbedding(config.vocabSize(), config.seqLen(), d, INIT_STD);
-        embedding.setLayerName("embedding");
-        list.layer(embedding);
-        for (int i = 0; i < config.nLayers(); i++) {
-            TransformerBlock block = new TransformerBlock(d, config.nHeads(), config.ffnHidden(), INIT_STD, residualStd);
-            block.setAttentionSpec(config.attentionFor(i));
-            block.setLayerName("block" + i);
-            list.layer(block);
+    /**
+     * The model layer of {@code net}.
+     *
+     * @throws IllegalArgumentException if {@code net} is not a network built here
+     */
+    public static LmLayer layer(MultiLayerNetwork net) {
+        if (net.getnLayers() == 1 && net.getLayer(0) instanceof LmLayer lm) {
+            return lm;
         }
-        FinalLayerNorm lnF = new FinalLayerNorm(d);
-        lnF.setLayerName("ln_f");
-        list.layer(lnF);
-        list.layer(new RnnOutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
-                .name("lm_head")
-                .activation(Activation.SOFTMAX)
-                .nIn(d)
-                .nOut(config.vocabSize())
-                .dataFormat(RNNFormat.NWC)
-                .weightInit(new NormalDistribution(0.0, INIT_STD))
-                .biasInit(0.0)
-                .build());
-        return list.setInputType(InputType.feedForward(config.seqLen())).build();
+        throw new IllegalArgumentException("not a transformer LM network (one LmLayerConf layer): "
+                + net.getnLayers() + " layers, the first " + net.getLayer(0).getClass().getName());
+    }
+
+    /** The architecture of a network built here. */
+    public static TransformerConfig config(MultiLayerNetwork net) {
+        return ((LmLayerConf) layer(net).conf().getLayer()).model();
     }
 
     /** {@link #toDataSet(TransformerConfig, int[][], int, DataType)} in float32. */
@@ -124,11 +113,10 @@ public final class TransformerLM {
 
     /**
      * A next-token training batch from rows of {@code L + 1} token ids ({@code L <= seqLen}): features are
-     * {@code tokens[0..L-1]} as {@code [batch, L]}; labels are {@code tokens[1..L]} one-hot, {@code [batch, L, vocab]};
+     * {@code tokens[0..L-1]} as {@code [batch, L]}; labels are the target ids {@code tokens[1..L]}, {@code [batch, L]};
      * the labels mask {@code [batch, L]} is 0 where the target is {@code padId}, so padding is ignored by the loss.
-     * The features mask {@code [batch, L]} is 0 where the input token is {@code padId}: DL4J hands it to every layer,
-     * and the attention never attends to those positions; it is null when no input is padding (no mask work at all).
-     * For a fused network (a non-classic configuration) the labels are the target ids {@code [batch, L]}.
+     * The features mask {@code [batch, L]} is 0 where the input token is {@code padId}: DL4J hands it to the layer,
+     * and no attention attends to those positions; it is null when no input is padding (no mask work at all).
      * Padding belongs at the end of a row (learned positions count from the start of the row).
      */
     public static DataSet toDataSet(TransformerConfig config, int[][] rows, int padId, DataType dataType) {
@@ -152,12 +140,7 @@ public final class TransformerLM {
         INDArray featuresMask = paddingMask(inputs, padId, dataType);                   // [batch, L] or null
         INDArray targets = tokens.get(NDArrayIndex.all(), NDArrayIndex.interval(1, len + 1)).dup('c');
         INDArray mask = targets.neq(padId).castTo(dataType);                           // [batch, L]
-        if (!config.classic()) {
-            return new DataSet(features, targets.castTo(dataType), featuresMask, mask);  // ids [batch, L]
-        }
-        INDArray labels = Nd4j.create(dataType, rows.length, len, config.vocabSize());  // [batch, L, vocab]
-        Nd4j.exec(new OneHot(targets, labels, config.vocabSize()));
-        return new DataSet(features, labels, featuresMask, mask);
+        return new DataSet(features, targets.castTo(dataType), featuresMask, mask);      // labels: ids [batch, L]
     }
 
     /** 1 for a real input token, 0 for {@code padId}, {@code [batch, L]}; null when there is no padding. */
@@ -176,54 +159,28 @@ public final class TransformerLM {
 
     /**
      * Summed negative log-likelihood (nats) of the unmasked targets of {@code batch} (from {@link #toDataSet}), and
-     * their count, for either kind of network, with the batch's features (padding) mask applied as in training. For a
-     * fused network it is computed row chunk by row chunk from the target ids (DL4J's per-example scores), never
-     * holding {@code [N, vocab]} probabilities.
+     * their count, with the batch's features (padding) mask applied as in training. Computed row chunk by row chunk
+     * from the target ids (DL4J's per-example scores), never holding {@code [N, vocab]} probabilities.
      */
     public static double[] sumNats(MultiLayerNetwork net, DataSet batch) {
+        layer(net);
         INDArray mask = batch.getLabelsMaskArray();
         double tokens = mask == null ? batch.getLabels().size(0) * batch.getLabels().size(1)
                 : mask.sumNumber().doubleValue();
-        if (FusedNetworks.fusedLayer(net) != null) {
-            return new double[] {net.scoreExamples(batch, false).sumNumber().doubleValue(), tokens};
-        }
-        INDArray fMask = batch.getFeaturesMaskArray();                                   // padding, as in training
-        INDArray probs = net.output(batch.getFeatures(), false, fMask, null);            // [batch, L, vocab]
-        INDArray targetProb = probs.mul(batch.getLabels()).sum(2);                       // [batch, L]
-        if (mask != null) {
-            targetProb.muli(mask).addi(mask.rsub(1.0));                                  // padding -> log(1) = 0
-        }
-        return new double[] {-Transforms.log(targetProb, false).sumNumber().doubleValue(), tokens};
+        return new double[] {net.scoreExamples(batch, false).sumNumber().doubleValue(), tokens};
     }
 
     /**
      * Log-probabilities of the next token after {@code context} (length {@code vocab}), computed from the logits
-     * at the last position. Only the last {@code seqLen} tokens of the context are used.
+     * at the last position in double. Only the last {@code seqLen} tokens of the context are used.
      */
     public static double[] nextTokenLogProbs(MultiLayerNetwork net, int[] context) {
         if (context.length == 0) {
             throw new IllegalArgumentException("context must hold at least one token");
         }
-        FusedLMLayer fused = FusedNetworks.fusedLayer(net);
-        if (fused != null) {
-            int seqLen = ((FusedLM) fused.conf().getLayer()).model().seqLen();
-            int[] window = Arrays.copyOfRange(context, Math.max(0, context.length - seqLen), context.length);
-            return fused.nextTokenLogProbs(Nd4j.createFromArray(new int[][] {window}).castTo(net.params().dataType()));
-        }
-        int seqLen = ((TokenPositionEmbedding) net.getLayer(0).conf().getLayer()).getMaxSeqLen();
+        int seqLen = config(net).seqLen();
         int[] window = Arrays.copyOfRange(context, Math.max(0, context.length - seqLen), context.length);
-        INDArray ids = Nd4j.createFromArray(new int[][] {window}).castTo(net.params().dataType()); // [1, L]
-        List<INDArray> acts = net.feedForwardToLayer(net.getnLayers() - 2, ids, false);
-        INDArray hidden = acts.get(acts.size() - 1);                                      // [1, L, d]
-        INDArray last = hidden.get(NDArrayIndex.point(0), NDArrayIndex.point(window.length - 1), NDArrayIndex.all())
-                .castTo(DataType.DOUBLE).reshape(1, -1);                                  // [1, d]
-        Layer head = net.getOutputLayer();
-        INDArray w = head.getParam(DefaultParamInitializer.WEIGHT_KEY).castTo(DataType.DOUBLE); // [d, vocab]
-        INDArray b = head.getParam(DefaultParamInitializer.BIAS_KEY).castTo(DataType.DOUBLE);   // [vocab]
-        INDArray logits = last.mmul(w).addiRowVector(b);                                  // [1, vocab]
-        double max = logits.maxNumber().doubleValue();
-        double logSumExp = max + Math.log(Transforms.exp(logits.sub(max), false).sumNumber().doubleValue());
-        return logits.subi(logSumExp).toDoubleVector();
+        return layer(net).nextTokenLogProbs(Nd4j.createFromArray(new int[][] {window}).castTo(net.params().dataType()));
     }
 
     /** Saves the network with its updater state (so training can resume), see {@link #save(MultiLayerNetwork, TransformerConfig, File, boolean)}. */
@@ -250,24 +207,36 @@ public final class TransformerLM {
         return load(file, true);
     }
 
-    /** Loads what {@link #save} wrote; {@code loadUpdater = false} skips the updater state (inference only). */
+    /**
+     * Loads what {@link #save} wrote; {@code loadUpdater = false} skips the updater state (inference only). A zip
+     * written before the network was unified (the layered network, or the layer then named
+     * {@code model.reversible.FusedLM}) is converted exactly ({@link LegacyModels}).
+     *
+     * @throws IOException naming the file if it is not a model zip of this project, or cannot be converted
+     */
     public static Loaded load(File file, boolean loadUpdater) throws IOException {
-        MultiLayerNetwork net = MultiLayerNetwork.load(file, loadUpdater);
-        String json = ModelSerializer.getObjectFromFile(file, CONFIG_KEY);
-        TransformerConfig config = TransformerConfig.fromJson(json);
-        FusedLMLayer fused = FusedNetworks.fusedLayer(net);
-        if (fused != null || !config.classic()) {
-            if (fused == null || !config.equals(((FusedLM) fused.conf().getLayer()).model())) {
-                throw new IOException("stored TransformerConfig " + config + " does not match the network in " + file);
-            }
-            return new Loaded(net, config);
-        }
-        TokenPositionEmbedding embedding = (TokenPositionEmbedding) net.getLayer(0).conf().getLayer();
-        if (embedding.getVocabSize() != config.vocabSize() || embedding.getMaxSeqLen() != config.seqLen()
-                || embedding.getDModel() != config.dModel() || net.getnLayers() != config.nLayers() + 3) {
+        LegacyModels.Kind kind = LegacyModels.kind(file);
+        TransformerConfig config = storedConfig(file);
+        MultiLayerNetwork net = kind == LegacyModels.Kind.CURRENT ? MultiLayerNetwork.load(file, loadUpdater)
+                : LegacyModels.convert(file, kind, config, loadUpdater);
+        if (!config.equals(config(net))) {
             throw new IOException("stored TransformerConfig " + config + " does not match the network in " + file);
         }
         return new Loaded(net, config);
+    }
+
+    private static TransformerConfig storedConfig(File file) throws IOException {
+        String json;
+        try {
+            json = ModelSerializer.getObjectFromFile(file, CONFIG_KEY);
+        } catch (RuntimeException e) {
+            throw new IOException(file + " holds no " + CONFIG_KEY + ": not a model saved by TransformerLM", e);
+        }
+        try {
+            return TransformerConfig.fromJson(json);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(file + ": unreadable " + CONFIG_KEY + ": " + e.getMessage(), e);
+        }
     }
 
     private static void checkTokenRange(INDArray tokens, int vocabSize) {

@@ -5,8 +5,8 @@ import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
- * Applies per-layer gradient clipping by L2 norm ({@link GradientNormalization#ClipL2PerLayer}) to
- * every trainable layer of a network. The optimiser reads these settings at each update, so this is a
+ * Applies gradient clipping by L2 norm ({@link GradientNormalization#ClipL2PerLayer}) to every trainable
+ * layer of a network; the transformer LM is one layer, so this clips the norm of the whole gradient. The optimiser reads these settings at each update, so this is a
  * training choice applied by the trainer, not part of the model's definition.
  */
 public final class GradientClipping {

@@ -3,7 +3,7 @@ package dev.sparseattn.trainer.train;
 import dev.sparseattn.datasets.manifest.Manifest;
 import dev.sparseattn.datasets.manifest.PreparedDataset;
 import dev.sparseattn.datasets.manifest.Split;
-import dev.sparseattn.trainer.model.TransformerConfig;
+import dev.sparseattn.trainer.model.network.TransformerConfig;
 import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.report.MetricsLog;
 import dev.sparseattn.trainer.report.Progress;
@@ -21,7 +21,7 @@ import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
  * Trains a transformer language model on one machine from a prepared dataset: seeded batches from the
- * shards, Adam with warm-up and cosine decay, per-layer gradient clipping, periodic validation. It
+ * shards, Adam with warm-up and cosine decay, gradient clipping, periodic validation. It
  * knows the model only through {@link TransformerLM}; the model knows nothing of this loop.
  */
 public final class LocalTrainer {

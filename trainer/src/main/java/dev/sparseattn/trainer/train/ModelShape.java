@@ -2,9 +2,9 @@ package dev.sparseattn.trainer.train;
 
 import dev.sparseattn.datasets.config.ConfigError;
 import dev.sparseattn.datasets.config.Section;
-import dev.sparseattn.trainer.model.TransformerConfig;
-import dev.sparseattn.trainer.model.TransformerConfig.Positions;
-import dev.sparseattn.trainer.model.TransformerConfig.Residual;
+import dev.sparseattn.trainer.model.network.TransformerConfig;
+import dev.sparseattn.trainer.model.network.TransformerConfig.Positions;
+import dev.sparseattn.trainer.model.network.TransformerConfig.Residual;
 import dev.sparseattn.trainer.model.attention.AttentionSpec;
 import java.util.List;
 import java.util.stream.IntStream;

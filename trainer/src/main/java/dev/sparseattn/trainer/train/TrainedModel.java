@@ -1,12 +1,13 @@
 package dev.sparseattn.trainer.train;
 
-import dev.sparseattn.trainer.model.TransformerConfig;
+import dev.sparseattn.trainer.model.network.TransformerConfig;
 import java.util.Map;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
- * What training returns: the network, its architecture, and its provenance: the resolved training
- * configuration, the dataset it saw (manifest checksum), the seed, and the final figures.
+ * What training returns: the network, its architecture, its tokenizer and its final figures (with the seed).
+ * {@link TrainingRun} stores them in {@code model.zip} with the dataset's manifest checksum and the resolved
+ * configuration as a {@link dev.sparseattn.trainer.io.Provenance}.
  *
  * @param network the trained DL4J network
  * @param config the architecture

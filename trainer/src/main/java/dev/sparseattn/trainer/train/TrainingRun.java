@@ -1,29 +1,36 @@
 package dev.sparseattn.trainer.train;
 
 import dev.sparseattn.datasets.fs.HadoopPaths;
+import dev.sparseattn.datasets.manifest.Manifest;
 import dev.sparseattn.datasets.manifest.PreparedDataset;
 import dev.sparseattn.trainer.checkpoint.CheckpointStore;
 import dev.sparseattn.trainer.io.ModelArchive;
 import dev.sparseattn.trainer.io.ModelDirectory;
+import dev.sparseattn.trainer.io.Provenance;
 import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.report.LossCurve;
 import dev.sparseattn.trainer.report.MetricsLog;
 import java.io.ByteArrayInputStream;
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
 
 /**
  * The output side shared by the training jobs, whatever trains the model (one machine or Spark): opens
  * the output directory (kept on resume), writes the resolved configuration, sets up checkpoints and
  * the metrics log (replaying an interrupted run's metrics up to its last checkpoint), runs the loop,
- * then saves {@code model.zip} (weights, updater state, architecture and tokenizer), {@code tokenizer.json}, {@code summary.json} and {@code loss.png}.
+ * then saves {@code model.zip} (weights, updater state, architecture, tokenizer and {@link Provenance}), {@code tokenizer.json}, {@code summary.json} and {@code loss.png}.
  */
 public final class TrainingRun {
   private TrainingRun() {}
@@ -64,10 +71,12 @@ public final class TrainingRun {
       }
       model = loop.train(metrics, checkpoints);
     }
+    String manifestSha256 = sha256(new Path(data.dir(), Manifest.FILE_NAME), hadoop);
     File zip = Files.createTempFile("model-", ".zip").toFile();
     try {
       TransformerLM.save(model.network(), model.config(), zip);
       ModelArchive.writeTokenizer(zip, model.tokenizer());
+      ModelArchive.writeProvenance(zip, provenance(model, data, manifestSha256, resolvedValues));
       out.put(zip, "model.zip");
     } finally {
       zip.delete();
@@ -75,6 +84,7 @@ public final class TrainingRun {
     out.writeJson("tokenizer.json", model.tokenizer());
     Map<String, Object> summary = new LinkedHashMap<>(model.summary());
     summary.put("data", data.dir().toString());
+    summary.put("manifest_sha256", manifestSha256);
     summary.put("config", resolvedValues);
     out.writeJson("summary.json", summary);
     try (OutputStream png = out.create("loss.png")) {
@@ -84,5 +94,36 @@ public final class TrainingRun {
     System.out.printf("%s: wrote %s (model.zip, tokenizer.json, train.conf, metrics.jsonl, loss.png, summary.json)%n",
         job, out.path());
     return model;
+  }
+
+  /** What produced the model: the dataset's manifest checksum, the resolved configuration, seed and final figures. */
+  private static Provenance provenance(TrainedModel model, PreparedDataset data, String manifestSha256,
+                                       Map<String, Object> resolvedValues) {
+    Map<String, Object> metrics = new LinkedHashMap<>();
+    for (String key : List.of("steps", "tokens_seen", "train_bits_per_token", "validation_bits_per_token")) {
+      Object value = model.summary().get(key);
+      if (value != null) {
+        metrics.put(key, value);
+      }
+    }
+    return new Provenance(manifestSha256, data.dir().toString(), resolvedValues,
+        ((Number) model.summary().get("seed")).longValue(), metrics);
+  }
+
+  /** SHA-256 (hex) of a file on any Hadoop file system. */
+  static String sha256(Path file, Configuration hadoop) throws IOException {
+    MessageDigest digest;
+    try {
+      digest = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    try (InputStream in = file.getFileSystem(hadoop).open(file)) {
+      byte[] buffer = new byte[1 << 16];
+      for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+        digest.update(buffer, 0, n);
+      }
+    }
+    return HexFormat.of().formatHex(digest.digest());
   }
 }

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sparseattn.datasets.manifest.PreparedDataset;
 import dev.sparseattn.trainer.checkpoint.CheckpointStore;
 import dev.sparseattn.trainer.checkpoint.TrainingState;
-import dev.sparseattn.trainer.model.TransformerConfig;
+import dev.sparseattn.trainer.model.network.TransformerConfig;
 import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.report.MetricsLog;
 import dev.sparseattn.trainer.train.SequenceBatches;
@@ -293,7 +293,7 @@ class ParameterAveragingTrainerTest {
     TrainedModel m = trainsDistributed("reversible", "train.model.residual=reversible", "train.model.positions=axial",
         "train.model.tied-embeddings=true", "train.model.ffn-chunk=40", "train.model.loss-chunk=24",
         "train.model.dropout=0.05");
-    assertEquals(dev.sparseattn.trainer.model.TransformerConfig.Residual.REVERSIBLE, m.config().residual());
+    assertEquals(dev.sparseattn.trainer.model.network.TransformerConfig.Residual.REVERSIBLE, m.config().residual());
   }
 
   private TrainedModel trainsDistributed(String name, String... model) throws Exception {

@@ -1,5 +1,6 @@
 package dev.sparseattn.trainer.model;
 
+import dev.sparseattn.trainer.model.network.TransformerConfig;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,7 +20,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * A batch of two rows, the second right-padded, against the same two rows computed one at a time without padding, on
- * either kind of network (classic or fused), in double. The unpadded second row is its real tokens plus one final
+ * in double. The unpadded second row is its real tokens plus one final
  * {@link #PAD} target (masked by the loss), so that its inputs are exactly the real inputs of the padded row.
  */
 public final class PaddingCheck {
@@ -62,7 +63,7 @@ public final class PaddingCheck {
         net.gradient().gradientForVariable().forEach((k, v) -> g.put(k, v.dup()));
         INDArray probs = net.output(ds.getFeatures(), false, featuresMask, null);        // [batch, L, vocab]
         INDArray oneHot = ds.getLabels();
-        if (oneHot.rank() == 2) {                                                        // fused: target ids
+        if (oneHot.rank() == 2) {                                                        // target ids
             oneHot = Nd4j.create(DataType.DOUBLE, oneHot.size(0), oneHot.size(1), vocab);
             Nd4j.exec(new OneHot(ds.getLabels().castTo(DataType.INT32), oneHot, vocab));
         }

@@ -1,5 +1,6 @@
 package dev.sparseattn.trainer.model;
 
+import dev.sparseattn.trainer.model.network.TransformerConfig;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;

@@ -1,5 +1,6 @@
 package dev.sparseattn.trainer.model;
 
+import dev.sparseattn.trainer.model.network.TransformerConfig;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -7,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sparseattn.trainer.model.layers.TransformerBlockParams;
+import dev.sparseattn.trainer.model.network.LmParams;
 import java.io.File;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -50,12 +51,10 @@ class TransformerLMTest {
         int[][] rows = {{5, 6, 7, 8, 0, 0}, {1, 2, 3, 4, 5, 6}};
         DataSet ds = TransformerLM.toDataSet(CFG, rows, 0);
         assertArrayEquals(new long[] {2, 5}, ds.getFeatures().shape());
-        assertArrayEquals(new long[] {2, 5, 13}, ds.getLabels().shape());
         assertEquals(Nd4j.createFromArray(new float[][] {{5, 6, 7, 8, 0}, {1, 2, 3, 4, 5}}), ds.getFeatures());
+        // labels are the target ids (no one-hot [batch, L, vocab] array)
+        assertEquals(Nd4j.createFromArray(new float[][] {{6, 7, 8, 0, 0}, {2, 3, 4, 5, 6}}), ds.getLabels());
         assertEquals(Nd4j.createFromArray(new float[][] {{1, 1, 1, 0, 0}, {1, 1, 1, 1, 1}}), ds.getLabelsMaskArray());
-        assertEquals(Nd4j.createFromArray(new long[] {6, 7, 8, 0, 0}), ds.getLabels().get(NDArrayIndex.point(0))
-                .argMax(1).castTo(DataType.INT64));
-        assertEquals(10.0, ds.getLabels().sumNumber().doubleValue());
         assertThrows(IllegalArgumentException.class, () -> TransformerLM.toDataSet(CFG, new int[][] {{1, 13}}, 0));
         assertThrows(IllegalArgumentException.class, () -> TransformerLM.toDataSet(CFG, new int[][] {{1, 2}, {1}}, 0));
         assertThrows(IllegalArgumentException.class, () -> TransformerLM.toDataSet(CFG, new int[][] {new int[12]}, 0));
@@ -94,17 +93,17 @@ class TransformerLMTest {
         long expected = (CFG.vocabSize() + CFG.seqLen()) * d + CFG.nLayers() * block + 2 * d
                 + d * CFG.vocabSize() + CFG.vocabSize();
         assertEquals(expected, net.numParams());
-        INDArray gain = net.getLayer(1).getParam(TransformerBlockParams.LN1_GAIN);
+        INDArray gain = net.getLayer(0).getParam(LmParams.block(0, LmParams.LN1_GAIN));
         assertEquals(Nd4j.ones(DataType.FLOAT, d), gain);
-        assertEquals(0.0, net.getLayer(1).getParam(TransformerBlockParams.B_QKV).amaxNumber().doubleValue());
-        double std = net.getLayer(1).getParam(TransformerBlockParams.W_QKV).stdNumber().doubleValue();
+        assertEquals(0.0, net.getLayer(0).getParam(LmParams.block(0, LmParams.B_QKV)).amaxNumber().doubleValue());
+        double std = net.getLayer(0).getParam(LmParams.block(0, LmParams.W_QKV)).stdNumber().doubleValue();
         assertEquals(0.02, std, 0.004);
-        double residualStd = net.getLayer(1).getParam(TransformerBlockParams.W_2).stdNumber().doubleValue();
+        double residualStd = net.getLayer(0).getParam(LmParams.block(0, LmParams.W_2)).stdNumber().doubleValue();
         assertEquals(0.02 / Math.sqrt(2 * CFG.nLayers()), residualStd, 0.002);
         // same seed, same parameters
         ExactArrays.assertExactlyEqual(net.params(), TransformerLM.build(CFG, new Adam(1e-3)).params(), "seeded init");
         // the parameter table is a view of the flat parameter vector
-        net.getLayer(1).getParam(TransformerBlockParams.B_O).assign(3);
+        net.getLayer(0).getParam(LmParams.block(0, LmParams.B_O)).assign(3);
         assertEquals(3.0 * d, net.params().sumNumber().doubleValue()
                 - TransformerLM.build(CFG, new Adam(1e-3)).params().sumNumber().doubleValue(), 1e-3);
     }

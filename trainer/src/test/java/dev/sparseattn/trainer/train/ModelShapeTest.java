@@ -1,15 +1,14 @@
 package dev.sparseattn.trainer.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparseattn.datasets.config.ConfigError;
 import dev.sparseattn.datasets.config.JobArgs;
-import dev.sparseattn.trainer.model.TransformerConfig;
-import dev.sparseattn.trainer.model.TransformerConfig.Positions;
-import dev.sparseattn.trainer.model.TransformerConfig.Residual;
+import dev.sparseattn.trainer.model.network.TransformerConfig;
+import dev.sparseattn.trainer.model.network.TransformerConfig.Positions;
+import dev.sparseattn.trainer.model.network.TransformerConfig.Residual;
 import dev.sparseattn.trainer.model.attention.AttentionSpec.Kind;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,7 +26,6 @@ class ModelShapeTest {
   @Test
   void defaultsAreTheStandardModel() {
     TransformerConfig c = parse().architecture(258, 256, 7);
-    assertTrue(c.classic(), "no new key set: the standard layered model");
     assertEquals(new TransformerConfig(258, 256, 128, 4, 2, 512, 7), c);
   }
 
@@ -43,7 +41,6 @@ class ModelShapeTest {
     assertEquals(64, c.ffnChunk());
     assertEquals(32, c.lossChunk());
     assertEquals(0.1, c.dropout());
-    assertFalse(c.classic());
   }
 
   @Test

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparseattn.datasets.config.JobArgs;
 import dev.sparseattn.trainer.io.ModelArchive;
-import dev.sparseattn.trainer.model.TransformerConfig;
-import dev.sparseattn.trainer.model.TransformerConfig.Positions;
-import dev.sparseattn.trainer.model.TransformerConfig.Residual;
+import dev.sparseattn.trainer.model.network.TransformerConfig;
+import dev.sparseattn.trainer.model.network.TransformerConfig.Positions;
+import dev.sparseattn.trainer.model.network.TransformerConfig.Residual;
 import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.model.attention.AttentionSpec.Kind;
 import dev.sparseattn.trainer.sample.Sample;

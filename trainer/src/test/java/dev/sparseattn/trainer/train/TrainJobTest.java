@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sparseattn.datasets.config.JobArgs;
+import dev.sparseattn.trainer.io.ModelArchive;
+import dev.sparseattn.trainer.io.Provenance;
 import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.sample.Sample;
 import dev.sparseattn.trainer.sample.SampleConfig;
@@ -18,7 +20,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.security.MessageDigest;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.zip.GZIPInputStream;
 import javax.imageio.ImageIO;
@@ -104,6 +109,30 @@ class TrainJobTest {
     INDArray before = trained.network().output(x, false);
     INDArray after = loaded.network().output(x, false);
     assertArrayEquals(before.data().asFloat(), after.data().asFloat(), 0f);
+  }
+
+  @Test
+  void savedModelRecordsItsProvenance() throws Exception {
+    Provenance p = ModelArchive.readProvenance(out.resolve("model.zip").toFile()).orElseThrow();
+    String expected = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+        .digest(Files.readAllBytes(data.resolve("manifest.json"))));
+    assertEquals(expected, p.manifestSha256());
+    assertTrue(p.dataset().endsWith("data"), p.dataset());
+    JsonNode summary = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+    assertEquals(expected, summary.get("manifest_sha256").asText());
+    assertEquals(summary.get("seed").asLong(), p.seed());
+    assertEquals(60, ((Number) p.metrics().get("steps")).intValue());
+    assertEquals(summary.get("tokens_seen").asLong(), ((Number) p.metrics().get("tokens_seen")).longValue());
+    assertEquals(summary.get("validation_bits_per_token").asDouble(),
+        ((Number) p.metrics().get("validation_bits_per_token")).doubleValue(), 0.0);
+    assertEquals(summary.get("train_bits_per_token").asDouble(),
+        ((Number) p.metrics().get("train_bits_per_token")).doubleValue(), 0.0);
+    assertEquals(60, ((Number) p.config().get("steps")).intValue());
+    assertEquals(new ObjectMapper().convertValue(summary.get("config"), Map.class), p.config());
+    // a model zip written without provenance reads back as empty
+    java.io.File bare = tmp.resolve("bare.zip").toFile();
+    TransformerLM.save(trained.network(), trained.config(), bare);
+    assertTrue(ModelArchive.readProvenance(bare).isEmpty());
   }
 
   @Test

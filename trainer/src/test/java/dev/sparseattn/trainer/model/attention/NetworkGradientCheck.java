@@ -1,7 +1,7 @@
 package dev.sparseattn.trainer.model.attention;
 
 import dev.sparseattn.trainer.model.GradientChecks;
-import dev.sparseattn.trainer.model.TransformerConfig;
+import dev.sparseattn.trainer.model.network.TransformerConfig;
 import dev.sparseattn.trainer.model.TransformerLM;
 import java.util.Random;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;

@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sparseattn.trainer.model.NumericGradient;
 import dev.sparseattn.trainer.model.DoublePrecisionNd4j;
 import dev.sparseattn.trainer.model.SingleThreadNd4j;
-import dev.sparseattn.trainer.model.TransformerConfig;
+import dev.sparseattn.trainer.model.network.TransformerConfig;
 import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.model.blocks.AttentionBranch;
-import dev.sparseattn.trainer.model.layers.TransformerBlock;
+import dev.sparseattn.trainer.model.network.LmLayerConf;
 import dev.sparseattn.trainer.model.ops.Alloc;
 import java.util.function.DoubleSupplier;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
@@ -135,6 +135,6 @@ class SlidingWindowLayerTest {
         MultiLayerConfiguration conf = TransformerLM.configuration(config, new NoOp(), DataType.FLOAT);
         MultiLayerConfiguration back = MultiLayerConfiguration.fromJson(conf.toJson());
         assertEquals(conf, back);
-        assertEquals(spec, ((TransformerBlock) back.getConf(2).getLayer()).attentionSpec());
+        assertEquals(spec, ((LmLayerConf) back.getConf(0).getLayer()).model().attentionFor(1));
     }
 }
