@@ -236,4 +236,63 @@ class DecodeCacheTest {
         // random blocks must exist for the check to mean something
         assertTrue(Arrays.stream(kernel.randomBlocks(len)).flatMapToInt(Arrays::stream).filter(m -> m >= 0).count() > 5);
     }
+
+    /**
+     * Serving-style use: rows pause ({@code active}), and a new sequence joins row 1 midway ({@link
+     * DecodeCache#prefillRow}) while row 0 continues; every output equals its own sequence's full forward.
+     */
+    @Test
+    void rowsPauseAndJoin() {
+        AttentionSpec spec = AttentionSpec.slidingWindow(5, true).withGlobal(0);
+        int len = 30;
+        INDArray[][] seqs = new INDArray[3][3];                    // three sequences of q, k, v [1, H, L, HD]
+        double[][] expected = new double[3][];
+        for (int x = 0; x < 3; x++) {
+            for (int y = 0; y < 3; y++) {
+                seqs[x][y] = Nd4j.randn(DataType.DOUBLE, 1, H, len, HD);
+            }
+            INDArray o = Nd4j.create(DataType.DOUBLE, 1, H, len, HD);
+            Attentions.create(spec, H).forward(seqs[x][0], seqs[x][1], seqs[x][2], o, null);
+            expected[x] = flat(o);
+        }
+        DecodeCache cache = DecodeCaches.create(spec, 2, H, HD, null, DataType.DOUBLE, 4);
+        int[] seqOf = {0, 1};
+        cache.prefillRow(0, null, seqs[0][1], seqs[0][2], null);
+        cache.reset(0);
+        cache.prefillRow(0, null, prefixOf(seqs[0][1], 6), prefixOf(seqs[0][2], 6), null);
+        cache.prefillRow(1, null, prefixOf(seqs[1][1], 0), prefixOf(seqs[1][2], 0), null);
+        int checked = 0;
+        for (int s = 0; s < 22; s++) {
+            if (s == 9) {                                          // sequence 2 replaces sequence 1 in row 1
+                cache.prefillRow(1, null, prefixOf(seqs[2][1], 11), prefixOf(seqs[2][2], 11), null);
+                seqOf[1] = 2;
+            }
+            boolean[] active = {true, s % 3 != 1};
+            double[][] in = new double[3][2 * H * HD];
+            for (int b = 0; b < 2; b++) {
+                for (int y = 0; y < 3; y++) {
+                    copyPosition(flat(seqs[seqOf[b]][y]), 0, cache.length(b), len, in[y], b);
+                }
+            }
+            int[] pos = {cache.length(0), cache.length(1)};
+            double[] out = new double[2 * H * HD];
+            cache.step(in[0], in[1], in[2], null, active, out);
+            for (int b = 0; b < 2; b++) {
+                assertEquals(active[b] ? pos[b] + 1 : pos[b], cache.length(b));
+                double[] want = new double[2 * H * HD];
+                if (active[b]) {
+                    copyPosition(expected[seqOf[b]], 0, pos[b], len, want, b);
+                    checked++;
+                }
+                for (int x = b * H * HD; x < (b + 1) * H * HD; x++) {
+                    assertEquals(want[x], out[x], 1e-12, "row " + b + " step " + s);
+                }
+            }
+        }
+        assertTrue(checked > 30);
+    }
+
+    private static INDArray prefixOf(INDArray a, int n) {
+        return a.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, n), NDArrayIndex.all()).dup('c');
+    }
 }

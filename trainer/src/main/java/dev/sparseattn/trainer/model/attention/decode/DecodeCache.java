@@ -110,40 +110,67 @@ public abstract class DecodeCache {
      * @param keyMask 1 = real token, 0 = padding // [batch, L]; null: all real
      */
     public void prefill(INDArray q, INDArray k, INDArray v, int[] lengths, INDArray keyMask) {
-        if (k.rank() != 4 || k.size(0) != batch || k.size(1) != heads || k.size(3) != dim) {
-            throw new IllegalArgumentException("prefill keys " + Arrays.toString(k.shape()) + " do not fit [" + batch
+        check(q, k, batch);
+        int len = (int) k.size(2);
+        double[] mask = keyMask == null ? null : keyMask.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        for (int b = 0; b < batch; b++) {
+            fill(b, q, k, v, b, lengths == null ? len : lengths[b], mask, len);
+        }
+    }
+
+    /**
+     * Starts row {@code row} anew from a full forward over one sequence (a request joining a running batch), the
+     * other rows untouched.
+     *
+     * @param q       queries, needed only by LSH, else may be null // [1, heads, L, headDim]
+     * @param k       // [1, heads, L, headDim]
+     * @param v       // [1, heads, L, headDim]
+     * @param keyMask 1 = real token, 0 = padding // [1, L]; null: all real
+     */
+    public void prefillRow(int row, INDArray q, INDArray k, INDArray v, INDArray keyMask) {
+        if (row < 0 || row >= batch) {
+            throw new IllegalArgumentException("row " + row + " outside a batch of " + batch);
+        }
+        check(q, k, 1);
+        int len = (int) k.size(2);
+        double[] mask = keyMask == null ? null : keyMask.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        fill(row, q, k, v, 0, len, mask, len);
+    }
+
+    private void check(INDArray q, INDArray k, int rows) {
+        if (k.rank() != 4 || k.size(0) != rows || k.size(1) != heads || k.size(3) != dim) {
+            throw new IllegalArgumentException("prefill keys " + Arrays.toString(k.shape()) + " do not fit [" + rows
                     + ", " + heads + ", L, " + dim + "]");
         }
         if (needsQueries() && q == null) {
             throw new IllegalArgumentException(getClass().getSimpleName() + " derives its keys from the queries: "
                     + "prefill needs q");
         }
-        int len = (int) k.size(2);
-        double[] mask = keyMask == null ? null : keyMask.castTo(DataType.DOUBLE).dup('c').data().asDouble();
-        for (int b = 0; b < batch; b++) {
-            int n = lengths == null ? len : lengths[b];
-            if (n < 0 || n > len) {
-                throw new IllegalArgumentException("prefill length " + n + " of row " + b + " outside [0, " + len + "]");
-            }
-            reset(b);
-            for (int[] r : prefillRanges(b, n)) {
-                if (r[1] <= r[0]) {
-                    continue;
-                }
-                int count = r[1] - r[0];
-                double[] qs = needsQueries() ? rows(q, b, r[0], r[1]) : null;
-                double[] ks = rows(k, b, r[0], r[1]);
-                double[] vs = rows(v, b, r[0], r[1]);
-                for (int h = 0; h < heads; h++) {
-                    for (int t = 0; t < count; t++) {
-                        int p = r[0] + t;
-                        int off = (h * count + t) * dim;
-                        append(b, h, p, qs, off, ks, off, vs, off, mask == null || mask[b * len + p] != 0);
-                    }
-                }
-            }
-            length[b] = n;
+    }
+
+    /** Row {@code b} from source row {@code src}'s first {@code n} positions ({@code mask}: [rows, len] or null). */
+    private void fill(int b, INDArray q, INDArray k, INDArray v, int src, int n, double[] mask, int len) {
+        if (n < 0 || n > len) {
+            throw new IllegalArgumentException("prefill length " + n + " of row " + b + " outside [0, " + len + "]");
         }
+        reset(b);
+        for (int[] r : prefillRanges(b, n)) {
+            if (r[1] <= r[0]) {
+                continue;
+            }
+            int count = r[1] - r[0];
+            double[] qs = needsQueries() ? rows(q, src, r[0], r[1]) : null;
+            double[] ks = rows(k, src, r[0], r[1]);
+            double[] vs = rows(v, src, r[0], r[1]);
+            for (int h = 0; h < heads; h++) {
+                for (int t = 0; t < count; t++) {
+                    int p = r[0] + t;
+                    int off = (h * count + t) * dim;
+                    append(b, h, p, qs, off, ks, off, vs, off, mask == null || mask[src * len + p] != 0);
+                }
+            }
+        }
+        length[b] = n;
     }
 
     /** {@link #prefill} without queries (every pattern but LSH). */
