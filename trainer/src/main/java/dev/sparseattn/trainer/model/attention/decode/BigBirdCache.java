@@ -1,7 +1,6 @@
 package dev.sparseattn.trainer.model.attention.decode;
 
 import dev.sparseattn.trainer.model.attention.BigBirdAttention;
-import java.util.Arrays;
 
 /**
  * Decode cache of BigBird's causal block-sparse pattern (Zaheer et al. 2020, "Big Bird: Transformers for Longer
@@ -50,6 +49,15 @@ public final class BigBirdCache extends DecodeCache {
         return random[n];
     }
 
+    private static boolean contains(int[] a, int x) {
+        for (int y : a) {
+            if (y == x) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     @Override
     protected void collect(int b, int h, int i, Slots out) {
         if (global.is(b, i)) {
@@ -69,8 +77,7 @@ public final class BigBirdCache extends DecodeCache {
             if (g > i || g >= windowStart) {
                 break;
             }
-            int m = g / block;
-            if (Arrays.stream(rand).noneMatch(x -> x == m)) {
+            if (!contains(rand, g / block)) {
                 out.add(g);
             }
         }

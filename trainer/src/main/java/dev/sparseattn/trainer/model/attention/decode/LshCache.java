@@ -42,6 +42,7 @@ public final class LshCache extends DecodeCache {
     private final int[][] bucketOf;         // per (b, h, r): bucket of each position (-1: padding)
     private int stampNow;
     private final double[] keyBuf;
+    private final double[] proj;            // one round's projections, reused
 
     /** @param type the model's data type (the rotations are rounded to it, as the kernel casts them) */
     public LshCache(int batch, int heads, int dim, int nHashes, int nBuckets, int chunk, long seed, DataType type,
@@ -70,6 +71,7 @@ public final class LshCache extends DecodeCache {
             }
         }
         keyBuf = new double[dim];
+        proj = new double[Math.max(1, nBuckets / 2)];
         stampArrays = new int[batch * heads][];
         bucketOf = new int[batch * heads * nHashes][];
         for (int x = 0; x < bucketOf.length; x++) {
@@ -137,7 +139,7 @@ public final class LshCache extends DecodeCache {
         int base = (r * heads + h) * dim * half;
         double best = Double.NEGATIVE_INFINITY;
         int arg = 0;
-        double[] proj = new double[half];
+        java.util.Arrays.fill(proj, 0);
         for (int d = 0; d < dim; d++) {
             double xd = x[d];
             int o = base + d * half;
