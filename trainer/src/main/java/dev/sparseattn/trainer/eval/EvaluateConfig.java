@@ -40,7 +40,7 @@ public record EvaluateConfig(String model, String data, String output, boolean o
     }
     s.check(orders.stream().distinct().count() == orders.size(), "markov-orders", "lists an order twice: " + orders);
     long maxBytes = s.bytes("max-bytes", 16L << 20, 0, Integer.MAX_VALUE);
-    long maxTrainBytes = s.bytes("max-train-bytes", 256L << 20, 0, Integer.MAX_VALUE);
+    long maxTrainBytes = s.bytes("max-train-bytes", 64L << 20, 0, Integer.MAX_VALUE);
     int batch = s.integer("batch-size", 8, 1, 1 << 12);
     s.finish();
     return new EvaluateConfig(model, data, output, overwrite, List.copyOf(orders), maxBytes, maxTrainBytes,
