@@ -1,0 +1,107 @@
+package dev.sparseattn.trainer.eval;
+
+import dev.sparseattn.datasets.config.Cli;
+import dev.sparseattn.datasets.config.ConfigError;
+import dev.sparseattn.datasets.config.DataError;
+import dev.sparseattn.datasets.fs.HadoopPaths;
+import dev.sparseattn.datasets.manifest.PreparedDataset;
+import dev.sparseattn.datasets.manifest.Split;
+import dev.sparseattn.datasets.tokenize.Tokenizer;
+import dev.sparseattn.trainer.io.ModelDirectory;
+import dev.sparseattn.trainer.model.TransformerConfig;
+import dev.sparseattn.trainer.model.TransformerLM;
+import dev.sparseattn.trainer.train.Evaluator;
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+
+/**
+ * The {@code evaluate} job: a trained model's held-out bits per byte (text) or per base (DNA) next to
+ * the baselines it must beat ({@link Baselines}), written to {@code evaluate.output} as
+ * {@code evaluation.json}, {@code evaluation.md} (a markdown table) and {@code evaluate.conf}.
+ *
+ * <p>The held-out data are the validation split's rows in seq_id order (up to {@code max-bytes} units,
+ * whole rows); the model and every baseline are scored on exactly the same target units, the model
+ * by {@link Evaluator} (its total bits over the decoded units, see {@link RowUnits}).
+ *
+ * <p>Usage: {@code Evaluate <config-file> [key=value ...]}, e.g.
+ * {@code Evaluate conf/quickstart.conf evaluate.model=work/quickstart/model}.
+ */
+public final class Evaluate {
+  private Evaluate() {}
+
+  public static void main(String[] args) {
+    Cli.main("evaluate", args, EvaluateConfig::parse, c -> System.out.print(run(c).toMarkdown()));
+  }
+
+  /** Runs the job with a validated configuration. */
+  public static Evaluation run(EvaluateConfig config) throws Exception {
+    Configuration hadoop = new Configuration();
+    PreparedDataset data = PreparedDataset.open(HadoopPaths.resolve(config.data()), hadoop);
+    Tokenizer tokenizer = data.tokenizer();
+    RowUnits units = RowUnits.of(tokenizer);
+    Alphabet alphabet = units.alphabet();
+    List<Integer> orders = config.ordersFor(alphabet);
+    int limit = MarkovModel.maxOrderFor(alphabet.size());
+    for (int o : orders) {
+      if (o > limit) {
+        throw new ConfigError("evaluate.markov-orders", "order " + o + " exceeds " + limit
+            + ", the highest for " + alphabet.size() + " " + alphabet.unit() + " symbols");
+      }
+    }
+    TransformerLM.Loaded model = config.model().isEmpty() ? null : loadModel(config.model(), data, hadoop);
+    ModelDirectory out = ModelDirectory.create(HadoopPaths.resolve(config.output()), config.overwrite(), hadoop);
+
+    UnitCorpus heldOut = UnitCorpus.read(data, Split.VALIDATION, units, config.maxBytes());
+    UnitCorpus train = UnitCorpus.read(data, Split.TRAIN, units, config.maxTrainBytes());
+    if (heldOut.targetUnits() == 0 || train.units().length == 0) {
+      throw new DataError("dataset " + data.dir() + " needs non-empty train and validation splits");
+    }
+    List<Score> scores = new ArrayList<>();
+    double bitsPerToken = Double.NaN;
+    if (model != null) {
+      Evaluator.Result r = new Evaluator(data, config.batchSize(), heldOut.rows())
+          .evaluate(model.network(), model.config(), Split.VALIDATION);
+      if (r.tokens() != heldOut.targetTokens()) {
+        throw new IllegalStateException("the model was scored on " + r.tokens() + " tokens, the baselines on "
+            + heldOut.targetTokens());
+      }
+      bitsPerToken = r.bitsPerToken();
+      scores.add(new Score("model (" + describe(model.config()) + ")", "model", -1,
+          r.bitsPerToken() * r.tokens() / heldOut.targetUnits()));
+    }
+    scores.addAll(Baselines.compute(train, heldOut, alphabet, orders));
+    Evaluation evaluation = new Evaluation(data.dir().toString(), tokenizer.name(), alphabet.unit(),
+        heldOut.targetUnits(), heldOut.rows(), heldOut.complete(), train.units().length, train.complete(),
+        bitsPerToken, scores);
+    out.writeJson("evaluation.json", evaluation.toJson());
+    out.writeText("evaluation.md", evaluation.toMarkdown());
+    out.writeText("evaluate.conf", config.resolved().render());
+    return evaluation;
+  }
+
+  private static TransformerLM.Loaded loadModel(String location, PreparedDataset data, Configuration hadoop)
+      throws Exception {
+    Tokenizer tokenizer = data.tokenizer();
+    String uri = HadoopPaths.resolve(location);
+    File zip = uri.endsWith(".zip")
+        ? ModelDirectory.openExisting(uri.substring(0, uri.lastIndexOf('/')), hadoop)
+            .fetch(uri.substring(uri.lastIndexOf('/') + 1))
+        : ModelDirectory.openExisting(uri, hadoop).fetch("model.zip");
+    TransformerLM.Loaded model = TransformerLM.load(zip, false);
+    if (model.config().vocabSize() != tokenizer.vocabSize()) {
+      throw new DataError("model " + location + " has a vocabulary of " + model.config().vocabSize()
+          + " ids but the dataset's tokenizer '" + tokenizer.name() + "' has " + tokenizer.vocabSize());
+    }
+    if (model.config().seqLen() < data.manifest().seqLen()) {
+      throw new DataError("model " + location + " reads " + model.config().seqLen() + " tokens but the dataset's"
+          + " rows hold " + data.manifest().seqLen());
+    }
+    return model;
+  }
+
+  private static String describe(TransformerConfig c) {
+    return c.nLayers() + " layers, d " + c.dModel() + ", " + c.nHeads() + " heads";
+  }
+}
