@@ -8,7 +8,7 @@ import dev.sparseattn.datasets.manifest.PreparedDataset;
 import dev.sparseattn.datasets.manifest.Split;
 import dev.sparseattn.datasets.tokenize.Tokenizer;
 import dev.sparseattn.trainer.io.ModelDirectory;
-import dev.sparseattn.trainer.model.TransformerConfig;
+import dev.sparseattn.trainer.model.network.TransformerConfig;
 import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.train.Evaluator;
 import java.io.File;

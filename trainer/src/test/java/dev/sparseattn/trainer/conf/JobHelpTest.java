@@ -8,6 +8,7 @@ import com.typesafe.config.Config;
 import dev.sparseattn.datasets.config.Cli;
 import dev.sparseattn.datasets.config.Help;
 import dev.sparseattn.trainer.distributed.DistributedConfig;
+import dev.sparseattn.trainer.eval.EvaluateConfig;
 import dev.sparseattn.trainer.sample.SampleConfig;
 import dev.sparseattn.trainer.train.TrainConfig;
 import java.io.ByteArrayOutputStream;
@@ -18,7 +19,7 @@ import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code --help} of the trainer's jobs (Train, DistributedTrain, Sample): every key their parsers read
+ * {@code --help} of the trainer's jobs (Train, DistributedTrain, Sample, Evaluate): every key their parsers read
  * has a meaning in {@code help/<section>.properties}, no meaning is left for a key no parser reads, and
  * the help exits with status 0 although the sections have required keys.
  */
@@ -38,7 +39,7 @@ class JobHelpTest {
   @Test
   void everyKeyHasAMeaning() {
     for (Function<Config, ?> parse : java.util.List.<Function<Config, ?>>of(
-        TrainConfig::parse, DistributedConfig::parse, SampleConfig::parse)) {
+        TrainConfig::parse, DistributedConfig::parse, SampleConfig::parse, EvaluateConfig::parse)) {
       assertEquals(Set.of(), Help.undocumented(parse));
       assertEquals(Set.of(), Help.stale(parse));
     }
