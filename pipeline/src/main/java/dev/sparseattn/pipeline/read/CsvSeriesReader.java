@@ -177,6 +177,8 @@ public final class CsvSeriesReader implements RecordFormat {
           }
           x = Double.NaN;
           masked++;
+        } else if (Double.isNaN(x)) {
+          masked++; // an empty or NaN cell is a masked value like a masked bad cell
         }
         row[j] = x;
       }

@@ -58,7 +58,8 @@ public class CsvSeriesReaderTest {
     assertEquals(List.of(3, 1, 2), docs.stream().map(DocLine::records).toList());
     assertEquals(11, units.stream().mapToInt(DocLine::records).sum(), "6 rows emitted + 5 quarantined");
     assertEquals(31, docs.get(0).offset(), "the first row's byte offset");
-    assertEquals("{\"series\":\"A\",\"start\":\"2020-01-01T00:00\",\"steps\":4,\"gaps\":1,\"masked\":0,"
+    // masked counts the empty wind cell of 01-02 (gap steps are counted as gaps, not masked cells)
+    assertEquals("{\"series\":\"A\",\"start\":\"2020-01-01T00:00\",\"steps\":4,\"gaps\":1,\"masked\":1,"
         + "\"variables\":[\"temp\",\"wind\"],\"scales\":[2.5,3.0]}", docs.get(0).meta());
     assertEquals("{\"series\":\"A\",\"start\":\"2020-01-05T00:00\",\"steps\":2,\"gaps\":1,\"masked\":0,"
         + "\"variables\":[\"temp\",\"wind\"],\"scales\":[5.5,6.0]}", docs.get(1).meta());
