@@ -6,14 +6,16 @@ import dev.sparseattn.datasets.config.Cli;
 import dev.sparseattn.datasets.fs.HadoopPaths;
 import dev.sparseattn.datasets.manifest.PreparedDataset;
 import dev.sparseattn.trainer.train.TrainConfig;
-import dev.sparseattn.trainer.train.TrainingRun;
 import dev.sparseattn.trainer.train.TrainedModel;
+import dev.sparseattn.trainer.train.TrainingRun;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@code distributed-train} job: trains the transformer language model across a Spark cluster
@@ -27,6 +29,8 @@ import org.apache.spark.sql.SparkSession;
  * distributed.workers=4}. {@code distributed.spark.master} is used only when no master is set.
  */
 public final class DistributedTrain {
+  private static final Logger LOG = LoggerFactory.getLogger(DistributedTrain.class);
+
   /**
    * Spark settings this job uses unless they are given (spark-submit {@code --conf} wins): a worker's
    * result (parameters and updater state, 120 MB for 10M parameters with Adam) travels to the driver
@@ -72,7 +76,7 @@ public final class DistributedTrain {
     TrainConfig train = config.train();
     Configuration hadoop = sc.hadoopConfiguration();
     PreparedDataset data = PreparedDataset.open(HadoopPaths.resolve(train.data()), hadoop);
-    System.out.printf("distributed-train: Spark master %s%n", sc.master());
+    LOG.info("distributed-train: Spark master {}", sc.master());
     Map<String, Object> resolved = new LinkedHashMap<>();
     resolved.put("train", train.resolved().values());
     resolved.put("distributed", config.resolved().values());

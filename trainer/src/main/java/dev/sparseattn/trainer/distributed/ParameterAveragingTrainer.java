@@ -6,8 +6,8 @@ import dev.sparseattn.datasets.manifest.PreparedDataset;
 import dev.sparseattn.datasets.manifest.Split;
 import dev.sparseattn.trainer.checkpoint.CheckpointStore;
 import dev.sparseattn.trainer.checkpoint.TrainingState;
-import dev.sparseattn.trainer.model.network.TransformerConfig;
 import dev.sparseattn.trainer.model.TransformerLM;
+import dev.sparseattn.trainer.model.network.TransformerConfig;
 import dev.sparseattn.trainer.report.MetricsLog;
 import dev.sparseattn.trainer.report.Progress;
 import dev.sparseattn.trainer.train.GradientClipping;
@@ -35,6 +35,8 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Sgd;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import scala.Tuple2;
 
 /**
@@ -62,6 +64,8 @@ import scala.Tuple2;
  * continues exactly as an uninterrupted one (bit-identical parameters, any number of workers). A NaN or infinite loss stops the run before anything from that round is saved.
  */
 public final class ParameterAveragingTrainer {
+  private static final Logger LOG = LoggerFactory.getLogger(ParameterAveragingTrainer.class);
+
   private final DistributedConfig config;
   private final TrainConfig train;
   private final JavaSparkContext spark;
@@ -128,7 +132,7 @@ public final class ParameterAveragingTrainer {
       }
       start = new TrainingState(0, 0, 0, 0, 0, Double.NaN, train.seed(), origin);
       if (train.resume()) {
-        out.println("resume: no checkpoint yet, starting from scratch");
+        LOG.info("resume: no checkpoint yet, starting from scratch");
       }
     }
     GradientClipping.apply(net, train.optim().gradientClip());

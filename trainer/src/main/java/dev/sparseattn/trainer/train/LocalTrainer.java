@@ -3,12 +3,12 @@ package dev.sparseattn.trainer.train;
 import dev.sparseattn.datasets.manifest.Manifest;
 import dev.sparseattn.datasets.manifest.PreparedDataset;
 import dev.sparseattn.datasets.manifest.Split;
-import dev.sparseattn.trainer.model.network.TransformerConfig;
-import dev.sparseattn.trainer.model.TransformerLM;
-import dev.sparseattn.trainer.report.MetricsLog;
-import dev.sparseattn.trainer.report.Progress;
 import dev.sparseattn.trainer.checkpoint.CheckpointStore;
 import dev.sparseattn.trainer.checkpoint.TrainingState;
+import dev.sparseattn.trainer.model.TransformerLM;
+import dev.sparseattn.trainer.model.network.TransformerConfig;
+import dev.sparseattn.trainer.report.MetricsLog;
+import dev.sparseattn.trainer.report.Progress;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
@@ -18,6 +18,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Trains a transformer language model on one machine from a prepared dataset: seeded batches from the
@@ -25,6 +27,8 @@ import org.nd4j.linalg.learning.config.IUpdater;
  * knows the model only through {@link TransformerLM}; the model knows nothing of this loop.
  */
 public final class LocalTrainer {
+  private static final Logger LOG = LoggerFactory.getLogger(LocalTrainer.class);
+
   private static final double LN2 = Math.log(2);
 
   private final TrainConfig config;
@@ -68,7 +72,7 @@ public final class LocalTrainer {
       net = TransformerLM.build(arch, updater());
       start = new TrainingState(0, 0, 0, 0, 0, Double.NaN, config.seed());
       if (config.resume()) {
-        out.println("resume: no checkpoint yet, starting from scratch");
+        LOG.info("resume: no checkpoint yet, starting from scratch");
       }
     }
     GradientClipping.apply(net, config.optim().gradientClip());

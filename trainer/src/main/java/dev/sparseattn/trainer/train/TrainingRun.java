@@ -25,6 +25,8 @@ import java.util.Map;
 import java.util.function.Function;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The output side shared by the training jobs, whatever trains the model (one machine or Spark): opens
@@ -33,6 +35,8 @@ import org.apache.hadoop.fs.Path;
  * then saves {@code model.zip} (weights, updater state, architecture, tokenizer and {@link Provenance}), {@code tokenizer.json}, {@code summary.json} and {@code loss.png}.
  */
 public final class TrainingRun {
+  private static final Logger LOG = LoggerFactory.getLogger(TrainingRun.class);
+
   private TrainingRun() {}
 
   /** The training itself, given where to write metrics and checkpoints (null when disabled). */
@@ -55,7 +59,7 @@ public final class TrainingRun {
     ModelDirectory out = train.resume()
         ? ModelDirectory.reuse(output, hadoop)
         : ModelDirectory.create(output, train.overwrite(), hadoop);
-    System.out.printf("%s: data %s -> %s%n", job, data.dir(), out.path());
+    LOG.info("{}: data {} -> {}", job, data.dir(), out.path());
     out.writeText("train.conf", resolvedConf);
     CheckpointStore checkpoints = train.checkpoint().enabled()
         ? new CheckpointStore(train.checkpoint().dir().isEmpty() ? out.resolve("checkpoints").toString()
@@ -91,7 +95,7 @@ public final class TrainingRun {
       LossCurve.write(png, plotTitle.apply(model), metrics.trainPoints(), metrics.validationPoints(),
           List.of(new LossCurve.Reference("unigram baseline", (double) summary.get("unigram_cross_entropy_bits"))));
     }
-    System.out.printf("%s: wrote %s (model.zip, tokenizer.json, train.conf, metrics.jsonl, loss.png, summary.json)%n",
+    LOG.info("{}: wrote {} (model.zip, tokenizer.json, train.conf, metrics.jsonl, loss.png, summary.json)",
         job, out.path());
     return model;
   }
