@@ -149,8 +149,7 @@ public final class CsvSeriesReader implements RecordFormat {
       LocalDateTime t = parseTime(fields.get(timeIndex).trim(), step);
       if (t == null) {
         String time = fields.get(timeIndex).trim();
-        quarantine(offset, sample, "bad-timestamp: '" + time + "'" + (YEAR.matcher(time).matches()
-            || YEAR_MONTH.matcher(time).matches() ? "; accepted: " + acceptedTimes(step) : ""));
+        quarantine(offset, sample, "bad-timestamp: '" + time + "'; accepted: " + acceptedTimes(step));
         return;
       }
       String id = seriesIndex < 0 ? "" : fields.get(seriesIndex).trim();

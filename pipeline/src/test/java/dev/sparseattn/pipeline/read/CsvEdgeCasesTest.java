@@ -53,8 +53,9 @@ class CsvEdgeCasesTest {
   }
 
   @Test
-  void otherBadTimesAreQuotedAsTheyAre() {
-    assertEquals(List.of("bad-timestamp: 'xx'"),
+  void otherBadTimesAreQuotedAsTheyAreWithTheAcceptedFormats() {
+    assertEquals(List.of("bad-timestamp: 'xx'"
+        + "; accepted: yyyy-MM-dd, yyyy-MM-ddTHH:mm[:ss[.fff]] (T or a space); not yyyy-MM (csv.step in months or years, e.g. P1M) or yyyy (csv.step in years, e.g. P1Y)"),
         reasons(read("time-column = t, value-columns = [v], step = P1D", "t,v\nxx,1\n")));
   }
 

@@ -51,7 +51,8 @@ public class CsvSeriesReaderTest {
         "out-of-order: 2020-01-03T00:00 is before the previous row's 2020-01-04T00:00",
         "non-numeric: column 'temp' is 'abc'",
         "missing-column: 3 fields, the header has 5",
-        "bad-timestamp: 'xx'"), reasons);
+        "bad-timestamp: 'xx'"
+            + "; accepted: yyyy-MM-dd, yyyy-MM-ddTHH:mm[:ss[.fff]] (T or a space); not yyyy-MM (csv.step in months or years, e.g. P1M) or yyyy (csv.step in years, e.g. P1Y)"), reasons);
     List<DocLine> docs = units.stream().filter(d -> !d.bad()).toList();
     assertEquals(List.of("1.5 2.0 2.5 NaN NaN NaN 3.5 4.0", "NaN NaN 5.5 6.0", "10.0 20.0 11.0 21.0"),
         docs.stream().map(Units::text).toList());
