@@ -1,0 +1,208 @@
+package dev.sparseattn.trainer.serve;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+/**
+ * Continuous batching (as in Orca, Yu et al. 2022): ONE decode thread owns the {@link DecodeBackend} (and the
+ * network). Between two steps it runs waiting score requests, drops generations whose client went away or whose
+ * time ran out, and admits waiting generations into free slots (prefill); then it picks one token for every active
+ * generation and advances all of them together in one {@link DecodeBackend#step}. Requests join and leave between
+ * steps, never waiting for the others to finish.
+ *
+ * <p>At most {@code slots + queueLength} requests are in the server at once; {@link #submit} refuses more with a 503.
+ */
+final class Scheduler implements AutoCloseable {
+  private final DecodeBackend backend;
+  private final int capacity;
+  private final LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();   // Generation or ScoreTask
+  private final Deque<Generation> waiting = new ArrayDeque<>();
+  private final List<Generation> active = new ArrayList<>();
+  private final AtomicInteger inServer = new AtomicInteger();
+  private final AtomicInteger freeSlots = new AtomicInteger();
+  private final AtomicInteger activeCount = new AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicLong disconnected = new java.util.concurrent.atomic.AtomicLong();
+  private final Thread thread;
+  private volatile boolean running = true;
+
+  /** A score request: runs on the decode thread between steps. */
+  record ScoreTask(int[] ids, Function<int[], double[]> scorer, CompletableFuture<double[]> result) {}
+
+  Scheduler(DecodeBackend backend, int queueLength) {
+    this.backend = backend;
+    this.freeSlots.set(backend.freeSlots());
+    this.capacity = backend.freeSlots() + queueLength;
+    this.thread = new Thread(this::loop, "serve-decode");
+    this.thread.setDaemon(true);
+    this.thread.start();
+  }
+
+  /** Queues a generation or score task, or refuses it with 503 when the server holds its capacity already. */
+  void submit(Object task) {
+    if (!running) {
+      throw new HttpError(503, "the server is stopping");
+    }
+    if (inServer.incrementAndGet() > capacity) {
+      inServer.decrementAndGet();
+      throw new HttpError(503, "server busy: " + capacity + " requests are running or queued (max-concurrent + "
+          + "queue-length); retry later");
+    }
+    inbox.add(task);
+  }
+
+  int freeSlots() {
+    return freeSlots.get();
+  }
+
+  /** Generations dropped because their client went away (a write failed) before they ended. */
+  long disconnected() {
+    return disconnected.get();
+  }
+
+  int active() {
+    return activeCount.get();
+  }
+
+  /** Requests accepted and not yet answered beyond those being decoded. */
+  int queued() {
+    return Math.max(0, inServer.get() - activeCount.get());
+  }
+
+  private void loop() {
+    while (running) {
+      try {
+        Object first = active.isEmpty() && waiting.isEmpty() ? inbox.poll(200, TimeUnit.MILLISECONDS) : inbox.poll();
+        for (Object t = first; t != null; t = inbox.poll()) {
+          take(t);
+        }
+        admit();
+        if (!active.isEmpty()) {
+          step();
+        }
+      } catch (InterruptedException e) {
+        break;
+      } catch (RuntimeException | Error e) {
+        // a bug or an engine failure: fail what is running, free its slots, keep serving
+        for (Generation g : new ArrayList<>(active)) {
+          g.fail(new HttpError(500, "decoding failed: " + e));
+          leave(g);
+        }
+      }
+    }
+    shutdown();
+  }
+
+  private void take(Object t) {
+    if (t instanceof Generation g) {
+      waiting.add(g);
+    } else {
+      ScoreTask s = (ScoreTask) t;
+      try {
+        s.result().complete(s.scorer().apply(s.ids()));
+      } catch (RuntimeException e) {
+        s.result().completeExceptionally(e);
+      } finally {
+        inServer.decrementAndGet();
+      }
+    }
+  }
+
+  /** Drops cancelled and expired waiting requests; fills free slots from the queue (prefill). */
+  private void admit() {
+    long now = System.nanoTime();
+    for (Iterator<Generation> it = waiting.iterator(); it.hasNext(); ) {
+      Generation g = it.next();
+      if (g.cancelled() || g.expired(now)) {
+        it.remove();
+        inServer.decrementAndGet();
+        g.fail(new HttpError(503, "timed out waiting for a free slot"));
+      }
+    }
+    while (!waiting.isEmpty() && backend.freeSlots() > 0) {
+      Generation g = waiting.poll();
+      try {
+        g.slot = backend.open(g.prompt);
+      } catch (IllegalArgumentException e) {
+        inServer.decrementAndGet();
+        g.fail(new HttpError(400, "prompt: " + e.getMessage()));
+        continue;
+      }
+      active.add(g);
+    }
+    freeSlots.set(backend.freeSlots());
+    activeCount.set(active.size());
+  }
+
+  /** One token for every active generation, then one batched step for those that go on. */
+  private void step() {
+    long now = System.nanoTime();
+    int[] slots = new int[active.size()];
+    int[] tokens = new int[active.size()];
+    int n = 0;
+    for (Generation g : new ArrayList<>(active)) {
+      boolean done;
+      if (g.cancelled()) {
+        disconnected.incrementAndGet();
+        done = true;                                      // the client is gone: nobody to tell
+      } else if (g.expired(now)) {
+        done = g.finish("timeout");
+      } else {
+        done = g.advance(backend.logProbs(g.slot));
+      }
+      if (done) {
+        leave(g);
+      } else {
+        slots[n] = g.slot;
+        tokens[n++] = g.last();
+      }
+    }
+    if (n > 0) {
+      backend.step(Arrays.copyOf(slots, n), Arrays.copyOf(tokens, n));
+    }
+  }
+
+  private void leave(Generation g) {
+    active.remove(g);
+    backend.release(g.slot);
+    inServer.decrementAndGet();
+    freeSlots.set(backend.freeSlots());
+    activeCount.set(active.size());
+  }
+
+  private void shutdown() {
+    HttpError stopping = new HttpError(503, "the server is stopping");
+    for (Object t = inbox.poll(); t != null; t = inbox.poll()) {
+      if (t instanceof Generation g) {
+        g.fail(stopping);
+      } else {
+        ((ScoreTask) t).result().completeExceptionally(stopping);
+      }
+    }
+    waiting.forEach(g -> g.fail(stopping));
+    active.forEach(g -> g.fail(stopping));
+    waiting.clear();
+    active.clear();
+    backend.close();
+  }
+
+  /** Stops the decode thread; running and queued requests get a 503. */
+  @Override
+  public void close() {
+    running = false;
+    thread.interrupt();
+    try {
+      thread.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,29 @@
+package dev.sparseattn.trainer.serve;
+
+import dev.sparseattn.datasets.tokenize.Tokenizer;
+import dev.sparseattn.trainer.io.ModelArchive;
+import dev.sparseattn.trainer.model.TransformerLM;
+import dev.sparseattn.trainer.model.network.TransformerConfig;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.learning.config.Adam;
+
+/** Saves a tiny, seeded, randomly initialised model (double precision) as the train job would, for the tests. */
+final class TinyModels {
+  private TinyModels() {}
+
+  /** A model directory holding {@code model.zip} with the tokenizer inside; returns the directory. */
+  static Path save(Path dir, Tokenizer tokenizer, int seqLen) throws IOException {
+    TransformerConfig config = new TransformerConfig(tokenizer.vocabSize(), seqLen, 16, 2, 2, 32, 4242);
+    MultiLayerNetwork net = TransformerLM.build(config, new Adam(1e-3), DataType.DOUBLE);
+    Files.createDirectories(dir);
+    File zip = dir.resolve("model.zip").toFile();
+    TransformerLM.save(net, config, zip, false);
+    ModelArchive.writeTokenizer(zip, tokenizer.describe());
+    return dir;
+  }
+}
