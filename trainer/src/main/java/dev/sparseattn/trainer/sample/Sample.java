@@ -4,6 +4,7 @@ import dev.sparseattn.datasets.config.Cli;
 import dev.sparseattn.datasets.fs.HadoopPaths;
 import dev.sparseattn.datasets.tokenize.Tokenizer;
 import dev.sparseattn.datasets.tokenize.Tokenizers;
+import dev.sparseattn.trainer.generate.TokenSampler;
 import dev.sparseattn.trainer.io.ModelArchive;
 import dev.sparseattn.trainer.io.ModelDirectory;
 import dev.sparseattn.trainer.model.TransformerLM;

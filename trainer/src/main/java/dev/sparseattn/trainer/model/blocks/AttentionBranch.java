@@ -4,6 +4,7 @@ import dev.sparseattn.trainer.model.attention.Attention;
 import dev.sparseattn.trainer.model.ops.Alloc;
 import dev.sparseattn.trainer.model.ops.LayerNorm;
 import dev.sparseattn.trainer.model.ops.Linear;
+import dev.sparseattn.trainer.model.ops.Rotary;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -28,10 +29,37 @@ public final class AttentionBranch {
     private INDArray xhat;   //                  [N, d]
     private INDArray rstd;   //                  [N, 1]
     private INDArray ctx;    // attention output [N, d] = [batch, L, heads, headDim]
+    private boolean rotary;  // RoPE on q and k after the projection (positions 0 .. L-1 of each row)
+
+    /** Receives a forward's queries, keys and values (rotated when rotary), e.g. to fill a decode cache. */
+    @FunctionalInterface
+    public interface QkvSink {
+        /** Each {@code [batch, heads, L, headDim]}, views valid during the call only. */
+        void accept(INDArray q, INDArray k, INDArray v);
+    }
 
     public AttentionBranch(Attention attention, int nHeads) {
         this.attention = attention;
         this.nHeads = nHeads;
+    }
+
+    /**
+     * Rotary positions (RoPE, Su et al. 2021): q and k are rotated by their position ({@link Rotary}) after the
+     * projection, in the forward and (transposed) in the backward.
+     */
+    public AttentionBranch rotary(boolean on) {
+        this.rotary = on;
+        return this;
+    }
+
+    /** Whether q and k are rotated by position. */
+    public boolean rotary() {
+        return rotary;
+    }
+
+    /** Inference {@link #forward} that hands the (rotated) q, k, v to {@code sink} before the attention. */
+    public INDArray forwardWithQkv(INDArray x, long batch, long len, Params p, INDArray out, Alloc work, QkvSink sink) {
+        return forward(x, batch, len, p, out, null, work, sink);
     }
 
     /**
@@ -57,6 +85,11 @@ public final class AttentionBranch {
      * @param work  allocation of temporaries
      */
     public INDArray forward(INDArray x, long batch, long len, Params p, INDArray out, Alloc keep, Alloc work) {
+        return forward(x, batch, len, p, out, keep, work, null);
+    }
+
+    private INDArray forward(INDArray x, long batch, long len, Params p, INDArray out, Alloc keep, Alloc work,
+                             QkvSink sink) {
         long n = x.size(0);
         long d = x.size(1);
         Alloc a = keep != null ? keep : work;
@@ -66,8 +99,17 @@ public final class AttentionBranch {
         LayerNorm.forward(x, p.lnGain(), p.lnBias(), hh, xh, rs);
         INDArray qkv = Linear.forward(hh, p.wqkv(), p.bqkv(), a.create(n, 3 * d));        // [N, 3d]
         INDArray c = a.create(n, d);
-        attention.forward(heads(qkv, 3, 0, batch, len), heads(qkv, 3, 1, batch, len), heads(qkv, 3, 2, batch, len),
-                heads(c, 1, 0, batch, len), keep);
+        INDArray q = heads(qkv, 3, 0, batch, len);                                          // [batch, H, L, hd]
+        INDArray k = heads(qkv, 3, 1, batch, len);
+        INDArray v = heads(qkv, 3, 2, batch, len);
+        if (rotary) {
+            Rotary.forward(q, null, Rotary.BASE, q);
+            Rotary.forward(k, null, Rotary.BASE, k);
+        }
+        if (sink != null) {
+            sink.accept(q, k, v);
+        }
+        attention.forward(q, k, v, heads(c, 1, 0, batch, len), keep);
         Linear.forward(c, p.wo(), p.bo(), out);
         if (keep != null) {
             this.batch = batch;
@@ -99,8 +141,13 @@ public final class AttentionBranch {
         INDArray dCtx = work.create(n, d);
         Linear.backward(ctx, p.wo(), dOut, grads.wo(), grads.bo(), dCtx);
         INDArray dQkv = work.create(n, 3 * d);
-        attention.backward(heads(dCtx, 1, 0, batch, len), heads(dQkv, 3, 0, batch, len),
-                heads(dQkv, 3, 1, batch, len), heads(dQkv, 3, 2, batch, len));
+        INDArray dq = heads(dQkv, 3, 0, batch, len);
+        INDArray dk = heads(dQkv, 3, 1, batch, len);
+        attention.backward(heads(dCtx, 1, 0, batch, len), dq, dk, heads(dQkv, 3, 2, batch, len));
+        if (rotary) {                                           // gradient of the rotated q, k -> of the projected
+            Rotary.backward(dq, null, Rotary.BASE, dq);
+            Rotary.backward(dk, null, Rotary.BASE, dk);
+        }
         INDArray dh = work.create(n, d);
         Linear.backward(h, p.wqkv(), dQkv, grads.wqkv(), grads.bqkv(), dh);
         LayerNorm.backward(dh, xhat, rstd, p.lnGain(), dx, grads.lnGain(), grads.lnBias());

@@ -79,6 +79,9 @@ final class BlockStack {
             }
             detachedInference[i] = spec.kind() == AttentionSpec.Kind.LSH;
         }
+        for (AttentionBranch branch : attention) {
+            branch.rotary(config.positions() == TransformerConfig.Positions.ROTARY);
+        }
     }
 
     private boolean reversible() {

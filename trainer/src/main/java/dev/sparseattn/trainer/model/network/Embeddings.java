@@ -13,7 +13,8 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * Input embedding {@code x[b, t] = tokEmb[ids[b, t]] + pos[t]}, with learned absolute positions (GPT-2) or axial
+ * Input embedding {@code x[b, t] = tokEmb[ids[b, t]] + pos[t]} ({@code tokEmb[ids[b, t]]} alone with rotary
+ * positions, which the attention applies), with learned absolute positions (GPT-2) or axial
  * positions (Kitaev et al. 2020, "Reformer", section 5; trax's {@code AxialPositionalEncoding}): for
  * {@code axialShape = (s_1, ..., s_k)} with {@code s_1 * ... * s_k = seqLen}, position {@code t} has the row-major
  * multi-index {@code (i_1, ..., i_k)} and the embedding {@code concat_j E_j[i_j]}, with tables
@@ -41,6 +42,9 @@ final class Embeddings {
                 .addOutputs(out)
                 .addIntegerArguments(0)
                 .build());
+        if (config.positions() == TransformerConfig.Positions.ROTARY) {
+            return;                                            // positions enter the attention (AttentionBranch)
+        }
         INDArray out3 = out.reshape('c', batch, len, d);
         Broadcast.add(out3, positions(len, params), out3, 1, 2);
     }
@@ -59,6 +63,9 @@ final class Embeddings {
                 .addOutputs(dTok)
                 .addBooleanArguments(true)   // lock: rows of repeated tokens accumulate without races
                 .build());
+        if (config.positions() == TransformerConfig.Positions.ROTARY) {
+            return;
+        }
         INDArray dPos = Nd4j.zeros(dy.dataType(), config.seqLen(), d);                       // [seqLen, d]
         Rows.sum(dy.reshape('c', batch, len * d), dPos.get(NDArrayIndex.interval(0, len), NDArrayIndex.all())
                 .reshape(len * d));                                                          // sum over the batch
@@ -85,8 +92,11 @@ final class Embeddings {
         }
     }
 
-    /** Position embeddings of the first {@code len} positions // [len, d]. */
+    /** Position embeddings of the first {@code len} positions // [len, d]; null for rotary positions (no table). */
     INDArray positions(long len, Map<String, INDArray> params) {
+        if (config.positions() == TransformerConfig.Positions.ROTARY) {
+            return null;
+        }
         if (config.positions() == TransformerConfig.Positions.LEARNED) {
             return params.get(POSITION).get(NDArrayIndex.interval(0, len), NDArrayIndex.all());
         }

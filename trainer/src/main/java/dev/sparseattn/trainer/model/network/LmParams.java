@@ -15,6 +15,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *   tokEmb                [vocab, d]        token embedding (also the output projection when tied)
  *   posEmb                [seqLen, d]       LEARNED positions
  *   axEmb0, axEmb1, ...   [s_j, d_j]        AXIAL positions, one table per factor of axialShape
+ *                                           (ROTARY positions: no table)
  *   l{i}ln1g, l{i}ln1b    [d]               block i: attention branch LayerNorm
  *   l{i}Wqkv, l{i}bqkv    [d, 3d], [3d]     fused q, k, v projection
  *   l{i}Wo, l{i}bo        [d, d], [d]       attention output projection
@@ -83,7 +84,7 @@ public final class LmParams extends ParamLayout {
         specs.add(weight(TOKEN, std, c.vocabSize(), d));
         if (c.positions() == TransformerConfig.Positions.LEARNED) {
             specs.add(weight(POSITION, std, c.seqLen(), d));
-        } else {
+        } else if (c.positions() == TransformerConfig.Positions.AXIAL) {
             int[] widths = axialWidths(c);
             for (int j = 0; j < widths.length; j++) {
                 specs.add(weight(AXIAL + j, std, c.axialShape().get(j), widths[j]));

@@ -25,8 +25,8 @@ import org.nd4j.shade.jackson.databind.ObjectMapper;
  *                  for every layer, or one per layer
  * @param residual  {@link Residual#STANDARD} blocks (GPT-2) or {@link Residual#REVERSIBLE} ones (Gomez et al. 2017;
  *                  Kitaev et al. 2020, "Reformer"); absent in JSON: standard
- * @param positions {@link Positions#LEARNED} absolute position table, or {@link Positions#AXIAL} factorised tables
- *                  (Reformer); absent in JSON: learned
+ * @param positions {@link Positions#LEARNED} absolute position table, {@link Positions#AXIAL} factorised tables
+ *                  (Reformer) or {@link Positions#ROTARY} (RoPE, no table); absent in JSON: learned
  * @param axialShape axial positions: the factor sizes, whose product must be {@code seqLen}; empty otherwise
  * @param tiedEmbeddings the output projection is the transpose of the token embedding table (Press &amp; Wolf 2017)
  * @param ffnChunk  rows of the sequence the feed-forward branch processes at a time; 0 = all at once
@@ -57,7 +57,13 @@ public record TransformerConfig(int vocabSize, int seqLen, int dModel, int nHead
          * Axial (factorised) learned positions as in Reformer/trax: one table {@code [s_j, d_j]} per factor
          * {@code s_j} of {@code axialShape}; a position's embedding concatenates its rows of every table.
          */
-        AXIAL
+        AXIAL,
+        /**
+         * Rotary positions (RoPE, Su et al. 2021, "RoFormer"): no position table; each attention branch rotates its
+         * queries and keys by their absolute position, so attention scores depend on relative positions only and a
+         * model can decode past {@code seqLen}.
+         */
+        ROTARY
     }
 
     private static final ObjectMapper JSON = new ObjectMapper()
@@ -91,6 +97,8 @@ public record TransformerConfig(int vocabSize, int seqLen, int dModel, int nHead
         } else {
             require(axialShape.isEmpty(), "axialShape is only used with AXIAL positions, got " + axialShape);
         }
+        require(positions != Positions.ROTARY || (dModel / nHeads) % 2 == 0,
+                "rotary positions need an even head dimension (dModel / nHeads), got " + dModel / nHeads);
         require(ffnChunk >= 0, "ffnChunk must be >= 0 (0 = unchunked), got " + ffnChunk);
         require(lossChunk >= 0, "lossChunk must be >= 0 (0 = unchunked), got " + lossChunk);
         require(dropout >= 0 && dropout < 1, "dropout must be in [0, 1), got " + dropout);
@@ -125,6 +133,12 @@ public record TransformerConfig(int vocabSize, int seqLen, int dModel, int nHead
     public TransformerConfig withLearnedPositions() {
         return new TransformerConfig(vocabSize, seqLen, dModel, nHeads, nLayers, ffnHidden, seed, attention, residual,
                 Positions.LEARNED, List.of(), tiedEmbeddings, ffnChunk, lossChunk, dropout);
+    }
+
+    /** This configuration with rotary positions (RoPE, no position table). */
+    public TransformerConfig withRotaryPositions() {
+        return new TransformerConfig(vocabSize, seqLen, dModel, nHeads, nLayers, ffnHidden, seed, attention, residual,
+                Positions.ROTARY, List.of(), tiedEmbeddings, ffnChunk, lossChunk, dropout);
     }
 
     /** This configuration with axial positions of the given factor sizes (product {@code seqLen}). */

@@ -18,14 +18,15 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * DL4J's numerical gradient check on whole fused networks in double (every parameter array, a spread subset of its
  * elements; DL4J's usual tolerances), with DL4J's updater in the loop (gradients are of the summed loss):
- * reversible (reconstructing) and standard residual blocks, with learned and axial positions, tied and untied
+ * reversible (reconstructing) and standard residual blocks, with learned, axial and rotary positions (RoPE's
+ * hand-written backward in the attention branch), tied and untied
  * output, chunked feed-forward and loss.
  */
 @ExtendWith({SingleThreadNd4j.class, DoublePrecisionNd4j.class})
 class OptionsGradientCheckTest {
 
     @ParameterizedTest(name = "{0}, {1} positions, tied {2}")
-    @CsvSource({"REVERSIBLE, AXIAL, true", "STANDARD, LEARNED, false"})
+    @CsvSource({"REVERSIBLE, AXIAL, true", "STANDARD, LEARNED, false", "STANDARD, ROTARY, true", "REVERSIBLE, ROTARY, false"})
     void wholeNetworkPassesGradientCheck(TransformerConfig.Residual residual, TransformerConfig.Positions positions,
                                          boolean tied) {
         TransformerConfig config = new TransformerConfig(9, 8, 8, 2, 2, 12, 3)
@@ -36,6 +37,8 @@ class OptionsGradientCheckTest {
                 .withLossChunk(6);
         if (positions == TransformerConfig.Positions.AXIAL) {
             config = config.withAxialPositions(2, 4);
+        } else if (positions == TransformerConfig.Positions.ROTARY) {
+            config = config.withRotaryPositions();
         }
         MultiLayerNetwork net = NetworkSupport.doubleNet(config, Backward.RECONSTRUCT);
         GradientChecks.largeParams(net);

@@ -1,4 +1,4 @@
-package dev.sparseattn.trainer.sample;
+package dev.sparseattn.trainer.generate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

@@ -1,0 +1,151 @@
+package dev.sparseattn.trainer.generate;
+
+import dev.sparseattn.trainer.model.attention.AttentionSpec;
+import dev.sparseattn.trainer.model.attention.Attentions;
+import dev.sparseattn.trainer.model.attention.decode.DecodeCache;
+import dev.sparseattn.trainer.model.attention.decode.DecodeCaches;
+import dev.sparseattn.trainer.model.blocks.AttentionBranch;
+import dev.sparseattn.trainer.model.blocks.FeedForwardBranch;
+import dev.sparseattn.trainer.model.ops.Alloc;
+import dev.sparseattn.trainer.model.ops.Rotary;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * One transformer block at inference, for a decode engine of {@code slots} rows: its attention branch F (pre-LN,
+ * fused QKV, the pattern's kernel, output projection; Vaswani et al. 2017 with GPT-2's pre-LayerNorm) and
+ * feed-forward branch G, with the pattern's decode cache ({@link DecodeCache}, one row per slot).
+ *
+ * <p>{@link #attentionPrefill} runs the training code's branch over a whole prompt (the sparse kernel, in the model's
+ * data type) and fills the slot's cache row from its q, k, v; {@link #attentionStep} takes one token per active row
+ * as plain double arrays ({@link RowMath}, the cache's array step): per-call overhead, not arithmetic, dominates a
+ * step at these sizes. Rotary models rotate q and k by each row's absolute position, in both.
+ */
+final class DecodeLayer {
+
+    private final BlockWeights w;
+    private final AttentionBranch attention;
+    private final FeedForwardBranch feedForward = new FeedForwardBranch();
+    private final DecodeCache cache;
+    private final int slots;
+    private final int d;
+    private final int heads;
+    private final int headDim;
+    private final int ffn;
+    private final boolean rotary;
+    private final double[] h;      // LN of one row     [d]
+    private final double[] qkv;    // one row           [3d]
+    private final double[] hidden; // one row           [ffn]
+    private final double[] q;      // [slots][heads][headDim]
+    private final double[] k;
+    private final double[] v;
+    private final double[] ctx;
+    private final double[] one;    // one row's q or k  [heads * headDim]
+    private final int[] pos = new int[1];
+
+    DecodeLayer(AttentionSpec spec, BlockWeights w, int slots, int d, int heads, int ffn, boolean rotary,
+                DataType type, int capacity) {
+        this.w = w;
+        this.slots = slots;
+        this.d = d;
+        this.heads = heads;
+        this.headDim = d / heads;
+        this.ffn = ffn;
+        this.rotary = rotary;
+        this.attention = new AttentionBranch(Attentions.create(spec, heads), heads).rotary(rotary);
+        this.cache = DecodeCaches.create(spec, slots, heads, headDim, null, type, capacity);
+        this.h = new double[d];
+        this.qkv = new double[3 * d];
+        this.hidden = new double[ffn];
+        this.q = new double[slots * d];
+        this.k = new double[slots * d];
+        this.v = new double[slots * d];
+        this.ctx = new double[slots * d];
+        this.one = new double[d];
+    }
+
+    /**
+     * F over a whole prompt of slot {@code slot}, whose cache row starts anew from it.
+     *
+     * @param x rows of the prompt // [L, d], the model's data type
+     * @return F(x)                 // [L, d]
+     */
+    INDArray attentionPrefill(INDArray x, int slot) {
+        long len = x.size(0);
+        Alloc work = Alloc.current(x.dataType());
+        return attention.forwardWithQkv(x, 1, len, w.attention(), work.create(len, d), work,
+                (qq, kk, vv) -> cache.prefillRow(slot, qq, kk, vv, null));
+    }
+
+    /** G over whole rows // [L, d] -> [L, d]. */
+    INDArray feedForwardPrefill(INDArray x) {
+        Alloc work = Alloc.current(x.dataType());
+        return feedForward.forward(x, w.feedForward(), work.create(x.size(0), d), null, work);
+    }
+
+    /** Row {@code slot}'s cache starts a new, empty sequence. */
+    void reset(int slot) {
+        cache.reset(slot);
+    }
+
+    /** Tokens in row {@code slot}'s cache. */
+    int length(int slot) {
+        return cache.length(slot);
+    }
+
+    /** Bytes of the cache's keys and values. */
+    long cacheBytes() {
+        return cache.bytes();
+    }
+
+    /**
+     * F of one new token per active row; its key and value join the row's cache.
+     *
+     * @param x   inputs  // [slots][d]; rows not active are ignored
+     * @param out F(x)    // [slots][d], overwritten in the active rows
+     */
+    void attentionStep(double[] x, boolean[] active, double[] out) {
+        for (int b = 0; b < slots; b++) {
+            if (!active[b]) {
+                continue;
+            }
+            int o = b * d;
+            RowMath.layerNorm(x, o, d, w.ln1g(), w.ln1b(), h, 0);
+            RowMath.affine(h, 0, d, w.wqkv(), w.bqkv(), 3 * d, qkv, 0);       // [q | k | v], heads consecutive
+            if (rotary) {
+                pos[0] = cache.length(b);
+                rotate(qkv, 0, pos);
+                rotate(qkv, d, pos);
+            }
+            System.arraycopy(qkv, 0, q, o, d);
+            System.arraycopy(qkv, d, k, o, d);
+            System.arraycopy(qkv, 2 * d, v, o, d);
+        }
+        cache.step(q, k, v, null, active, ctx);
+        for (int b = 0; b < slots; b++) {
+            if (active[b]) {
+                RowMath.affine(ctx, b * d, d, w.wo(), w.bo(), d, out, b * d);
+            }
+        }
+    }
+
+    /** G of each active row // [slots][d] -> out [slots][d] (active rows overwritten). */
+    void feedForwardStep(double[] x, boolean[] active, double[] out) {
+        for (int b = 0; b < slots; b++) {
+            if (!active[b]) {
+                continue;
+            }
+            RowMath.layerNorm(x, b * d, d, w.ln2g(), w.ln2b(), h, 0);
+            RowMath.affine(h, 0, d, w.w1(), w.b1(), ffn, hidden, 0);
+            RowMath.gelu(hidden, 0, ffn);
+            RowMath.affine(hidden, 0, ffn, w.w2(), w.b2(), d, out, b * d);
+        }
+    }
+
+    /** Rotates the {@code heads * headDim} values at {@code off} by the position {@code pos[0]} (RoPE). */
+    private void rotate(double[] a, int off, int[] p) {
+        System.arraycopy(a, off, one, 0, d);
+        Rotary.forwardInPlace(one, 1, heads, headDim, p, Rotary.BASE);
+        System.arraycopy(one, 0, a, off, d);
+    }
+}
