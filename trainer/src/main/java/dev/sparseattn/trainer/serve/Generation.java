@@ -1,34 +1,27 @@
 package dev.sparseattn.trainer.serve;
 
-import dev.sparseattn.datasets.tokenize.Tokenizer;
-import java.util.Arrays;
+import dev.sparseattn.trainer.generate.Generator;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 
 /**
- * One generation request on its way through the {@link Scheduler}: its prompt ids, sampler and limits, the tokens
- * produced so far, and the events the HTTP thread reads. The decode thread alone changes the token state; the HTTP
- * thread only reads events and may {@link #cancel} (when the client has gone).
+ * One generation request on its way through the {@link Scheduler}: its prompt ids and settings, its
+ * {@link Generator.Sequence} once admitted (sampler, stop rules, text), and the events the HTTP thread reads. The
+ * decode thread alone touches the sequence; the HTTP thread only reads events and may {@link #cancel} (when the client
+ * has gone).
  */
 final class Generation {
   final int[] prompt;              // [1 + prompt tokens]: EOS then the prompt, as documents start in training
   final GenerateRequest request;
   final long deadlineNanos;
   final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
-  private final Tokenizer tokenizer;
-  private final TokenPicker picker;
-  private final int[] ids;         // [maxNewTokens] generated ids
-  private int count;
+  Generator.Sequence sequence;     // set by the decode thread on admission
   private volatile boolean cancelled;
-  int slot = -1;
 
-  Generation(int[] prompt, GenerateRequest request, Tokenizer tokenizer, TokenPicker picker, long deadlineNanos) {
+  Generation(int[] prompt, GenerateRequest request, long deadlineNanos) {
     this.prompt = prompt;
     this.request = request;
-    this.tokenizer = tokenizer;
-    this.picker = picker;
     this.deadlineNanos = deadlineNanos;
-    this.ids = new int[request.maxNewTokens()];
   }
 
   /** Called by the HTTP thread when the client cannot be written to any more. */
@@ -44,39 +37,15 @@ final class Generation {
     return now - deadlineNanos > 0;
   }
 
-  /**
-   * Picks the next token from {@code logProbs} and sends it; returns whether the generation ended (EOS, a stop
-   * string, or max_new_tokens reached), in which case the end has been sent too.
-   */
-  boolean advance(double[] logProbs) {
-    int id = picker.next(logProbs);
-    if (id == tokenizer.eosId() && request.stopAtEos()) {
-      return finish("eos");
-    }
-    ids[count++] = id;
-    if (!request.stop().isEmpty()) {
-      String text = tokenizer.decode(ids, 0, count);
-      for (String s : request.stop()) {
-        int at = text.indexOf(s);
-        if (at >= 0) {
-          events.add(new Event.Done("stop", text.substring(0, at), Arrays.copyOf(ids, count), prompt.length - 1));
-          return true;
-        }
-      }
-    }
-    events.add(new Event.Token(id, tokenizer.decode(ids, count - 1, count)));
-    return count == ids.length && finish("length");
+  /** Sends a token event (the sequence's callback). */
+  void token(Generator.TokenEvent e) {
+    events.add(new Event.Token(e.token(), e.text()));
   }
 
-  /** The token to append to the slot: the last one picked. */
-  int last() {
-    return ids[count - 1];
-  }
-
-  /** Sends the end with the text so far. */
-  boolean finish(String reason) {
-    events.add(new Event.Done(reason, tokenizer.decode(ids, 0, count), Arrays.copyOf(ids, count), prompt.length - 1));
-    return true;
+  /** Sends the end: the sequence's outcome, or {@code reason} with the text so far when it was cut short. */
+  void finish(String reason) {
+    Generator.Result r = sequence.result();
+    events.add(new Event.Done(reason != null ? reason : r.finishReason(), r.text(), r.tokens(), prompt.length - 1));
   }
 
   void fail(HttpError e) {

@@ -3,11 +3,11 @@ package dev.sparseattn.trainer.serve;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-/** The answer of {@code GET /v1/model}: architecture, tokenizer, provenance, the server's limits and backend. */
+/** The answer of {@code GET /v1/model}: architecture, tokenizer, provenance and the server's limits. */
 final class ModelInfo {
   private ModelInfo() {}
 
-  static ObjectNode describe(ServedModel model, ServeConfig config, String backend) {
+  static ObjectNode describe(ServedModel model, ServeConfig config, Limits resolved) {
     ObjectNode o = Requests.JSON.createObjectNode();
     try {
       o.set("config", Requests.JSON.readTree(model.config().toJson()));
@@ -16,10 +16,10 @@ final class ModelInfo {
     }
     o.set("tokenizer", Requests.JSON.valueToTree(model.tokenizer().describe()));
     o.set("provenance", model.provenance() == null ? null : Requests.JSON.valueToTree(model.provenance()));
-    o.put("backend", backend);
     ObjectNode limits = o.putObject("limits");
-    limits.put("max_prompt_tokens", config.maxPromptTokens());
-    limits.put("max_score_tokens", Math.min(config.maxPromptTokens(), model.config().seqLen()));
+    limits.put("max_prompt_tokens", resolved.promptTokens());
+    limits.put("max_score_tokens", resolved.scoreTokens());
+    limits.put("slot_tokens", resolved.slotLength());
     limits.put("max_new_tokens", config.maxNewTokens());
     limits.put("max_concurrent", config.maxConcurrent());
     limits.put("queue_length", config.queueLength());

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sparseattn.trainer.generate.GenerationConfig;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -46,7 +47,8 @@ final class Requests {
     long seed = integer(o, "seed", GenerateRequest.DEFAULT_SEED, Long.MIN_VALUE, Long.MAX_VALUE);
     boolean stopAtEos = bool(o, "stop_at_eos", true);
     boolean stream = bool(o, "stream", false);
-    return new GenerateRequest(prompt, maxNew, temperature, topK, topP, stop, stopAtEos, seed, stream);
+    return new GenerateRequest(prompt, new GenerationConfig(temperature, topK, topP, maxNew, stop, stopAtEos, seed),
+        stream);
   }
 
   /** The text of a {@code /v1/score} body. */

@@ -1,8 +1,10 @@
 package dev.sparseattn.trainer.serve;
 
+import dev.sparseattn.datasets.tokenize.Tokenizer;
+import dev.sparseattn.trainer.generate.DecodeEngine;
+import dev.sparseattn.trainer.generate.Generator;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Deque;
 import java.util.Iterator;
 import java.util.List;
@@ -13,16 +15,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
- * Continuous batching (as in Orca, Yu et al. 2022): ONE decode thread owns the {@link DecodeBackend} (and the
+ * Continuous batching (as in Orca, Yu et al. 2022): ONE decode thread owns the {@link DecodeEngine} (and the
  * network). Between two steps it runs waiting score requests, drops generations whose client went away or whose
- * time ran out, and admits waiting generations into free slots (prefill); then it picks one token for every active
- * generation and advances all of them together in one {@link DecodeBackend#step}. Requests join and leave between
- * steps, never waiting for the others to finish.
+ * time ran out, and admits waiting generations into free slots (prefill, {@link Generator#start}); then every active
+ * generation picks its token with its own seeded sampler and all of them advance together in one batched engine step
+ * ({@link Generator#step}). Requests join and leave between steps, never waiting for the others to finish.
  *
  * <p>At most {@code slots + queueLength} requests are in the server at once; {@link #submit} refuses more with a 503.
  */
 final class Scheduler implements AutoCloseable {
-  private final DecodeBackend backend;
+  private final DecodeEngine engine;
+  private final Generator generator;
   private final int capacity;
   private final LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();   // Generation or ScoreTask
   private final Deque<Generation> waiting = new ArrayDeque<>();
@@ -37,10 +40,12 @@ final class Scheduler implements AutoCloseable {
   /** A score request: runs on the decode thread between steps. */
   record ScoreTask(int[] ids, Function<int[], double[]> scorer, CompletableFuture<double[]> result) {}
 
-  Scheduler(DecodeBackend backend, int queueLength) {
-    this.backend = backend;
-    this.freeSlots.set(backend.freeSlots());
-    this.capacity = backend.freeSlots() + queueLength;
+  /** Takes ownership of {@code engine}: only the decode thread uses it from now on, and closes it. */
+  Scheduler(DecodeEngine engine, Tokenizer tokenizer, int queueLength) {
+    this.engine = engine;
+    this.generator = new Generator(engine, tokenizer);
+    this.freeSlots.set(engine.freeSlots());
+    this.capacity = engine.freeSlots() + queueLength;
     this.thread = new Thread(this::loop, "serve-decode");
     this.thread.setDaemon(true);
     this.thread.start();
@@ -94,8 +99,14 @@ final class Scheduler implements AutoCloseable {
         // a bug or an engine failure: fail what is running, free its slots, keep serving
         for (Generation g : new ArrayList<>(active)) {
           g.fail(new HttpError(500, "decoding failed: " + e));
-          leave(g);
+          try {
+            leave(g);
+          } catch (RuntimeException again) {
+            active.remove(g);
+            inServer.decrementAndGet();
+          }
         }
+        activeCount.set(active.size());
       }
     }
     shutdown();
@@ -127,10 +138,10 @@ final class Scheduler implements AutoCloseable {
         g.fail(new HttpError(503, "timed out waiting for a free slot"));
       }
     }
-    while (!waiting.isEmpty() && backend.freeSlots() > 0) {
+    while (!waiting.isEmpty() && engine.freeSlots() > 0) {
       Generation g = waiting.poll();
       try {
-        g.slot = backend.open(g.prompt);
+        g.sequence = generator.start(g.prompt, g.request.generation(), g::token);
       } catch (IllegalArgumentException e) {
         inServer.decrementAndGet();
         g.fail(new HttpError(400, "prompt: " + e.getMessage()));
@@ -138,43 +149,43 @@ final class Scheduler implements AutoCloseable {
       }
       active.add(g);
     }
-    freeSlots.set(backend.freeSlots());
+    freeSlots.set(engine.freeSlots());
     activeCount.set(active.size());
   }
 
-  /** One token for every active generation, then one batched step for those that go on. */
+  /** Drops the generations whose client is gone or whose time is up; one token for all the others, in one step. */
   private void step() {
     long now = System.nanoTime();
-    int[] slots = new int[active.size()];
-    int[] tokens = new int[active.size()];
-    int n = 0;
     for (Generation g : new ArrayList<>(active)) {
-      boolean done;
       if (g.cancelled()) {
-        disconnected.incrementAndGet();
-        done = true;                                      // the client is gone: nobody to tell
-      } else if (g.expired(now)) {
-        done = g.finish("timeout");
-      } else {
-        done = g.advance(backend.logProbs(g.slot));
-      }
-      if (done) {
+        disconnected.incrementAndGet();                   // the client is gone: nobody to tell
         leave(g);
-      } else {
-        slots[n] = g.slot;
-        tokens[n++] = g.last();
+      } else if (g.expired(now)) {
+        g.finish("timeout");
+        leave(g);
       }
     }
-    if (n > 0) {
-      backend.step(Arrays.copyOf(slots, n), Arrays.copyOf(tokens, n));
+    List<Generator.Sequence> sequences = new ArrayList<>(active.size());
+    for (Generation g : active) {
+      sequences.add(g.sequence);
+    }
+    generator.step(sequences);
+    for (Generation g : new ArrayList<>(active)) {
+      if (g.sequence.done()) {
+        g.finish(null);
+        leave(g);
+      }
     }
   }
 
+  /** Takes a generation out of the batch, freeing its slot (a finished sequence has freed it already). */
   private void leave(Generation g) {
     active.remove(g);
-    backend.release(g.slot);
+    if (!g.sequence.done()) {
+      engine.release(g.sequence.slot());
+    }
     inServer.decrementAndGet();
-    freeSlots.set(backend.freeSlots());
+    freeSlots.set(engine.freeSlots());
     activeCount.set(active.size());
   }
 
@@ -191,7 +202,7 @@ final class Scheduler implements AutoCloseable {
     active.forEach(g -> g.fail(stopping));
     waiting.clear();
     active.clear();
-    backend.close();
+    engine.close();
   }
 
   /** Stops the decode thread; running and queued requests get a 503. */

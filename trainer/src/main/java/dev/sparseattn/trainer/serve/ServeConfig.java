@@ -10,7 +10,7 @@ import dev.sparseattn.datasets.config.Section;
  * @param model directory written by the train job
  * @param host address to bind
  * @param port port to bind; 0 picks a free one (printed at start)
- * @param maxPromptTokens longest prompt (and longest scored text) in tokens
+ * @param maxPromptTokens longest prompt (and longest scored text) in tokens; 0 = the model's limit ({@link Limits})
  * @param maxNewTokens largest {@code max_new_tokens} a request may ask for (also its default)
  * @param maxConcurrent requests decoded together in one batch (the engine's slots)
  * @param queueLength requests that may wait for a slot; beyond it the server answers 503
@@ -28,7 +28,7 @@ public record ServeConfig(String model, String host, int port, int maxPromptToke
         s.string("model"),
         s.string("host", "127.0.0.1"),
         s.integer("port", 8080, 0, 65535),
-        s.integer("max-prompt-tokens", 1024, 1, 1 << 24),
+        s.integer("max-prompt-tokens", 0, 0, 1 << 24),
         s.integer("max-new-tokens", 256, 1, 1 << 24),
         s.integer("max-concurrent", 8, 1, 4096),
         s.integer("queue-length", 64, 0, 1 << 20),

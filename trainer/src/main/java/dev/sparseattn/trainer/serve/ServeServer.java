@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.sparseattn.datasets.tokenize.Tokenizer;
+import dev.sparseattn.trainer.generate.DecodeEngine;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -28,19 +29,20 @@ public final class ServeServer implements AutoCloseable {
   private final ServeConfig config;
   private final ServedModel model;
   private final Tokenizer tokenizer;
-  private final DecodeBackend backend;
   private final Scheduler scheduler;
   private final Scorer scorer;
+  private final Limits limits;
   private final HttpServer server;
   private final ExecutorService threads;
 
-  private ServeServer(ServeConfig config, ServedModel model, DecodeBackend backend) throws IOException {
+  private ServeServer(ServeConfig config, ServedModel model) throws IOException {
     this.config = config;
     this.model = model;
     this.tokenizer = model.tokenizer();
-    this.backend = backend;
+    this.limits = Limits.of(config, model.config());
     this.scorer = new Scorer(model.network(), tokenizer.padId());
-    this.scheduler = new Scheduler(backend, config.queueLength());
+    this.scheduler = new Scheduler(new DecodeEngine(model.network(), config.maxConcurrent(), limits.slotLength()),
+        tokenizer, config.queueLength());
     this.threads = Executors.newFixedThreadPool(config.maxConcurrent() + config.queueLength() + 8, r -> {
       Thread t = new Thread(r, "serve-http");
       t.setDaemon(true);
@@ -58,14 +60,13 @@ public final class ServeServer implements AutoCloseable {
     server.start();
   }
 
-  /** Starts serving {@code model} with the given decoding backend (owned by the server from now on). */
-  public static ServeServer start(ServeConfig config, ServedModel model, DecodeBackend backend) throws IOException {
-    return new ServeServer(config, model, backend);
-  }
-
-  /** Starts serving {@code model} with the default backend, {@link Backends#open}. */
+  /**
+   * Starts serving {@code model} (the server's decode thread owns its network from now on).
+   *
+   * @throws dev.sparseattn.datasets.config.ConfigError naming the key when a limit does not fit the model
+   */
   public static ServeServer start(ServeConfig config, ServedModel model) throws IOException {
-    return start(config, model, Backends.open(model, config));
+    return new ServeServer(config, model);
   }
 
   /** The port bound (the one chosen when the configuration asked for 0). */
@@ -110,7 +111,7 @@ public final class ServeServer implements AutoCloseable {
     }
     switch (path) {
       case "/health" -> sendJson(ex, 200, health());
-      case "/v1/model" -> sendJson(ex, 200, ModelInfo.describe(model, config, backend.name()));
+      case "/v1/model" -> sendJson(ex, 200, ModelInfo.describe(model, config, limits));
       case "/v1/generate" -> generate(ex, Requests.generate(body(ex), config.maxNewTokens()));
       default -> score(ex, Requests.score(body(ex)));
     }
@@ -119,7 +120,7 @@ public final class ServeServer implements AutoCloseable {
   private ObjectNode health() {
     ObjectNode o = Requests.JSON.createObjectNode();
     o.put("status", "ok");
-    o.put("backend", backend.name());
+    o.put("engine", "incremental");
     o.put("slots", config.maxConcurrent());
     o.put("free_slots", scheduler.freeSlots());
     o.put("active", scheduler.active());
@@ -173,9 +174,9 @@ public final class ServeServer implements AutoCloseable {
   }
 
   private void generate(HttpExchange ex, GenerateRequest r) throws IOException {
-    int[] prompt = encode("prompt", r.prompt(), config.maxPromptTokens(), "max-prompt-tokens");
+    int[] prompt = encode("prompt", r.prompt(), limits.promptTokens(), "max-prompt-tokens");
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.timeoutMs());
-    Generation g = new Generation(prompt, r, tokenizer, Samplers.picker(r, tokenizer), deadline);
+    Generation g = new Generation(prompt, r, deadline);
     scheduler.submit(g);
     Event first = next(g);
     if (first instanceof Event.Failed f) {
@@ -242,9 +243,8 @@ public final class ServeServer implements AutoCloseable {
   }
 
   private void score(HttpExchange ex, String text) throws IOException {
-    int limit = Math.min(config.maxPromptTokens(), model.config().seqLen());
-    int[] ids = encode("text", text, limit, limit == config.maxPromptTokens() ? "max-prompt-tokens"
-        : "the model's seq-len");
+    int[] ids = encode("text", text, limits.scoreTokens(), limits.scoreTokens() == limits.promptTokens()
+        ? "max-prompt-tokens" : "the model's seq-len");
     Scheduler.ScoreTask task = new Scheduler.ScoreTask(ids, scorer::logProbs, new java.util.concurrent.CompletableFuture<>());
     scheduler.submit(task);
     double[] lp;
@@ -263,7 +263,9 @@ public final class ServeServer implements AutoCloseable {
 
   private ObjectNode token(Event.Token t) {
     ObjectNode o = Requests.JSON.createObjectNode();
-    o.put("token", t.id());
+    if (t.id() >= 0) {
+      o.put("token", t.id());
+    }
     o.put("text", t.text());
     return o;
   }

@@ -29,6 +29,7 @@ class ServeConfigTest {
     assertEquals("127.0.0.1", c.host());
     assertEquals(8080, c.port());
     assertEquals(8, c.maxConcurrent());
+    assertEquals(0, c.maxPromptTokens());
     assertEquals(1 << 20, c.maxBodyBytes());
     assertEquals(60_000, c.timeoutMs());
   }

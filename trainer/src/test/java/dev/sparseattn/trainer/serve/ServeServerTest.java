@@ -2,6 +2,7 @@ package dev.sparseattn.trainer.serve;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,7 +12,10 @@ import dev.sparseattn.datasets.tokenize.ByteTokenizer;
 import dev.sparseattn.datasets.tokenize.NucleotideTokenizer;
 import dev.sparseattn.datasets.tokenize.Tokenizer;
 import dev.sparseattn.trainer.model.TransformerLM;
-import dev.sparseattn.trainer.sample.TokenSampler;
+import dev.sparseattn.datasets.config.ConfigError;
+import dev.sparseattn.trainer.generate.DecodeEngine;
+import dev.sparseattn.trainer.generate.GenerationConfig;
+import dev.sparseattn.trainer.generate.Generator;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -33,7 +37,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * The serve job's HTTP server over a real socket with a real HTTP client, against a tiny seeded model in double
- * precision: generation (plain and streamed) equals a direct decoding loop with the same seed, scores equal
+ * precision: generation (plain and streamed) equals the engine's {@link Generator} with the same seed, scores equal
  * {@link TransformerLM#sumNats}, concurrent clients all get their own correct answers, every kind of bad input gets a
  * 4xx JSON error, a client that disconnects mid-stream frees its slot, and closing the server releases its port.
  */
@@ -43,6 +47,7 @@ class ServeServerTest {
   @TempDir
   static Path tmp;
   static Path modelDir;
+  static Path rotaryDir;
   static ServedModel reference;      // a second copy of the model: the server's network belongs to its decode thread
   static ServeServer server;
   static Http http;
@@ -55,7 +60,8 @@ class ServeServerTest {
 
   @BeforeAll
   static void start() throws Exception {
-    modelDir = TinyModels.save(tmp.resolve("byte-model"), new ByteTokenizer(), SEQ_LEN);
+    modelDir = TinyModels.save(tmp.resolve("byte-model"), new ByteTokenizer(), SEQ_LEN, false);
+    rotaryDir = TinyModels.save(tmp.resolve("rotary-model"), new ByteTokenizer(), SEQ_LEN, true);
     reference = ServedModel.load(modelDir.toString());
     server = ServeServer.start(config(modelDir, ""), ServedModel.load(modelDir.toString()));
     http = new Http(server.port());
@@ -68,23 +74,15 @@ class ServeServerTest {
     }
   }
 
-  /** The tokens a direct decoding loop produces: EOS + prompt, then the seeded sampler until EOS or maxNew. */
-  static int[] direct(String prompt, int maxNew, double temperature, int topK, long seed) {
-    Tokenizer tok = reference.tokenizer();
-    int[] p = tok.encode(prompt);
-    int[] ids = new int[1 + p.length + maxNew];
-    ids[0] = tok.eosId();
-    System.arraycopy(p, 0, ids, 1, p.length);
-    TokenSampler sampler = new TokenSampler(temperature, topK, seed);
-    int n = 1 + p.length;
-    for (int i = 0; i < maxNew; i++) {
-      int t = sampler.next(TransformerLM.nextTokenLogProbs(reference.network(), Arrays.copyOf(ids, n)), tok.padId());
-      if (t == tok.eosId()) {
-        break;
-      }
-      ids[n++] = t;
+  /** What the engine's Generator gives directly for the same request (a fresh engine on the reference copy). */
+  static Generator.Result direct(String prompt, GenerationConfig g) {
+    try (DecodeEngine engine = new DecodeEngine(reference.network(), 1, SEQ_LEN)) {
+      return new Generator(engine, reference.tokenizer()).generate(prompt, g, null);
     }
-    return Arrays.copyOfRange(ids, 1 + p.length, n);
+  }
+
+  static Generator.Result direct(String prompt, int maxNew, double temperature, int topK, long seed) {
+    return direct(prompt, new GenerationConfig(temperature, topK, 1.0, maxNew, List.of(), true, seed));
   }
 
   static int[] ints(JsonNode array) {
@@ -101,45 +99,57 @@ class ServeServerTest {
   }
 
   @Test
-  void generateEqualsTheDirectLoopWithTheSameSeed() throws Exception {
-    int[] expected = direct("And God said", 20, 0.9, 40, 11);
+  void generateEqualsTheGeneratorWithTheSameSeed() throws Exception {
+    Generator.Result expected = direct("And God said", 20, 0.9, 40, 11);
     Http.Answer a = http.post("/v1/generate", generateBody("And God said", 20, 0.9, 40, 11, false));
     assertEquals(200, a.status(), a.body());
     JsonNode j = a.json();
-    assertArrayEquals(expected, ints(j.get("tokens")));
-    assertEquals(reference.tokenizer().decode(expected), j.get("text").textValue());
-    assertEquals(expected.length == 20 ? "length" : "eos", j.get("finish_reason").textValue());
+    assertArrayEquals(expected.tokens(), ints(j.get("tokens")));
+    assertEquals(expected.text(), j.get("text").textValue());
+    assertEquals(expected.finishReason(), j.get("finish_reason").textValue());
     assertEquals(12, j.get("usage").get("prompt_tokens").intValue());
-    assertEquals(expected.length, j.get("usage").get("completion_tokens").intValue());
+    assertEquals(expected.tokens().length, j.get("usage").get("completion_tokens").intValue());
+    // top-p (nucleus) sampling goes through the same sampler
+    GenerationConfig nucleus = new GenerationConfig(1.0, 0, 0.5, 16, List.of(), true, 3);
+    Http.Answer b = http.post("/v1/generate", "{\"prompt\": \"Let there be\", \"max_new_tokens\": 16, "
+        + "\"temperature\": 1.0, \"top_p\": 0.5, \"seed\": 3}");
+    assertEquals(200, b.status(), b.body());
+    assertArrayEquals(direct("Let there be", nucleus).tokens(), ints(b.json().get("tokens")));
   }
 
   @Test
   void streamSendsEveryTokenThenTheEnd() throws Exception {
-    int[] expected = direct("In the beginning", 25, 1.0, 0, 5);
+    Generator.Result expected = direct("In the beginning", 25, 1.0, 0, 5);
     Http.Answer a = http.post("/v1/generate", generateBody("In the beginning", 25, 1.0, 0, 5, true));
     assertEquals(200, a.status(), a.body());
     List<JsonNode> events = a.events();
-    assertEquals(expected.length + 1, events.size(), a.body());
-    for (int i = 0; i < expected.length; i++) {
-      assertEquals(expected[i], events.get(i).get("token").intValue());
-      assertEquals(reference.tokenizer().decode(new int[] {expected[i]}), events.get(i).get("text").textValue());
+    JsonNode end = events.get(events.size() - 1);
+    List<Integer> ids = new ArrayList<>();
+    StringBuilder text = new StringBuilder();
+    for (JsonNode e : events.subList(0, events.size() - 1)) {
+      if (e.has("token")) {
+        ids.add(e.get("token").intValue());
+      }
+      text.append(e.get("text").textValue());
     }
-    JsonNode end = events.get(expected.length);
-    assertArrayEquals(expected, ints(end.get("tokens")));
-    assertEquals(expected.length == 25 ? "length" : "eos", end.get("finish_reason").textValue());
-    assertEquals(expected.length, end.get("usage").get("completion_tokens").intValue());
+    assertArrayEquals(expected.tokens(), ids.stream().mapToInt(Integer::intValue).toArray(), a.body());
+    assertEquals(expected.text(), text.toString());
+    assertArrayEquals(expected.tokens(), ints(end.get("tokens")));
+    assertEquals(expected.text(), end.get("text").textValue());
+    assertEquals(expected.finishReason(), end.get("finish_reason").textValue());
+    assertEquals(expected.tokens().length, end.get("usage").get("completion_tokens").intValue());
   }
 
   @Test
   void greedyStopsAtAStopString() throws Exception {
-    int[] expected = direct("the", 32, 0, 0, 1);
-    String full = reference.tokenizer().decode(expected);
+    String full = direct("the", 32, 0, 0, 1).text();
     String stop = full.substring(3, 5);                      // two characters produced after the third
-    Http.Answer a = http.post("/v1/generate",
-        "{\"prompt\": \"the\", \"temperature\": 0, \"stop\": [\"" + stop.replace("\\", "\\\\").replace("\"", "\\\"")
-            + "\"]}");
+    Generator.Result expected = direct("the", new GenerationConfig(0, 0, 1, 32, List.of(stop), true, 1));
+    Http.Answer a = http.post("/v1/generate", "{\"prompt\": \"the\", \"temperature\": 0, \"stop\": "
+        + Http.JSON.writeValueAsString(List.of(stop)) + "}");
     assertEquals(200, a.status(), a.body());
     assertEquals("stop", a.json().get("finish_reason").textValue(), a.body());
+    assertEquals(expected.text(), a.json().get("text").textValue());
     assertEquals(full.substring(0, full.indexOf(stop)), a.json().get("text").textValue());
   }
 
@@ -184,11 +194,12 @@ class ServeServerTest {
             generateBody("Verse " + k, 8 + 3 * k, 0.8, 0, 100 + k, k % 2 == 0))));
       }
       for (int c = 0; c < clients; c++) {
-        int[] expected = direct("Verse " + c, 8 + 3 * c, 0.8, 0, 100 + c);
+        Generator.Result expected = direct("Verse " + c, 8 + 3 * c, 0.8, 0, 100 + c);
         Http.Answer a = answers.get(c).get();
         assertEquals(200, a.status(), a.body());
         JsonNode end = c % 2 == 0 ? a.events().get(a.events().size() - 1) : a.json();
-        assertArrayEquals(expected, ints(end.get("tokens")), "client " + c);
+        assertArrayEquals(expected.tokens(), ints(end.get("tokens")), "client " + c);
+        assertEquals(expected.text(), end.get("text").textValue(), "client " + c);
       }
     } finally {
       pool.shutdownNow();
@@ -217,6 +228,9 @@ class ServeServerTest {
         http.post("/v1/generate", "{\"prompt\": \"a\", \"max_new_tokens\": 2.5}"));
     assertError(400, "stream must be true or false", http.post("/v1/generate", "{\"prompt\": \"a\", \"stream\": 1}"));
     assertError(400, "temperature must be in", http.post("/v1/generate", "{\"prompt\": \"a\", \"temperature\": -1}"));
+    assertError(400, "top_p must be in", http.post("/v1/generate", "{\"prompt\": \"a\", \"top_p\": 0}"));
+    assertError(400, "stop must not hold an empty string",
+        http.post("/v1/generate", "{\"prompt\": \"a\", \"stop\": [\"\"]}"));
     assertError(400, "prompt is empty", http.post("/v1/generate", "{\"prompt\": \"\"}"));
     assertError(400, "prompt has 25 tokens, over the limit of 24 (max-prompt-tokens)",
         http.post("/v1/generate", "{\"prompt\": \"" + "x".repeat(25) + "\"}"));
@@ -236,7 +250,7 @@ class ServeServerTest {
   @Test
   void textTheTokenizerCannotTakeIsRefused() throws Exception {
     Tokenizer dna = new NucleotideTokenizer(new NucleotideTokenizer.Options(1, false, AmbiguityRule.REJECT, true));
-    Path dir = TinyModels.save(tmp.resolve("dna-model"), dna, SEQ_LEN);
+    Path dir = TinyModels.save(tmp.resolve("dna-model"), dna, SEQ_LEN, false);
     try (ServeServer s = ServeServer.start(config(dir, ""), ServedModel.load(dir.toString()))) {
       Http h = new Http(s.port());
       assertError(400, "the nucleotide tokenizer cannot take it: unexpected-letter",
@@ -252,7 +266,7 @@ class ServeServerTest {
     assertEquals(SEQ_LEN, m.get("config").get("seqLen").intValue(), m.toString());
     assertEquals("byte", m.get("tokenizer").get("name").textValue());
     assertEquals(24, m.get("limits").get("max_prompt_tokens").intValue());
-    assertEquals("recompute", m.get("backend").textValue());
+    assertEquals(SEQ_LEN, m.get("limits").get("slot_tokens").intValue());
     JsonNode h = http.get("/health").json();
     assertEquals("ok", h.get("status").textValue());
     assertEquals(4, h.get("slots").intValue());
@@ -279,9 +293,9 @@ class ServeServerTest {
 
   @Test
   void aClientThatDisconnectsFreesItsSlotAndAFullServerSays503() throws Exception {
-    // one slot, no queue, long generations (the recompute backend slides over the last seqLen tokens)
-    ServeConfig c = config(modelDir, "serve { max-concurrent = 1, queue-length = 0, max-new-tokens = 100000 }");
-    try (ServeServer s = ServeServer.start(c, ServedModel.load(modelDir.toString()))) {
+    // one slot, no queue, long generations (rotary positions: a slot holds the prompt and all its new tokens)
+    ServeConfig c = config(rotaryDir, "serve { max-concurrent = 1, queue-length = 0, max-new-tokens = 100000 }");
+    try (ServeServer s = ServeServer.start(c, ServedModel.load(rotaryDir.toString()))) {
       Http h = new Http(s.port());
       String longRun = "{\"prompt\": \"a\", \"max_new_tokens\": 100000, \"stop_at_eos\": false, \"stream\": true}";
       Socket client = openStream(s.port(), longRun);
@@ -303,8 +317,8 @@ class ServeServerTest {
 
   @Test
   void aRequestPastItsTimeoutEndsWithTheTokensSoFar() throws Exception {
-    ServeConfig c = config(modelDir, "serve { timeout-ms = 300, max-new-tokens = 100000 }");
-    try (ServeServer s = ServeServer.start(c, ServedModel.load(modelDir.toString()))) {
+    ServeConfig c = config(rotaryDir, "serve { timeout-ms = 300, max-new-tokens = 100000 }");
+    try (ServeServer s = ServeServer.start(c, ServedModel.load(rotaryDir.toString()))) {
       long t0 = System.nanoTime();
       Http.Answer a = new Http(s.port()).post("/v1/generate",
           "{\"prompt\": \"a\", \"max_new_tokens\": 100000, \"stop_at_eos\": false}");
@@ -314,6 +328,14 @@ class ServeServerTest {
       assertTrue(a.json().get("tokens").size() < 100000);
       assertTrue(seconds < 10, "answered after " + seconds + " s");
     }
+  }
+
+  @Test
+  void aPromptLimitBeyondAbsolutePositionsStopsTheServerBeforeItListens() {
+    ConfigError e = assertThrows(ConfigError.class, () -> ServeServer.start(
+        config(modelDir, "serve.max-prompt-tokens = 64"), reference));
+    assertTrue(e.getMessage().contains("serve.max-prompt-tokens") && e.getMessage().contains("at most 63"),
+        e.getMessage());
   }
 
   @Test

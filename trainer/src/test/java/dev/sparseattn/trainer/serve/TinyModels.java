@@ -16,9 +16,14 @@ import org.nd4j.linalg.learning.config.Adam;
 final class TinyModels {
   private TinyModels() {}
 
-  /** A model directory holding {@code model.zip} with the tokenizer inside; returns the directory. */
-  static Path save(Path dir, Tokenizer tokenizer, int seqLen) throws IOException {
-    TransformerConfig config = new TransformerConfig(tokenizer.vocabSize(), seqLen, 16, 2, 2, 32, 4242);
+  /**
+   * A model directory holding {@code model.zip} with the tokenizer inside; returns the directory.
+   *
+   * @param rotary rotary positions (decodes past seqLen) instead of learned ones
+   */
+  static Path save(Path dir, Tokenizer tokenizer, int seqLen, boolean rotary) throws IOException {
+    TransformerConfig learned = new TransformerConfig(tokenizer.vocabSize(), seqLen, 16, 2, 2, 32, 4242);
+    TransformerConfig config = rotary ? learned.withRotaryPositions() : learned;
     MultiLayerNetwork net = TransformerLM.build(config, new Adam(1e-3), DataType.DOUBLE);
     Files.createDirectories(dir);
     File zip = dir.resolve("model.zip").toFile();
