@@ -12,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
@@ -33,7 +34,9 @@ final class Scheduler implements AutoCloseable {
   private final AtomicInteger inServer = new AtomicInteger();
   private final AtomicInteger freeSlots = new AtomicInteger();
   private final AtomicInteger activeCount = new AtomicInteger();
-  private final java.util.concurrent.atomic.AtomicLong disconnected = new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong disconnected = new AtomicLong();
+  private final AtomicLong steps = new AtomicLong();
+  private final AtomicLong stepped = new AtomicLong();      // sequences summed over steps
   private final Thread thread;
   private volatile boolean running = true;
 
@@ -71,6 +74,16 @@ final class Scheduler implements AutoCloseable {
   /** Generations dropped because their client went away (a write failed) before they ended. */
   long disconnected() {
     return disconnected.get();
+  }
+
+  /** Batched decoding steps run so far. */
+  long steps() {
+    return steps.get();
+  }
+
+  /** Sequences advanced so far, summed over the steps (over {@link #steps}: the mean batch). */
+  long sequenceSteps() {
+    return stepped.get();
   }
 
   int active() {
@@ -170,6 +183,8 @@ final class Scheduler implements AutoCloseable {
       sequences.add(g.sequence);
     }
     generator.step(sequences);
+    steps.incrementAndGet();
+    stepped.addAndGet(sequences.size());
     for (Generation g : new ArrayList<>(active)) {
       if (g.sequence.done()) {
         g.finish(null);

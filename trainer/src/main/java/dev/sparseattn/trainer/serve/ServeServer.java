@@ -126,6 +126,8 @@ public final class ServeServer implements AutoCloseable {
     o.put("active", scheduler.active());
     o.put("queued", scheduler.queued());
     o.put("disconnected", scheduler.disconnected());
+    o.put("steps", scheduler.steps());
+    o.put("sequence_steps", scheduler.sequenceSteps());
     return o;
   }
 

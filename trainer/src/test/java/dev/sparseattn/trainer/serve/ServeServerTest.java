@@ -184,6 +184,7 @@ class ServeServerTest {
 
   @Test
   void eightClientsAtOnceAllGetTheirOwnAnswers() throws Exception {
+    JsonNode before = http.get("/health").json();
     int clients = 8;
     ExecutorService pool = Executors.newFixedThreadPool(clients);
     try {
@@ -206,6 +207,11 @@ class ServeServerTest {
     }
     JsonNode health = http.get("/health").json();
     assertEquals(4, health.get("free_slots").intValue(), health.toString());
+    // continuous batching: the steps carried several sequences at once
+    long steps = health.get("steps").longValue() - before.get("steps").longValue();
+    long sequenceSteps = health.get("sequence_steps").longValue() - before.get("sequence_steps").longValue();
+    System.out.println("batching: " + sequenceSteps + " sequence steps in " + steps + " steps");
+    assertTrue(sequenceSteps > 1.5 * steps, sequenceSteps + " sequence steps in " + steps + " steps");
   }
 
   private static void assertError(int status, String fragment, Http.Answer a) throws Exception {
