@@ -1,6 +1,5 @@
 package dev.sparseattn.trainer.serve;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -11,6 +10,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -87,9 +87,9 @@ public final class ServeServer implements AutoCloseable {
       try {
         route(ex);
       } catch (HttpError e) {
-        sendError(ex, e);
+        Answers.send(ex, e.status(), Answers.error(e.getMessage()));
       } catch (RuntimeException e) {
-        sendError(ex, new HttpError(500, "internal error: " + e));
+        Answers.send(ex, 500, Answers.error("internal error: " + e));
       }
     } catch (IOException e) {
       // the client went away while we answered: nothing left to tell it
@@ -110,8 +110,8 @@ public final class ServeServer implements AutoCloseable {
       throw new HttpError(405, method + " is not allowed on " + path + "; use " + allowed);
     }
     switch (path) {
-      case "/health" -> sendJson(ex, 200, health());
-      case "/v1/model" -> sendJson(ex, 200, ModelInfo.describe(model, config, limits));
+      case "/health" -> Answers.send(ex, 200, health());
+      case "/v1/model" -> Answers.send(ex, 200, ModelInfo.describe(model, config, limits));
       case "/v1/generate" -> generate(ex, Requests.generate(body(ex), config.maxNewTokens()));
       default -> score(ex, Requests.score(body(ex)));
     }
@@ -192,7 +192,7 @@ public final class ServeServer implements AutoCloseable {
           throw f.error();
         }
       }
-      sendJson(ex, 200, done((Event.Done) e));
+      Answers.send(ex, 200, Answers.done((Event.Done) e));
       return;
     }
     ex.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
@@ -207,8 +207,8 @@ public final class ServeServer implements AutoCloseable {
     }
     Event e = first;
     while (true) {
-      ObjectNode data = e instanceof Event.Token t ? token(t)
-          : e instanceof Event.Done d ? done(d) : error(((Event.Failed) e).error().getMessage());
+      ObjectNode data = e instanceof Event.Token t ? Answers.token(t)
+          : e instanceof Event.Done d ? Answers.done(d) : Answers.error(((Event.Failed) e).error().getMessage());
       try {
         out.write(("data: " + Requests.JSON.writeValueAsString(data) + "\n\n").getBytes(StandardCharsets.UTF_8));
         out.flush();
@@ -247,7 +247,7 @@ public final class ServeServer implements AutoCloseable {
   private void score(HttpExchange ex, String text) throws IOException {
     int[] ids = encode("text", text, limits.scoreTokens(), limits.scoreTokens() == limits.promptTokens()
         ? "max-prompt-tokens" : "the model's seq-len");
-    Scheduler.ScoreTask task = new Scheduler.ScoreTask(ids, scorer::logProbs, new java.util.concurrent.CompletableFuture<>());
+    Scheduler.ScoreTask task = new Scheduler.ScoreTask(ids, scorer::logProbs, new CompletableFuture<>());
     scheduler.submit(task);
     double[] lp;
     try {
@@ -260,48 +260,6 @@ public final class ServeServer implements AutoCloseable {
     } catch (ExecutionException e) {
       throw e.getCause() instanceof HttpError h ? h : new HttpError(500, "scoring failed: " + e.getCause());
     }
-    sendJson(ex, 200, ScoreAnswer.json(ids, lp, text.getBytes(StandardCharsets.UTF_8).length, tokenizer));
-  }
-
-  private ObjectNode token(Event.Token t) {
-    ObjectNode o = Requests.JSON.createObjectNode();
-    if (t.id() >= 0) {
-      o.put("token", t.id());
-    }
-    o.put("text", t.text());
-    return o;
-  }
-
-  private ObjectNode done(Event.Done d) {
-    ObjectNode o = Requests.JSON.createObjectNode();
-    o.put("text", d.text());
-    o.put("finish_reason", d.finishReason());
-    ArrayNode ids = o.putArray("tokens");
-    for (int id : d.ids()) {
-      ids.add(id);
-    }
-    ObjectNode usage = o.putObject("usage");
-    usage.put("prompt_tokens", d.promptTokens());
-    usage.put("completion_tokens", d.ids().length);
-    return o;
-  }
-
-  private static ObjectNode error(String message) {
-    ObjectNode o = Requests.JSON.createObjectNode();
-    o.put("error", message);
-    return o;
-  }
-
-  private static void sendError(HttpExchange ex, HttpError e) throws IOException {
-    sendJson(ex, e.status(), error(e.getMessage()));
-  }
-
-  private static void sendJson(HttpExchange ex, int status, ObjectNode body) throws IOException {
-    byte[] b = Requests.JSON.writeValueAsBytes(body);
-    ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
-    ex.sendResponseHeaders(status, b.length);
-    try (OutputStream out = ex.getResponseBody()) {
-      out.write(b);
-    }
+    Answers.send(ex, 200, ScoreAnswer.json(ids, lp, text.getBytes(StandardCharsets.UTF_8).length, tokenizer));
   }
 }
