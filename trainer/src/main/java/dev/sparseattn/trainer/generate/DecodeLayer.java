@@ -74,7 +74,7 @@ final class DecodeLayer {
         long len = x.size(0);
         Alloc work = Alloc.current(x.dataType());
         return attention.forwardWithQkv(x, 1, len, w.attention(), work.create(len, d), work,
-                (qq, kk, vv) -> cache.prefillRow(slot, qq, kk, vv, null));
+                (qq, kk, vv) -> cache.prefillRow(slot, qq.dup('c'), kk.dup('c'), vv.dup('c'), null));
     }
 
     /** G over whole rows // [L, d] -> [L, d]. */

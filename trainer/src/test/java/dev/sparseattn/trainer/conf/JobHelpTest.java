@@ -55,6 +55,7 @@ class JobHelpTest {
     assertTrue(distributed.contains("keys of section 'train'") && distributed.contains("keys of section 'distributed'")
         && distributed.contains("  distributed.workers = 2    [integer in [1, 4096]]\n"), distributed);
     String sample = help("sample", SampleConfig::parse);
-    assertTrue(sample.contains("  sample.prompt (required)    [string]\n"), sample);
+    assertTrue(sample.contains("  sample.model (required)    [string]\n"), sample);
+    assertTrue(sample.contains("  sample.prompt = unset    [string]\n") && sample.contains("  sample.prompt-file = unset"), sample);
   }
 }

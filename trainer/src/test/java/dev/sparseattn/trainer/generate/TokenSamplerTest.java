@@ -42,4 +42,25 @@ class TokenSamplerTest {
       assertNotEquals(2, s.next(LOGP));
     }
   }
+
+  @Test
+  void nucleusKeepsTheSmallestSetReachingP() {
+    TokenSampler s = new TokenSampler(1.0, 0, 0.7, 5);    // 0.5 + 0.3 >= 0.7: tokens 0 and 1
+    int[] counts = new int[3];
+    for (int i = 0; i < 20_000; i++) {
+      counts[s.next(LOGP)]++;
+    }
+    assertEquals(0, counts[2]);
+    assertEquals(0.5 / 0.8, counts[0] / 20_000.0, 0.02);
+    assertEquals(0.3 / 0.8, counts[1] / 20_000.0, 0.02);
+  }
+
+  @Test
+  void sameSeedSameChoices() {
+    TokenSampler a = new TokenSampler(0.9, 2, 0.95, 77);
+    TokenSampler b = new TokenSampler(0.9, 2, 0.95, 77);
+    for (int i = 0; i < 200; i++) {
+      assertEquals(a.next(LOGP), b.next(LOGP));
+    }
+  }
 }

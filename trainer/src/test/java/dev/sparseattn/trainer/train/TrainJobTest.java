@@ -139,7 +139,7 @@ class TrainJobTest {
   void sampleContinuesThePromptDeterministically() throws Exception {
     SampleConfig config = SampleConfig.parse(JobArgs.parseOverrides(List.of(
         "sample.model=\"" + out + "\"", "sample.prompt=\"And God said\"", "sample.max-new-tokens=40",
-        "sample.temperature=0")));
+        "sample.temperature=0", "sample.overflow=slide")));
     String a = Sample.run(config);
     String b = Sample.run(config);
     assertTrue(a.startsWith("And God said"), a);
