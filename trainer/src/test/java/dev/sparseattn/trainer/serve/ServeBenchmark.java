@@ -5,10 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigFactory;
+import dev.sparseattn.datasets.tokenize.AmbiguityRule;
 import dev.sparseattn.datasets.tokenize.ByteTokenizer;
+import dev.sparseattn.datasets.tokenize.NucleotideTokenizer;
+import dev.sparseattn.datasets.tokenize.Tokenizer;
 import dev.sparseattn.trainer.io.ModelArchive;
 import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.model.network.TransformerConfig;
+import dev.sparseattn.trainer.train.TrainConfig;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.InputStream;
@@ -33,9 +37,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.learning.config.Adam;
 
 /**
- * The server under load, over real sockets (float32, the quickstart model's shape: 2 layers, d 128, 4 heads, ffn 512,
- * byte vocabulary, learned positions, but seq-len 1024 so that a 512-token prompt fits; random weights, which do not
- * change the time): time to first token of a streamed request with a 512-token prompt (median and p99 over
+ * The server under load, over real sockets, float32, random weights (which do not change the time), for two models:
+ * the quickstart model's shape (2 layers, d 128, 4 heads, ffn 512, byte vocabulary, learned positions, but seq-len
+ * 1024 so that a 512-token prompt fits) and the genomics recipe's model ({@code conf/genomics-ecoli.conf}: 6 layers,
+ * d 128, sliding window 128 + LSH, reversible, axial positions, seq-len 4096, single bases): time to first token of a streamed request with a 512-token prompt (median and p99 over
  * {@code bench.ttft} requests, one at a time), and total generated tokens per second with 1, 8 and 32 concurrent
  * clients, each sending {@code bench.rounds} requests of 64 new tokens after a 32-token prompt. Prints a table;
  * asserts only that every answer is complete (the machine is shared).
@@ -52,43 +57,59 @@ class ServeBenchmark {
   Path tmp;
 
   @Test
-  void timeToFirstTokenAndThroughput() throws Exception {
+  void quickstartShape() throws Exception {
     TransformerConfig config = new TransformerConfig(ByteTokenizer.VOCAB_SIZE, 1024, 128, 4, 2, 512, 42);
-    Files.createDirectories(tmp.resolve("model"));
-    File zip = tmp.resolve("model").resolve("model.zip").toFile();
+    run("quickstart shape, seq-len 1024", config, new ByteTokenizer(), "abcdefghijklmnopqrstuvwxyz", TTFT_REQUESTS);
+  }
+
+  /** The model of conf/genomics-ecoli.conf (6 layers, sliding window 128 + LSH, reversible, axial positions). */
+  @Test
+  void genomicsRecipe() throws Exception {
+    Path conf = Path.of(System.getProperty("project.root.dir", ".."), "conf", "genomics-ecoli.conf");
+    TrainConfig train = TrainConfig.parse(ConfigFactory.parseFile(conf.toFile()).resolve());
+    Tokenizer dna = new NucleotideTokenizer(new NucleotideTokenizer.Options(1, false, AmbiguityRule.TOKEN, true));
+    TransformerConfig config = train.model().architecture(dna.vocabSize(), 4096, 42);
+    run("genomics recipe", config, dna, "ACGT", Math.max(5, TTFT_REQUESTS / 5));
+  }
+
+  private void run(String name, TransformerConfig config, Tokenizer tokenizer, String alphabet, int ttftRequests)
+      throws Exception {
+    Path dir = tmp.resolve(name.replace(' ', '-').replace(',', '-'));
+    Files.createDirectories(dir);
+    File zip = dir.resolve("model.zip").toFile();
     TransformerLM.save(TransformerLM.build(config, new Adam(1e-3)), config, zip, false);
-    ModelArchive.writeTokenizer(zip, new ByteTokenizer().describe());
-    ServeConfig serve = ServeConfig.parse(ConfigFactory.parseString("serve { model = \"" + tmp.resolve("model").toUri()
+    ModelArchive.writeTokenizer(zip, tokenizer.describe());
+    ServeConfig serve = ServeConfig.parse(ConfigFactory.parseString("serve { model = \"" + dir.toUri()
         + "\", port = 0, max-concurrent = 32, queue-length = 64, max-new-tokens = " + NEW_TOKENS + " }"));
     try (ServeServer server = ServeServer.start(serve, ServedModel.load(serve.model()))) {
       HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
       URI generate = URI.create("http://127.0.0.1:" + server.port() + "/v1/generate");
       Random random = new Random(1);
-      for (int i = 0; i < 5; i++) {
-        firstTokenMillis(client, generate, prompt(random, 512));           // warm-up (JIT)
+      for (int i = 0; i < 3; i++) {
+        firstTokenMillis(client, generate, prompt(random, alphabet, 512));           // warm-up (JIT)
       }
-      double[] ttft = new double[TTFT_REQUESTS];
+      double[] ttft = new double[ttftRequests];
       for (int i = 0; i < ttft.length; i++) {
-        ttft[i] = firstTokenMillis(client, generate, prompt(random, 512));
+        ttft[i] = firstTokenMillis(client, generate, prompt(random, alphabet, 512));
       }
       Arrays.sort(ttft);
-      System.out.printf("time to first token, 512-token prompt, %d requests one at a time: median %.1f ms, "
-          + "p99 %.1f ms%n", ttft.length, ttft[ttft.length / 2], ttft[(int) Math.ceil(0.99 * ttft.length) - 1]);
+      System.out.printf("%s: time to first token, 512-token prompt, %d requests one at a time: median %.1f ms, "
+          + "p99 %.1f ms%n", name, ttft.length, ttft[ttft.length / 2], ttft[(int) Math.ceil(0.99 * ttft.length) - 1]);
       System.out.println("| clients | requests | new tokens | seconds | tokens/s |");
       System.out.println("| --- | --- | --- | --- | --- |");
-      throughput(client, generate, 1, random);                               // warm-up, not printed
+      throughput(client, generate, 1, random, alphabet);                     // warm-up, not printed
       for (int clients : new int[] {1, 8, 32}) {
-        double[] r = throughput(client, generate, clients, random);
+        double[] r = throughput(client, generate, clients, random, alphabet);
         System.out.printf("| %d | %d | %d | %.2f | %.0f |%n", clients, clients * ROUNDS, (long) r[0], r[1],
             r[0] / r[1]);
       }
     }
   }
 
-  private static String prompt(Random random, int bytes) {
+  private static String prompt(Random random, String alphabet, int bytes) {
     char[] c = new char[bytes];
     for (int i = 0; i < bytes; i++) {
-      c[i] = (char) ('a' + random.nextInt(26));
+      c[i] = alphabet.charAt(random.nextInt(alphabet.length()));
     }
     return new String(c);
   }
@@ -114,10 +135,11 @@ class ServeBenchmark {
   }
 
   /** {tokens generated, seconds} for {@code clients} concurrent clients sending ROUNDS requests each. */
-  private static double[] throughput(HttpClient client, URI uri, int clients, Random random) throws Exception {
+  private static double[] throughput(HttpClient client, URI uri, int clients, Random random, String alphabet)
+      throws Exception {
     List<String> prompts = new ArrayList<>();
     for (int i = 0; i < clients * ROUNDS; i++) {
-      prompts.add(prompt(random, 32));
+      prompts.add(prompt(random, alphabet, 32));
     }
     ExecutorService pool = Executors.newFixedThreadPool(clients);
     try {
