@@ -10,7 +10,7 @@ import java.util.concurrent.LinkedBlockingQueue;
  * decode thread alone touches the sequence; the HTTP thread only reads events and may {@link #cancel} (when the client
  * has gone).
  */
-final class Generation {
+final class Generation implements Scheduler.Task {
   final int[] prompt;              // [1 + prompt tokens]: EOS then the prompt, as documents start in training
   final GenerateRequest request;
   final long deadlineNanos;

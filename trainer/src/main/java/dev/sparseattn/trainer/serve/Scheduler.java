@@ -28,7 +28,7 @@ final class Scheduler implements AutoCloseable {
   private final DecodeEngine engine;
   private final Generator generator;
   private final int capacity;
-  private final LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();   // Generation or ScoreTask
+  private final LinkedBlockingQueue<Task> inbox = new LinkedBlockingQueue<>();
   private final Deque<Generation> waiting = new ArrayDeque<>();
   private final List<Generation> active = new ArrayList<>();
   private final AtomicInteger inServer = new AtomicInteger();
@@ -40,8 +40,11 @@ final class Scheduler implements AutoCloseable {
   private final Thread thread;
   private volatile boolean running = true;
 
+  /** What the HTTP threads hand to the decode thread: a {@link Generation} or a {@link ScoreTask}. */
+  interface Task {}
+
   /** A score request: runs on the decode thread between steps. */
-  record ScoreTask(int[] ids, Function<int[], double[]> scorer, CompletableFuture<double[]> result) {}
+  record ScoreTask(int[] ids, Function<int[], double[]> scorer, CompletableFuture<double[]> result) implements Task {}
 
   /** Takes ownership of {@code engine}: only the decode thread uses it from now on, and closes it. */
   Scheduler(DecodeEngine engine, Tokenizer tokenizer, int queueLength) {
@@ -55,7 +58,7 @@ final class Scheduler implements AutoCloseable {
   }
 
   /** Queues a generation or score task, or refuses it with 503 when the server holds its capacity already. */
-  void submit(Object task) {
+  void submit(Task task) {
     if (!running) {
       throw new HttpError(503, "the server is stopping");
     }
@@ -98,8 +101,8 @@ final class Scheduler implements AutoCloseable {
   private void loop() {
     while (running) {
       try {
-        Object first = active.isEmpty() && waiting.isEmpty() ? inbox.poll(200, TimeUnit.MILLISECONDS) : inbox.poll();
-        for (Object t = first; t != null; t = inbox.poll()) {
+        Task first = active.isEmpty() && waiting.isEmpty() ? inbox.poll(200, TimeUnit.MILLISECONDS) : inbox.poll();
+        for (Task t = first; t != null; t = inbox.poll()) {
           take(t);
         }
         admit();
@@ -125,7 +128,7 @@ final class Scheduler implements AutoCloseable {
     shutdown();
   }
 
-  private void take(Object t) {
+  private void take(Task t) {
     if (t instanceof Generation g) {
       waiting.add(g);
     } else {
@@ -158,6 +161,10 @@ final class Scheduler implements AutoCloseable {
       } catch (IllegalArgumentException e) {
         inServer.decrementAndGet();
         g.fail(new HttpError(400, "prompt: " + e.getMessage()));
+        continue;
+      } catch (RuntimeException e) {
+        inServer.decrementAndGet();
+        g.fail(new HttpError(500, "prefill failed: " + e));
         continue;
       }
       active.add(g);
@@ -206,7 +213,7 @@ final class Scheduler implements AutoCloseable {
 
   private void shutdown() {
     HttpError stopping = new HttpError(503, "the server is stopping");
-    for (Object t = inbox.poll(); t != null; t = inbox.poll()) {
+    for (Task t = inbox.poll(); t != null; t = inbox.poll()) {
       if (t instanceof Generation g) {
         g.fail(stopping);
       } else {
