@@ -53,6 +53,20 @@ public interface Attention {
     }
 
     /**
+     * Document (segment) ids of the following calls, {@code [batch, L]} (any numbers; equal = same document); null
+     * for none. Query {@code i} then attends key {@code j} only if {@code segments[b, i] == segments[b, j]}, in
+     * addition to the pattern, causality and the key mask, in forward and backward. Global tokens are no exception:
+     * a global query reads only its own document and a global key is read only by its own document. A query
+     * without any allowed key outputs 0 (as with padding); patterns that contain the query itself (all but the
+     * Sparse Transformer's summary columns, and LSH where a token sees itself when alone) always have one.
+     */
+    default void setSegments(INDArray segments) {
+        if (segments != null) {
+            throw new UnsupportedOperationException(getClass().getSimpleName() + " has no document mask");
+        }
+    }
+
+    /**
      * Global tokens of each batch row of the following calls ({@code perRow[b]}: positions, negative = from the end,
      * outside the sequence ignored), in addition to the pattern's shared ones (Longformer's task-specific global
      * attention, e.g. the question tokens of each example); null for none. Only patterns with global tokens support

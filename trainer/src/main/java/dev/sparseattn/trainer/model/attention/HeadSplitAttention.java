@@ -62,6 +62,14 @@ public final class HeadSplitAttention implements Attention {
         }
     }
 
+    /** Every part attends within the same documents. */
+    @Override
+    public void setSegments(INDArray segments) {
+        for (Attention a : parts) {
+            a.setSegments(segments);
+        }
+    }
+
     private void check(INDArray q) {
         long total = 0;
         for (int c : counts) {

@@ -23,7 +23,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * softmax over the union of their pairs, a pair found in {@code N} rounds counted once (its score lowered by {@code log N}, section 2.2, eq. 6), via per-round
  * log-sum-exps. Time and memory O(nHashes * L * m) (plus O(nHashes^2 * L * m) mask work for the counts, done a few
  * slices at a time in two scratch buffers; the only score-sized array is P, which backward turns into dS in place).
- * Key padding: padded tokens get a bucket of their own and are never attended ({@link #setKeyMask}).
+ * Key padding: padded tokens get a bucket of their own and are never attended ({@link #setKeyMask}). Documents of
+ * packed rows ({@link #setSegments}) are part of the bucket: no pair of different documents ever meets.
  *
  * <p>Sorting uses ND4J's native sort on keys {@code bucket * L + position} (which carry the permutation with them);
  * gathers use the {@code gather} op: all backend-neutral, no per-element Java loops.
@@ -270,6 +271,7 @@ public final class LshAttention extends DetachedAttention {
         buckets = Nd4j.zeros(t, bh, nHashes, len);
         if (nBuckets == 1) {
             padBucket(t);
+            foldDocuments(t);
             return;
         }
         int half = nBuckets / 2;
@@ -296,6 +298,25 @@ public final class LshAttention extends DetachedAttention {
             Views.release(rot, proj, both);
         }
         padBucket(t);
+        foldDocuments(t);
+    }
+
+    /**
+     * Document mask ({@link #setSegments}): the document is part of the bucket, {@code bucket + (nBuckets + 1) *
+     * rank} with {@code rank} the document's number within its row, so tokens of different documents never share a
+     * bucket: sorting groups each bucket of each document, chunks attend only within a document, and a token alone
+     * in its (document's) bucket attends to itself. {@link #lastBuckets} and the replayed choices carry the combined
+     * buckets. Bucket codes stay exact integers in float while {@code (nBuckets + 1) * documents * (2 L / m + 4)}
+     * is below 2^24.
+     */
+    private void foldDocuments(DataType t) {
+        if (segments == null) {
+            return;
+        }
+        Segments.check(segments, batch, len);
+        int[][] ranks = Segments.ranks(segments);
+        INDArray offset = Nd4j.createFromArray(ranks).castTo(t).muli(nBuckets + 1.0).reshape(batch, 1, 1, len);
+        buckets.reshape('c', batch, heads, nHashes, len).addi(offset);
     }
 
     /** Padded tokens (key mask 0) go to bucket {@code nBuckets}, after every real bucket. */
