@@ -67,6 +67,16 @@ public interface Attention {
     }
 
     /**
+     * Which draw of the pattern's random choices the following forwards use: that of layer {@code layer} at training
+     * step {@code step}, or, for {@code step < 0} (inference: evaluation, decoding), the fixed draw of step 0. A
+     * pure function of (seed, layer, step), so a recomputation and a resumed run draw the same. LSH draws its
+     * rotations so (Reformer, Kitaev et al. 2020: afresh at every step, different per layer); other patterns ignore
+     * it.
+     */
+    default void setDraw(int layer, long step) {
+    }
+
+    /**
      * Global tokens of each batch row of the following calls ({@code perRow[b]}: positions, negative = from the end,
      * outside the sequence ignored), in addition to the pattern's shared ones (Longformer's task-specific global
      * attention, e.g. the question tokens of each example); null for none. Only patterns with global tokens support
