@@ -688,7 +688,8 @@ public abstract class BlockBandAttention extends DetachedAttention {
             }
         }
         // padded queries past the end may see no key at all (e.g. a short window in a block sized for a dilated one)
-        emptyRows = keyMask != null || segments != null || mayHaveEmptyRows() || g.paddedQueries() > len;
+        // documents never empty a real query's row: it is in its own band and document
+        emptyRows = keyMask != null || mayHaveEmptyRows() || g.paddedQueries() > len;
     }
 
     /**

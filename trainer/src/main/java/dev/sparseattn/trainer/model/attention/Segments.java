@@ -6,10 +6,11 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * Document (segment) masks of packed rows ({@link Attention#setSegments}): query {@code i} may attend key {@code j}
- * only if both belong to the same document. The helpers build the mask at the shape of a kernel's scores (per block,
+ * only if both belong to the same document. Document ids are integers (exact in float up to 2^24). The helpers build the mask at the shape of a kernel's scores (per block,
  * per residue class, per chunk), never {@code [L, L]} in a sparse path.
  */
 final class Segments {
@@ -31,7 +32,9 @@ final class Segments {
 
     /** Additive mask (0 same document, {@link BlockBandAttention#MASKED} otherwise) of {@link #same}. */
     static INDArray additive(INDArray segQ, INDArray segK, DataType t, long... shape) {
-        return same(segQ, segK, t, shape).subi(1.0).muli(-BlockBandAttention.MASKED);
+        INDArray d = Nd4j.zeros(t, shape).addi(segK.castTo(t)).subi(segQ.castTo(t));   // (assign does not broadcast)
+        // ids are integers: min(|segK - segQ|, 1) is 0 for the same document, else 1
+        return Transforms.min(Transforms.abs(d, false), 1.0, false).muli(BlockBandAttention.MASKED);
     }
 
     /** {@code segments} {@code [batch, L]} as type {@code t}, padded with {@link #OUTSIDE}: {@code [batch, front + L + back]}. */
