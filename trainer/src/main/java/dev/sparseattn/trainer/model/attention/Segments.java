@@ -10,8 +10,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * Document (segment) masks of packed rows ({@link Attention#setSegments}): query {@code i} may attend key {@code j}
- * only if both belong to the same document. Document ids are integers (exact in float up to 2^24). The helpers build the mask at the shape of a kernel's scores (per block,
- * per residue class, per chunk), never {@code [L, L]} in a sparse path.
+ * only if both belong to the same document. Document ids are integers (exact in float up to 2^24). The helpers
+ * build the mask at the shape of a kernel's scores (per block, per residue class, per chunk), never {@code [L, L]} in
+ * a sparse path.
  */
 final class Segments {
 
@@ -37,7 +38,7 @@ final class Segments {
         return Transforms.min(Transforms.abs(d, false), 1.0, false).muli(BlockBandAttention.MASKED);
     }
 
-    /** {@code segments} {@code [batch, L]} as type {@code t}, padded with {@link #OUTSIDE}: {@code [batch, front + L + back]}. */
+    /** {@code segments} {@code [batch, L]} as type {@code t}, padded with {@link #OUTSIDE}: {@code [batch, total]}. */
     static INDArray padded(INDArray segments, DataType t, int front, long total) {
         long batch = segments.size(0);
         long len = segments.size(1);
