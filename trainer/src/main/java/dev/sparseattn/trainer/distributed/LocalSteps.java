@@ -8,6 +8,7 @@ import java.util.List;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * One round on one worker (a Spark task over a partition holding the worker's index): load the
@@ -61,7 +62,8 @@ final class LocalSteps implements FlatMapFunction<Iterator<Integer>, ReplicaSums
     try (RoundBatches batches = new RoundBatches(
         () -> SequenceBatches.training(replica.data(), replica.shards(s.trainShards().get(worker)), s.batchSize(),
             s.seed(), from),
-        rows -> TransformerLM.toDataSet(replica.arch(), rows, padId), in.steps(), s.prefetch(),
+        (rows, segments) -> TransformerLM.toDataSet(replica.arch(), rows, s.documentMask() ? segments : null, padId,
+            DataType.FLOAT), in.steps(), s.prefetch(),
         "sparseattn-prefetch-worker-" + worker)) {
       t1 = System.nanoTime();
       for (int i = 0; i < in.steps(); i++) {

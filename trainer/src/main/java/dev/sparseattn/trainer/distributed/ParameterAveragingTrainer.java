@@ -151,7 +151,7 @@ public final class ParameterAveragingTrainer {
     int evalCap = train.evalSequences() == 0 ? 0 : (train.evalSequences() + workers - 1) / workers;
     RunSpec spec = new RunSpec(UUID.randomUUID().toString(), net.getLayerWiseConfigurations().toJson(), arch.toJson(),
         data.dir().toString(), RunSpec.encode(data.hadoopConf()), trainShards, validationShards, train.batchSize(),
-        train.seed(), evalCap, config.prefetch());
+        train.seed(), evalCap, config.prefetch(), train.documentMask());
     Broadcast<RunSpec> specB = spark.broadcast(spec);
     JavaRDD<Integer> workerRdd = spark.parallelize(IntStream.range(0, workers).boxed().toList(), workers);
 

@@ -3,7 +3,7 @@ package dev.sparseattn.trainer.distributed;
 import dev.sparseattn.trainer.train.SequenceBatches;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import java.util.function.Supplier;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -27,7 +27,7 @@ final class RoundBatches implements AutoCloseable {
   private record End(SequenceBatches.Position position) {}
 
   private final Supplier<SequenceBatches> open;
-  private final Function<int[][], DataSet> toDataSet;
+  private final BiFunction<int[][], int[][], DataSet> toDataSet;
   private final int steps;
   private final BlockingQueue<Object> queue;
   private final Thread reader;
@@ -37,11 +37,12 @@ final class RoundBatches implements AutoCloseable {
 
   /**
    * @param open opens the worker's stream at its position (called on the reader thread when prefetching)
+   * @param toDataSet a batch from rows and their segment ids (null when the shards have none)
    * @param steps batches to deliver
    * @param prefetch batches read ahead, 0 to read on the calling thread
    */
-  RoundBatches(Supplier<SequenceBatches> open, Function<int[][], DataSet> toDataSet, int steps, int prefetch,
-               String name) {
+  RoundBatches(Supplier<SequenceBatches> open, BiFunction<int[][], int[][], DataSet> toDataSet, int steps,
+               int prefetch, String name) {
     this.open = open;
     this.toDataSet = toDataSet;
     this.steps = steps;
@@ -62,7 +63,7 @@ final class RoundBatches implements AutoCloseable {
       Nd4j.getAffinityManager().unsafeSetDevice(device);
       SequenceBatches b = open.get();
       for (int i = 0; i < steps; i++) {
-        queue.put(batch(b.next()));
+        queue.put(batch(b.next(), b.segments()));
       }
       queue.put(new End(b.position()));
     } catch (InterruptedException e) {
@@ -73,8 +74,8 @@ final class RoundBatches implements AutoCloseable {
     }
   }
 
-  private Batch batch(int[][] rows) {
-    DataSet ds = toDataSet.apply(rows);
+  private Batch batch(int[][] rows, int[][] segments) {
+    DataSet ds = toDataSet.apply(rows, segments);
     return new Batch(ds, (long) ds.getLabelsMaskArray().sumNumber().doubleValue(), rows.length);
   }
 
@@ -88,7 +89,7 @@ final class RoundBatches implements AutoCloseable {
       if (batches == null) {
         batches = open.get();
       }
-      Batch b = batch(batches.next());
+      Batch b = batch(batches.next(), batches.segments());
       if (taken == steps) {
         end = batches.position();
       }

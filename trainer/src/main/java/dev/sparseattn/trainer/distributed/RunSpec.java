@@ -30,7 +30,8 @@ import org.apache.hadoop.conf.Configuration;
  */
 public record RunSpec(String runId, String networkJson, String architectureJson, String dataUri, byte[] hadoopConf,
                       List<List<String>> trainShards, List<List<String>> validationShards, int batchSize,
-                      long seed, int evalSequencesPerWorker, int prefetch) implements Serializable {
+                      long seed, int evalSequencesPerWorker, int prefetch, boolean documentMask)
+    implements Serializable {
 
   /** Serialises a Hadoop configuration (all properties, defaults included). */
   static byte[] encode(Configuration conf) {

@@ -41,7 +41,8 @@ final class ShardEvaluation implements FlatMapFunction<Iterator<Integer>, double
       RunSpec s = spec.value();
       Replicas.Replica replica = Replicas.get(s, w);
       state.value().state().applyTo(replica.net());
-      Evaluator evaluator = new Evaluator(replica.data(), s.batchSize(), s.evalSequencesPerWorker());
+      Evaluator evaluator = new Evaluator(replica.data(), s.batchSize(), s.evalSequencesPerWorker(),
+          s.documentMask());
       Evaluator.Result r = evaluator.evaluate(replica.net(), replica.arch(), replica.shards(shards.get(w)));
       out.add(r.tokens() == 0 ? new double[3]
           : new double[] {r.bitsPerToken() * LN2 * r.tokens(), r.tokens(), r.sequences()});

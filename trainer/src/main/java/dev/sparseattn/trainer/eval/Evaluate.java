@@ -7,13 +7,18 @@ import dev.sparseattn.datasets.fs.HadoopPaths;
 import dev.sparseattn.datasets.manifest.PreparedDataset;
 import dev.sparseattn.datasets.manifest.Split;
 import dev.sparseattn.datasets.tokenize.Tokenizer;
+import dev.sparseattn.trainer.io.ModelArchive;
 import dev.sparseattn.trainer.io.ModelDirectory;
+import dev.sparseattn.trainer.io.Provenance;
 import dev.sparseattn.trainer.model.network.TransformerConfig;
 import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.train.Evaluator;
 import java.io.File;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 
 /**
@@ -50,7 +55,8 @@ public final class Evaluate {
             + ", the highest for " + alphabet.size() + " " + alphabet.unit() + " symbols");
       }
     }
-    TransformerLM.Loaded model = config.model().isEmpty() ? null : loadModel(config.model(), data, hadoop);
+    File zip = config.model().isEmpty() ? null : modelZip(config.model(), hadoop);
+    TransformerLM.Loaded model = zip == null ? null : loadModel(zip, config.model(), data);
     ModelDirectory out = ModelDirectory.create(HadoopPaths.resolve(config.output()), config.overwrite(), hadoop);
 
     UnitCorpus heldOut = UnitCorpus.read(data, Split.VALIDATION, units, config.maxBytes());
@@ -61,7 +67,7 @@ public final class Evaluate {
     List<Score> scores = new ArrayList<>();
     double bitsPerToken = Double.NaN;
     if (model != null) {
-      Evaluator.Result r = new Evaluator(data, config.batchSize(), heldOut.rows())
+      Evaluator.Result r = new Evaluator(data, config.batchSize(), heldOut.rows(), trainedWithDocumentMask(zip))
           .evaluate(model.network(), model.config(), Split.VALIDATION);
       if (r.tokens() != heldOut.targetTokens()) {
         throw new IllegalStateException("the model was scored on " + r.tokens() + " tokens, the baselines on "
@@ -81,14 +87,32 @@ public final class Evaluate {
     return evaluation;
   }
 
-  private static TransformerLM.Loaded loadModel(String location, PreparedDataset data, Configuration hadoop)
-      throws Exception {
-    Tokenizer tokenizer = data.tokenizer();
+  /** The model's {@code model.zip}, fetched to a local file. */
+  private static File modelZip(String location, Configuration hadoop) throws Exception {
     String uri = HadoopPaths.resolve(location);
-    File zip = uri.endsWith(".zip")
+    return uri.endsWith(".zip")
         ? ModelDirectory.openExisting(uri.substring(0, uri.lastIndexOf('/')), hadoop)
             .fetch(uri.substring(uri.lastIndexOf('/') + 1))
         : ModelDirectory.openExisting(uri, hadoop).fetch("model.zip");
+  }
+
+  /**
+   * Whether the model was trained with the document mask ({@code train.document-mask} in its provenance), so that
+   * it is evaluated as it was trained: true by default; false for a model whose training configuration predates the
+   * key (it attended across documents). A model without provenance gets the default.
+   */
+  static boolean trainedWithDocumentMask(File zip) throws IOException {
+    Optional<Provenance> p = ModelArchive.readProvenance(zip);
+    if (p.isEmpty()) {
+      return true;
+    }
+    Map<String, Object> train = p.get().config();                 // the resolved train section
+    Object flag = train.get("document-mask");
+    return flag != null && Boolean.parseBoolean(flag.toString());
+  }
+
+  private static TransformerLM.Loaded loadModel(File zip, String location, PreparedDataset data) throws Exception {
+    Tokenizer tokenizer = data.tokenizer();
     TransformerLM.Loaded model = TransformerLM.load(zip, false);
     if (model.config().vocabSize() != tokenizer.vocabSize()) {
       throw new DataError("model " + location + " has a vocabulary of " + model.config().vocabSize()

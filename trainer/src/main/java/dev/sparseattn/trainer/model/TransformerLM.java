@@ -120,6 +120,52 @@ public final class TransformerLM {
      * Padding belongs at the end of a row (learned positions count from the start of the row).
      */
     public static DataSet toDataSet(TransformerConfig config, int[][] rows, int padId, DataType dataType) {
+        return tokenBatch(config, rows, padId, dataType);
+    }
+
+    /**
+     * {@link #toDataSet(TransformerConfig, int[][], int, DataType)} of packed rows of several documents, with their
+     * shards' segment ids ({@code segments[b]}: one per token of row {@code b}, -1 on padding; null for none): the
+     * features mask then numbers the documents, 0 for padding and {@code k >= 1} for the {@code k}-th document of the
+     * row, and every attention keeps each position within its document ({@code LmLayer}). The document of input
+     * position {@code i} is that of its target, token {@code i + 1}: the last token of a document (its EOS) predicts
+     * the next document's first token seeing only itself, like a BOS, so the packed loss is the sum of the losses of
+     * the documents alone (each led by the preceding EOS); that first-token loss is kept. A row of one document
+     * without padding is all 1, as without segments.
+     */
+    public static DataSet toDataSet(TransformerConfig config, int[][] rows, int[][] segments, int padId,
+                                    DataType dataType) {
+        DataSet ds = tokenBatch(config, rows, padId, dataType);
+        if (segments == null) {
+            return ds;
+        }
+        if (segments.length != rows.length) {
+            throw new IllegalArgumentException(segments.length + " rows of segment ids for " + rows.length + " rows");
+        }
+        int len = rows[0].length - 1;
+        double[][] docs = new double[rows.length][len];
+        boolean plain = true;
+        for (int b = 0; b < rows.length; b++) {
+            if (segments[b] == null || segments[b].length != rows[b].length) {
+                throw new IllegalArgumentException("row " + b + ": segment ids must be one per token ("
+                        + rows[b].length + ")");
+            }
+            java.util.Map<Integer, Integer> rank = new java.util.HashMap<>();
+            for (int i = 0; i < len; i++) {
+                if (rows[b][i] == padId) {
+                    plain = false;
+                    continue;                                                          // padding: 0
+                }
+                int doc = segments[b][i + 1] >= 0 ? segments[b][i + 1] : segments[b][i];
+                docs[b][i] = 1 + rank.computeIfAbsent(doc, x -> rank.size());
+                plain &= docs[b][i] == 1;
+            }
+        }
+        ds.setFeaturesMaskArray(plain ? null : Nd4j.createFromArray(docs).castTo(dataType));
+        return ds;
+    }
+
+    private static DataSet tokenBatch(TransformerConfig config, int[][] rows, int padId, DataType dataType) {
         if (rows.length == 0) {
             throw new IllegalArgumentException("rows must not be empty");
         }

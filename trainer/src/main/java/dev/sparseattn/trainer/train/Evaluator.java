@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
 
 /**
@@ -20,12 +21,25 @@ public final class Evaluator {
   private final PreparedDataset data;
   private final int batchSize;
   private final int maxSequences;
+  private final boolean documentMask;
 
-  /** Evaluates at most {@code maxSequences} sequences of each split (0 for all), in seq_id order. */
+  /**
+   * Evaluates at most {@code maxSequences} sequences of each split (0 for all), in seq_id order, with the document
+   * mask (as training does by default, {@code train.document-mask}).
+   */
   public Evaluator(PreparedDataset data, int batchSize, int maxSequences) {
+    this(data, batchSize, maxSequences, true);
+  }
+
+  /**
+   * As above; {@code documentMask}: packed documents attend within themselves (when the shards have
+   * {@code segment_ids}), as the model was trained, so that figures are comparable.
+   */
+  public Evaluator(PreparedDataset data, int batchSize, int maxSequences, boolean documentMask) {
     this.data = data;
     this.batchSize = batchSize;
     this.maxSequences = maxSequences;
+    this.documentMask = documentMask;
   }
 
   /** Result of one evaluation. */
@@ -47,10 +61,12 @@ public final class Evaluator {
     long sequences = 0;
     int[][] rows;
     while ((rows = batches.next()) != null && (maxSequences == 0 || sequences < maxSequences)) {
+      int[][] segments = documentMask ? batches.segments() : null;
       if (maxSequences > 0 && sequences + rows.length > maxSequences) {
         rows = Arrays.copyOf(rows, (int) (maxSequences - sequences));
+        segments = segments == null ? null : Arrays.copyOf(segments, rows.length);
       }
-      DataSet ds = TransformerLM.toDataSet(arch, rows, padId);
+      DataSet ds = TransformerLM.toDataSet(arch, rows, segments, padId, DataType.FLOAT);
       double[] sums = TransformerLM.sumNats(net, ds);
       nats += sums[0];
       tokens += (long) sums[1];

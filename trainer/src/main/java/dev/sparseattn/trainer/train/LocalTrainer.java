@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
@@ -86,7 +87,7 @@ public final class LocalTrainer {
 
     SequenceBatches batches = SequenceBatches.training(data, config.batchSize(), config.seed(),
         new SequenceBatches.Position(start.epoch(), start.shard(), start.row()));
-    Evaluator evaluator = new Evaluator(data, config.batchSize(), config.evalSequences());
+    Evaluator evaluator = new Evaluator(data, config.batchSize(), config.evalSequences(), config.documentMask());
     Progress progress = new Progress(out, config.steps(), "step", start.step());
     long tokensSeen = start.tokensSeen();
     long tokensThisRun = 0;
@@ -95,7 +96,8 @@ public final class LocalTrainer {
         : metrics.validationPoints().get(metrics.validationPoints().size() - 1).bits();
     for (int step = (int) start.step() + 1; step <= config.steps(); step++) {
       int[][] rows = batches.next();
-      DataSet batch = TransformerLM.toDataSet(arch, rows, padId);
+      DataSet batch = TransformerLM.toDataSet(arch, rows, config.documentMask() ? batches.segments() : null, padId,
+          DataType.FLOAT);
       double targets = batch.getLabelsMaskArray().sumNumber().doubleValue();
       net.fit(batch);
       double bits = TransformerLM.meanTokenLoss(net.score(), batch) / LN2;

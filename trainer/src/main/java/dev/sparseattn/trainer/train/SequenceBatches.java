@@ -31,6 +31,8 @@ public final class SequenceBatches {
   private final long seed;
   private List<Path> order;
   private List<int[]> buffer = List.of();
+  private final java.util.Map<int[], int[]> segmentsOf = new java.util.IdentityHashMap<>();   // of buffer's rows
+  private int[][] lastSegments;
   private long epoch;
   private int shardPos = -1;   // index in order of the shard held in buffer
   private int row;
@@ -101,13 +103,25 @@ public final class SequenceBatches {
   /** The next batch of rows of L+1 ids, or null when an in-order pass is over. */
   public int[][] next() {
     List<int[]> rows = new ArrayList<>(batchSize);
+    List<int[]> segments = new ArrayList<>(batchSize);
     while (rows.size() < batchSize) {
       if (row == buffer.size() && !advance()) {
         break;
       }
-      rows.add(buffer.get(row++));
+      int[] tokens = buffer.get(row++);
+      rows.add(tokens);
+      segments.add(segmentsOf.get(tokens));
     }
+    lastSegments = segments.contains(null) ? null : segments.toArray(new int[0][]);
     return rows.isEmpty() ? null : rows.toArray(new int[0][]);
+  }
+
+  /**
+   * The shards' {@code segment_ids} of the rows the last {@link #next} returned (one per token, the document of
+   * each token within its row, -1 on padding), or null when a row has none (shards written without them).
+   */
+  public int[][] segments() {
+    return lastSegments;
   }
 
   /** Moves to the next non-empty shard (the next epoch after the last one); false at the end of an in-order pass. */
@@ -138,9 +152,13 @@ public final class SequenceBatches {
   private void load() {
     Path shard = order.get(shardPos);
     List<int[]> rows = new ArrayList<>();
+    segmentsOf.clear();
     try (ShardReader reader = data.openShard(shard)) {
       for (ShardRow r : (Iterable<ShardRow>) () -> reader) {
         rows.add(r.tokens());
+        if (r.segmentIds() != null) {
+          segmentsOf.put(r.tokens(), r.segmentIds());
+        }
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read shard " + shard, e);

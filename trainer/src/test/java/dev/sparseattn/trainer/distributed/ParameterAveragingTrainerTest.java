@@ -114,10 +114,13 @@ class ParameterAveragingTrainerTest {
     int pad = d.tokenizer().padId();
     for (int s = 0; s < steps; s++) {
       int[][] a = streams.get(0).next();
+      int[][] segA = streams.get(0).segments();                 // the document mask, as the workers train
       int[][] b = streams.get(1).next();
+      int[][] segB = streams.get(1).segments();
       int[][] union = Stream.concat(Stream.of(a), Stream.of(b)).toArray(int[][]::new);
-      single.fit(TransformerLM.toDataSet(arch, union, pad));
-      oneWorkerOnly.fit(TransformerLM.toDataSet(arch, a, pad));
+      int[][] segUnion = Stream.concat(Stream.of(segA), Stream.of(segB)).toArray(int[][]::new);
+      single.fit(TransformerLM.toDataSet(arch, union, segUnion, pad, org.nd4j.linalg.api.buffer.DataType.FLOAT));
+      oneWorkerOnly.fit(TransformerLM.toDataSet(arch, a, segA, pad, org.nd4j.linalg.api.buffer.DataType.FLOAT));
     }
     double moved = maxAbsDiff(init, single.params());
     double diff = maxAbsDiff(single.params(), spark.network().params());

@@ -5,6 +5,7 @@ import dev.sparseattn.datasets.manifest.Manifest;
 import dev.sparseattn.datasets.manifest.ShardInfo;
 import dev.sparseattn.datasets.manifest.SplitInfo;
 import dev.sparseattn.datasets.shard.FileDigest;
+import dev.sparseattn.datasets.shard.ShardRow;
 import dev.sparseattn.datasets.shard.ShardWriter;
 import dev.sparseattn.datasets.tokenize.ByteTokenizer;
 import java.io.IOException;
@@ -79,7 +80,7 @@ public final class TinyDataset {
           int n = (int) Arrays.stream(row).filter(id -> id != tok.padId()).count();
           Arrays.stream(row).filter(id -> id != tok.padId()).forEach(id -> histogram[id]++);
           tokens += n;
-          w.write(i, row, n);
+          w.write(i, row, n, ShardRow.segments(row, n, tok.eosId()));
         }
       }
       long size = file.getFileSystem(conf).getFileStatus(file).getLen();

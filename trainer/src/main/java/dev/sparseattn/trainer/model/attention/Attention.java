@@ -53,6 +53,30 @@ public interface Attention {
     }
 
     /**
+     * Document (segment) ids of the following calls, {@code [batch, L]} (any numbers; equal = same document); null
+     * for none. Query {@code i} then attends key {@code j} only if {@code segments[b, i] == segments[b, j]}, in
+     * addition to the pattern, causality and the key mask, in forward and backward. Global tokens are no exception:
+     * a global query reads only its own document and a global key is read only by its own document. A query
+     * without any allowed key outputs 0 (as with padding); patterns that contain the query itself (all but the
+     * Sparse Transformer's summary columns, and LSH where a token sees itself when alone) always have one.
+     */
+    default void setSegments(INDArray segments) {
+        if (segments != null) {
+            throw new UnsupportedOperationException(getClass().getSimpleName() + " has no document mask");
+        }
+    }
+
+    /**
+     * Which draw of the pattern's random choices the following forwards use: that of layer {@code layer} at training
+     * step {@code step}, or, for {@code step < 0} (inference: evaluation, decoding), the fixed draw of step 0. A
+     * pure function of (seed, layer, step), so a recomputation and a resumed run draw the same. LSH draws its
+     * rotations so (Reformer, Kitaev et al. 2020: afresh at every step, different per layer); other patterns ignore
+     * it.
+     */
+    default void setDraw(int layer, long step) {
+    }
+
+    /**
      * Global tokens of each batch row of the following calls ({@code perRow[b]}: positions, negative = from the end,
      * outside the sequence ignored), in addition to the pattern's shared ones (Longformer's task-specific global
      * attention, e.g. the question tokens of each example); null for none. Only patterns with global tokens support

@@ -63,6 +63,7 @@ public abstract class BlockBandAttention extends DetachedAttention {
     private int nr;                    // extra key columns, r * size
     private INDArray extraMask;        // [batch or 1, 1, blocks, 1, r * size] additive
     private INDArray globalMask;       // [batch or 1, heads or 1, blocks, size, G] additive
+    private INDArray docMask;          // [batch, 1, blocks, size, keys + R + G] additive: other documents, or null
     private INDArray kg;               // [bh, G, d]  global keys
     private INDArray vg;               // [bh, G, d]  global values
     private final GlobalRows globalRows = new GlobalRows();
@@ -150,6 +151,18 @@ public abstract class BlockBandAttention extends DetachedAttention {
     }
 
     /**
+     * Document ids of the following calls ({@link Attention#setSegments}): every score column (band, extra blocks,
+     * global keys) is masked where the key's document differs from the query's, by one additive mask
+     * {@code [batch, 1, blocks, size, columns]} built per block from the ids (O(L * columns), the scores' size per
+     * head); the global query rows read their own document only.
+     */
+    @Override
+    public void setSegments(INDArray segments) {
+        super.setSegments(segments);
+        this.range = null;
+    }
+
+    /**
      * Global tokens of each batch row of the following calls, besides the shared ones ({@code perRow[b]}, negative
      * = from the end, outside the sequence ignored; Longformer's per-example global attention), or null for none.
      */
@@ -232,6 +245,9 @@ public abstract class BlockBandAttention extends DetachedAttention {
             if (ng > 0) {
                 cols5(probs, g.keys() + nr, ng).addi(globalMask);
             }
+            if (docMask != null) {
+                probs.reshape('c', batch, heads, g.blocks(), g.size(), cols()).addi(docMask);
+            }
         }
         INDArray rowOk = null;
         if (emptyRows) {
@@ -262,7 +278,7 @@ public abstract class BlockBandAttention extends DetachedAttention {
         }
         Views.copyHeads(seq(op, 0, len), out);
         if (ng > 0) {
-            globalRows.forward(q, k, v, out, global, causal(), keyMask);
+            globalRows.forward(q, k, v, out, global, causal(), keyMask, segments);
         }
         kept = keep != null;
     }
@@ -661,7 +677,10 @@ public abstract class BlockBandAttention extends DetachedAttention {
                 range = null;
             }
             if (range == null) {
+                Segments.check(segments, b, len);
                 range = rangeMask(t);
+                Views.release(docMask);
+                docMask = segments == null ? null : docMask(t);
                 globalMask = global[0].length == 0 ? null : globalMask(t, (int) h);
                 extraMask = nr == 0 ? null : extraMask(t);
                 Views.release(scoreMask);
@@ -669,6 +688,7 @@ public abstract class BlockBandAttention extends DetachedAttention {
             }
         }
         // padded queries past the end may see no key at all (e.g. a short window in a block sized for a dilated one)
+        // documents never empty a real query's row: it is in its own band and document
         emptyRows = keyMask != null || mayHaveEmptyRows() || g.paddedQueries() > len;
     }
 
@@ -679,8 +699,8 @@ public abstract class BlockBandAttention extends DetachedAttention {
      * null when larger than {@link #FUSED_MASK_ELEMENTS}: O(L * columns).
      */
     private INDArray scoreMask(DataType t) {
-        long rows = Math.max(range.size(0), Math.max(extraMask == null ? 1 : extraMask.size(0),
-                globalMask == null ? 1 : globalMask.size(0)));
+        long rows = Math.max(Math.max(range.size(0), docMask == null ? 1 : docMask.size(0)),
+                Math.max(extraMask == null ? 1 : extraMask.size(0), globalMask == null ? 1 : globalMask.size(0)));
         long hm = Math.max(band.size(1), globalMask == null ? 1 : globalMask.size(1));
         long c = cols();
         if (rows * hm * g.blocks() * g.size() * c > FUSED_MASK_ELEMENTS) {
@@ -693,6 +713,9 @@ public abstract class BlockBandAttention extends DetachedAttention {
         }
         if (global[0].length > 0) {
             Views.lastCols(m, g.keys() + nr, global[0].length).addi(globalMask);
+        }
+        if (docMask != null) {
+            m.addi(docMask);
         }
         return m;
     }
@@ -771,6 +794,44 @@ public abstract class BlockBandAttention extends DetachedAttention {
             add = add.add(real.sub(1.0).muli(-MASKED).reshape('c', keyMask.size(0), 1, 1, 1, ng));
         }
         return add;
+    }
+
+    /**
+     * Additive mask of keys of another document than the query's, {@code [batch, 1, blocks, size, cols]}: the
+     * document of every column's key (band: the strided key-block view of the padded ids; extra blocks: their
+     * gathered ids; global keys: theirs) against the query's, both padded with {@link Segments#OUTSIDE}.
+     */
+    private INDArray docMask(DataType t) {
+        long b = batch;
+        int ng = global[0].length;
+        INDArray segQ = Segments.padded(segments, t, 0, g.paddedQueries())
+                .reshape('c', b, 1, g.blocks(), g.size(), 1);                             // [b, 1, blocks, size, 1]
+        INDArray segK = Nd4j.create(t, b, g.blocks(), cols());                            // [b, blocks, cols]
+        INDArray pk = Segments.padded(segments, t, g.front(), g.paddedKeys());            // [b, paddedK]
+        INDArray bandIds = Nd4j.create(pk.data(), new long[] {b, g.blocks(), g.keys()},
+                new long[] {g.paddedKeys(), g.size(), 1}, pk.offset(), 'c');              // [b, blocks, keys]
+        segK.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, g.keys())).assign(bandIds);
+        if (nr > 0) {
+            INDArray got = pk.reshape('c', b, g.paddedKeys() / g.size(), g.size())
+                    .get(NDArrayIndex.all(), NDArrayIndex.indices(extraIds()), NDArrayIndex.all()).dup('c')
+                    .reshape('c', b, g.blocks(), nr);
+            segK.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(g.keys(), g.keys() + nr))
+                    .assign(got);
+        }
+        if (ng > 0) {
+            INDArray ids = Nd4j.create(t, b, 1, ng);
+            for (int r = 0; r < b; r++) {                                                 // batch rows
+                int[] pos = global[global.length == 1 ? 0 : r];
+                long[] at = java.util.Arrays.stream(pos).mapToLong(p -> Math.max(p, 0)).toArray();
+                ids.get(NDArrayIndex.point(r), NDArrayIndex.point(0), NDArrayIndex.all())
+                        .assign(segments.castTo(t).getRow(r).reshape(1, g.len())
+                                .get(NDArrayIndex.point(0), NDArrayIndex.indices(at)));
+            }
+            segK.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(g.keys() + nr, cols()))
+                    .assign(ids.broadcast(b, g.blocks(), ng));
+        }
+        return Segments.additive(segQ, segK.reshape('c', b, 1, g.blocks(), 1, cols()), t,
+                b, 1, g.blocks(), g.size(), cols());
     }
 
     /** Additive mask of key positions outside {@code [0, L)} or padded: {@code [batch or 1, 1, blocks, 1, keys]}. */

@@ -30,7 +30,9 @@ public final class DenseCausalAttention implements Attention {
     private INDArray out;
     private INDArray probs;
     private INDArray mask;
-    private MaskedDenseAttention padded;   // the kernel while a key mask is set
+    private MaskedDenseAttention padded;   // the kernel while a key mask or document ids are set
+    private INDArray keyMask;
+    private INDArray segments;
 
     @Override
     public void forward(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
@@ -88,12 +90,25 @@ public final class DenseCausalAttention implements Attention {
      */
     @Override
     public void setKeyMask(INDArray mask) {
-        if (mask == null) {
+        keyMask = mask;
+        rebuild();
+    }
+
+    /** Documents of packed rows: the kernel is then {@link MaskedDenseAttention} under causal and same-document. */
+    @Override
+    public void setSegments(INDArray segments) {
+        this.segments = segments;
+        rebuild();
+    }
+
+    private void rebuild() {
+        if (keyMask == null && segments == null) {
             padded = null;
             return;
         }
         padded = new MaskedDenseAttention(DenseCausalAttention::causalPattern);
-        padded.setKeyMask(mask);
+        padded.setKeyMask(keyMask);
+        padded.setSegments(segments);
     }
 
     /** 0/1 {@code [1, 1, L, L]}: key {@code j <= i}. */

@@ -25,8 +25,16 @@ abstract class DetachedAttention implements Attention {
     /** {@link #forward}, with allocations detached from workspaces when {@code keep} is non-null. */
     protected abstract void forwardDetached(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep);
 
+    /** {@code [batch, L]} document ids ({@link Attention#setSegments}); null = one document. */
+    protected INDArray segments;
+
     @Override
     public void setKeyMask(INDArray mask) {
         this.keyMask = mask;
+    }
+
+    @Override
+    public void setSegments(INDArray segments) {
+        this.segments = segments;
     }
 }

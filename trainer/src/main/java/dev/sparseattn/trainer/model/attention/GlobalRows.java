@@ -26,8 +26,10 @@ final class GlobalRows {
     /**
      * @param pos     [1 or batch][G] positions, -1 unused
      * @param keyMask [batch, L] 1 = real key, or null
+     * @param segments [batch, L] document ids (a global query reads its own document only), or null
      */
-    void forward(INDArray q, INDArray k, INDArray v, INDArray out, int[][] pos, boolean causal, INDArray keyMask) {
+    void forward(INDArray q, INDArray k, INDArray v, INDArray out, int[][] pos, boolean causal, INDArray keyMask,
+                 INDArray segments) {
         DataType t = q.dataType();
         int len = (int) q.size(2);
         long batch = q.size(0);
@@ -52,6 +54,18 @@ final class GlobalRows {
         }
         if (keyMask != null) {
             allowed.muli(keyMask.castTo(t).reshape(batch, 1, 1, len));
+        }
+        if (segments != null) {
+            INDArray seg = segments.castTo(t);
+            INDArray own = Nd4j.create(t, batch, 1, ng, 1);                               // document of each global query
+            for (int b = 0; b < batch; b++) {                                             // batch rows
+                int[] row = pos[pos.length == 1 ? 0 : b];
+                for (int i = 0; i < ng; i++) {                                            // few global tokens
+                    own.putScalar(new long[] {b, 0, i, 0}, row[i] < 0 ? Segments.OUTSIDE : seg.getDouble(b, row[i]));
+                }
+            }
+            allowed = Nd4j.zeros(t, batch, 1, ng, len).addi(allowed)
+                    .muli(Segments.same(own, seg.reshape(batch, 1, 1, len), t, batch, 1, ng, len));
         }
         INDArray rowOk = allowed.max(3).reshape(allowed.size(0), 1, ng, 1);              // [b|1, 1, G, 1]
         probs.addi(allowed.sub(1.0).muli(1e9)).addi(rowOk.rsub(1.0).muli(1e9));        // masked; empty rows lifted

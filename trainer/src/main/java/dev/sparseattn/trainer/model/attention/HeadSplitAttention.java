@@ -62,6 +62,21 @@ public final class HeadSplitAttention implements Attention {
         }
     }
 
+    @Override
+    public void setDraw(int layer, long step) {
+        for (Attention a : parts) {
+            a.setDraw(layer, step);
+        }
+    }
+
+    /** Every part attends within the same documents. */
+    @Override
+    public void setSegments(INDArray segments) {
+        for (Attention a : parts) {
+            a.setSegments(segments);
+        }
+    }
+
     private void check(INDArray q) {
         long total = 0;
         for (int c : counts) {

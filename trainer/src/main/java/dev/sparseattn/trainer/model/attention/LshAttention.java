@@ -14,7 +14,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 /**
  * Reformer's LSH attention (Kitaev et al. 2020, "Reformer: The Efficient Transformer", section 2): shared-QK (the
  * keys are the normalised queries, {@code k_j = q_j / |q_j|}; the layer's k input is ignored and gets gradient 0),
- * angular LSH {@code h(x) = argmax([xR; -xR])} with a random rotation {@code R} per round and head (seeded),
+ * angular LSH {@code h(x) = argmax([xR; -xR])} with a random rotation {@code R} per round and head, drawn per layer
+ * and training step from the seed ({@link #setDraw}, {@link #drawSeed}),
  * {@code nHashes} rounds of {@code nBuckets} buckets. Per round, positions are sorted by (bucket, position) and cut
  * into chunks of {@code m}; each chunk attends to itself and the previous chunk (bidirectional: the first chunk's
  * previous chunk is the last one, Reformer's wrap-around; causal: none, as the last chunk's keys of the first chunk's
@@ -23,7 +24,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * softmax over the union of their pairs, a pair found in {@code N} rounds counted once (its score lowered by {@code log N}, section 2.2, eq. 6), via per-round
  * log-sum-exps. Time and memory O(nHashes * L * m) (plus O(nHashes^2 * L * m) mask work for the counts, done a few
  * slices at a time in two scratch buffers; the only score-sized array is P, which backward turns into dS in place).
- * Key padding: padded tokens get a bucket of their own and are never attended ({@link #setKeyMask}).
+ * Key padding: padded tokens get a bucket of their own and are never attended ({@link #setKeyMask}). Documents of
+ * packed rows ({@link #setSegments}) are part of the bucket: no pair of different documents ever meets.
  *
  * <p>Sorting uses ND4J's native sort on keys {@code bucket * L + position} (which carry the permutation with them);
  * gathers use the {@code gather} op: all backend-neutral, no per-element Java loops.
@@ -47,6 +49,9 @@ public final class LshAttention extends DetachedAttention {
     private int lp;         // nc * m
     private boolean wrap;   // bidirectional: the first chunk's previous chunk is the last one (Reformer's roll)
     private INDArray rotations;   // [nHashes, heads, d, nBuckets / 2]
+    private long rotationSeed;    // the draw seed of rotations
+    private int layer;            // the draw of the following forwards: layer and training step (< 0: inference)
+    private long step = -1;
     private INDArray buckets;     // [bh, R, L] (double)
     private INDArray perm;        // [bh, R, L] token at each sorted slot
     private INDArray inv;         // [bh, R, L] sorted slot of each token
@@ -254,6 +259,31 @@ public final class LshAttention extends DetachedAttention {
         super.setKeyMask(mask);
     }
 
+    /**
+     * Rotations of layer {@code layer} at training step {@code step} (Reformer draws them afresh at every step;
+     * here also per layer): {@code new Random(drawSeed(...))} gives them, {@code nextGaussian} in
+     * {@code [nHashes, heads, d, nBuckets / 2]} order. Inference ({@code step < 0}) uses step 0's, fixed; layer 0 at
+     * step 0 is {@code seed} itself (the rotations before draws existed). Incremental decoding must hash layer
+     * {@code i} with {@code drawSeed(seed, i, -1)}.
+     */
+    public static long drawSeed(long seed, int layer, long step) {
+        long z = layer * 0x9E3779B97F4A7C15L + Math.max(step, 0) * 0xC2B2AE3D27D4EB4FL;
+        z = (z ^ (z >>> 33)) * 0xFF51AFD7ED558CCDL;                    // MurmurHash3's fmix64: 0 stays 0
+        z = (z ^ (z >>> 33)) * 0xC4CEB9FE1A85EC53L;
+        return seed ^ (z ^ (z >>> 33));
+    }
+
+    @Override
+    public void setDraw(int layer, long step) {
+        this.layer = layer;
+        this.step = step;
+    }
+
+    /** The rotations of the last forward, {@code [nHashes, heads, d, nBuckets / 2]} (null before, or one bucket). */
+    public INDArray rotations() {
+        return rotations;
+    }
+
     /** Angular LSH of the normalised keys: buckets {@code [bh, R, L]}. */
     @SuppressWarnings("try")
     private void hash(DataType t) {
@@ -270,12 +300,16 @@ public final class LshAttention extends DetachedAttention {
         buckets = Nd4j.zeros(t, bh, nHashes, len);
         if (nBuckets == 1) {
             padBucket(t);
+            foldDocuments(t);
             return;
         }
         int half = nBuckets / 2;
+        long drawSeed = drawSeed(seed, layer, step);
         if (rotations == null || rotations.size(1) != heads || rotations.size(2) != dim
-                || rotations.dataType() != t) {
-            Random rnd = new Random(seed);
+                || rotations.dataType() != t || rotationSeed != drawSeed) {
+            Views.release(rotations);
+            rotationSeed = drawSeed;
+            Random rnd = new Random(drawSeed);
             double[] r = new double[(int) (nHashes * heads * dim * half)];
             for (int i = 0; i < r.length; i++) {
                 r[i] = rnd.nextGaussian();
@@ -296,6 +330,25 @@ public final class LshAttention extends DetachedAttention {
             Views.release(rot, proj, both);
         }
         padBucket(t);
+        foldDocuments(t);
+    }
+
+    /**
+     * Document mask ({@link #setSegments}): the document is part of the bucket, {@code bucket + (nBuckets + 1) *
+     * rank} with {@code rank} the document's number within its row, so tokens of different documents never share a
+     * bucket: sorting groups each bucket of each document, chunks attend only within a document, and a token alone
+     * in its (document's) bucket attends to itself. {@link #lastBuckets} and the replayed choices carry the combined
+     * buckets. Bucket codes stay exact integers in float while {@code (nBuckets + 1) * documents * (2 L / m + 4)}
+     * is below 2^24.
+     */
+    private void foldDocuments(DataType t) {
+        if (segments == null) {
+            return;
+        }
+        Segments.check(segments, batch, len);
+        int[][] ranks = Segments.ranks(segments);
+        INDArray offset = Nd4j.createFromArray(ranks).castTo(t).muli(nBuckets + 1.0).reshape(batch, 1, 1, len);
+        buckets.reshape('c', batch, heads, nHashes, len).addi(offset);
     }
 
     /** Padded tokens (key mask 0) go to bucket {@code nBuckets}, after every real bucket. */

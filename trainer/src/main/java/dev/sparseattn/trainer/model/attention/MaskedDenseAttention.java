@@ -9,7 +9,8 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Dense attention under an explicit pattern (Vaswani et al. 2017, eq. 1, with an arbitrary 0/1 mask): the O(L^2)
  * reference that every sparse pattern is checked against, and a fallback for patterns without a sparse kernel.
- * A query with no allowed key outputs 0 (as in the sparse kernels).
+ * A query with no allowed key outputs 0 (as in the sparse kernels). Key padding and document ids
+ * ({@link #setSegments}) multiply the pattern.
  */
 public final class MaskedDenseAttention extends DetachedAttention {
 
@@ -44,6 +45,13 @@ public final class MaskedDenseAttention extends DetachedAttention {
             }
             allowed = allowed.broadcast(batch, allowed.size(1), len, len).dup('c')
                     .muli(keyMask.castTo(q.dataType()).reshape(batch, 1, 1, len));        // padded keys: never
+        }
+        if (segments != null) {
+            Segments.check(segments, batch, len);
+            INDArray seg = segments.castTo(q.dataType());
+            allowed = allowed.broadcast(batch, allowed.size(1), len, len).dup('c')
+                    .muli(Segments.same(seg.reshape(batch, 1, len, 1), seg.reshape(batch, 1, 1, len), q.dataType(),
+                            batch, 1, len, len));                                     // other documents: never
         }
         INDArray scores = Nd4j.create(q.dataType(), batch, heads, len, len);          // [batch, heads, L, L]
         Nd4j.matmul(q.mul(scale), k, scores, false, true, false);

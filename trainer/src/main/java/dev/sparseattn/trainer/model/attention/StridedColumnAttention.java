@@ -40,10 +40,15 @@ public final class StridedColumnAttention extends DetachedAttention {
         DataType t = q.dataType();
         INDArray pattern = mask(t);
         INDArray keys = keyMask == null ? null : keyMaskByResidue(t);
+        Segments.check(segments, batch, len);
+        INDArray docs = segments == null ? null : documentsByResidue(t);
         INDArray o = core.forward(toResidues(q).muli(1.0 / Math.sqrt(q.size(3))), toResidues(k), toResidues(v), s -> {
             s.addi(pattern);
             if (keys != null) {
                 s.reshape('c', batch, heads, stride, rows, rows).addi(keys);
+            }
+            if (docs != null) {
+                s.reshape('c', batch, heads, stride, rows, rows).addi(docs);
             }
         });
         out.assign(fromResidues(o));
@@ -72,6 +77,17 @@ public final class StridedColumnAttention extends DetachedAttention {
         real.get(NDArrayIndex.all(), NDArrayIndex.interval(0, len)).assign(keyMask.castTo(t).reshape(batch, len));
         return real.reshape('c', batch, rows, stride).permute(0, 2, 1).dup('c').subi(1.0)
                 .muli(-BlockBandAttention.MASKED).reshape('c', batch, 1, stride, 1, rows);
+    }
+
+    /**
+     * Additive {@code [b, 1, l, rows, rows]}: query row {@code a} and key row {@code c} of residue {@code r} belong to
+     * different documents (the size of one head's scores).
+     */
+    private INDArray documentsByResidue(DataType t) {
+        INDArray byResidue = Segments.padded(segments, t, 0, (long) rows * stride)
+                .reshape('c', batch, rows, stride).permute(0, 2, 1).dup('c');             // [b, l, rows]
+        return Segments.additive(byResidue.reshape('c', batch, 1, stride, rows, 1),
+                byResidue.reshape('c', batch, 1, stride, 1, rows), t, batch, 1, stride, rows, rows);
     }
 
     /** {@code [b, h, L, d]} -> zero-padded, regrouped copy {@code [b*h, l, rows, d]} (residue, then position). */

@@ -52,7 +52,13 @@ public final class SummaryColumnAttention extends DetachedAttention {
         rows = (len + block - 1) / block;
         DataType t = q.dataType();
         INDArray qs = padQueries(q).muli(1.0 / Math.sqrt(q.size(3)));                 // [b, h, rows * l, d]
-        INDArray o = core.forward(qs, gather(k), gather(v), s -> addMask(s, t));
+        Segments.check(segments, batch, len);
+        INDArray o = core.forward(qs, gather(k), gather(v), s -> {
+            addMask(s, t);
+            if (segments != null) {
+                addDocuments(s, t);
+            }
+        });
         out.assign(queries(o));
         if (keep == null) {
             core.clear();
@@ -161,5 +167,23 @@ public final class SummaryColumnAttention extends DetachedAttention {
         INDArray diagonal = Views.view(s, 0, new long[] {batch, heads, rows, block, cells},
                 new long[] {s.stride(0), s.stride(1), (long) block * m + cells, m, 1});
         diagonal.addi(own);
+    }
+
+    /**
+     * Adds the document mask to the scores {@code [b, h, rows * l, rows * c]}: a query sees only the summary cells of
+     * its own document ({@code [b, h, rows * l, rows * c]}, the scores' size; padding rows match nothing).
+     */
+    private void addDocuments(INDArray s, DataType t) {
+        long m = (long) rows * cells;
+        INDArray seg = Segments.padded(segments, t, 0, (long) rows * block);             // [b, rows * l]
+        INDArray segBlocks = seg.reshape('c', batch, rows, block);
+        INDArray cellDocs = Nd4j.create(t, batch, heads, rows, cells);
+        for (int h = 0; h < heads; h++) {                                                 // few heads
+            cellDocs.get(NDArrayIndex.all(), NDArrayIndex.point(h), NDArrayIndex.all(), NDArrayIndex.all())
+                    .assign(segBlocks.get(NDArrayIndex.all(), NDArrayIndex.all(),
+                            NDArrayIndex.interval(firstCell(h), firstCell(h) + cells)));
+        }
+        s.addi(Segments.additive(seg.reshape('c', batch, 1, (long) rows * block, 1),
+                cellDocs.reshape('c', batch, heads, 1, m), t, batch, heads, (long) rows * block, m));
     }
 }

@@ -5,7 +5,9 @@ import dev.sparseattn.trainer.model.ops.Alloc;
 import dev.sparseattn.trainer.model.ops.LayerNorm;
 import dev.sparseattn.trainer.model.ops.Linear;
 import dev.sparseattn.trainer.model.ops.Rotary;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
@@ -64,15 +66,28 @@ public final class AttentionBranch {
 
     /**
      * Key padding mask of the following forward passes, {@code [batch, L]} (1 = real token, 0 = padding, which no
-     * query attends to), or null for none; handed to the kernel ({@link Attention#setKeyMask}) only when it changes,
+     * query attends to), or null for none; values {@code k >= 1} number documents of packed rows (a document mask,
+     * {@link Attention#setSegments}: positions attend within their document only); handed to the kernel ({@link Attention#setKeyMask}) only when it changes,
      * so an unpadded batch after an unpadded one costs nothing, and a backward keeps seeing the mask of its forward.
      * The array is used by reference: it must not be modified while it is set.
      *
      * @throws UnsupportedOperationException if the kernel has no key padding mask and {@code mask} is non-null
      */
+    @SuppressWarnings("try")
     public void setKeyMask(INDArray mask) {
         if (mask != keyMask) {
-            attention.setKeyMask(mask);
+            if (mask == null || mask.maxNumber().doubleValue() <= 1) {
+                attention.setSegments(null);
+                attention.setKeyMask(mask);
+            } else {
+                // documents numbered 1, 2, ..: the kernel gets the padding (0) as its key mask and the numbers as
+                // document ids; the derived mask outlives this call's workspaces, as the caller's does
+                try (MemoryWorkspace ignored = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
+                    attention.setKeyMask(mask.minNumber().doubleValue() > 0 ? null
+                            : mask.gt(0.0).castTo(mask.dataType()));
+                }
+                attention.setSegments(mask);
+            }
             keyMask = mask;
         }
     }

@@ -100,6 +100,11 @@ final class BlockStack {
         recorded = on ? new INDArray[config.nLayers()][] : null;
     }
 
+    /** The attention kernel of layer {@code layer} (shared by the layers of one pattern when reconstructing). */
+    Attention kernel(int layer) {
+        return kernels[layer];
+    }
+
     /** Per layer, the largest absolute difference between reconstructed and recorded block inputs (x1 and x2). */
     double[] reconstructionErrors() {
         return reconstructionErrors;
@@ -137,6 +142,7 @@ final class BlockStack {
                 INDArray f = work.create(n, d);
                 // LshAttention caches its rotations in whatever workspace its first forward runs in; a forward
                 // without keep would leave them in this block's scope, outdated at the next call: keep it detached.
+                kernels[i].setDraw(i, count);        // LSH: rotations of (layer, step); inference: fixed
                 try (MemoryWorkspace detached = keep == null && detachedInference[i]
                         ? Nd4j.getMemoryManager().scopeOutOfWorkspaces() : null) {
                     attention[i].forward(reversible() ? b : a, batch, len, LmParams.attention(params, i), f, keep,
@@ -229,6 +235,7 @@ final class BlockStack {
                     LmParams.feedForward(params, i), LmParams.feedForward(grads, i), work);
             // y1 -> x1 = y1 - D(F(x2)), with F recomputed (under the forward's padding mask, replaying its choices)
             attention[i].setKeyMask(keyMask);
+            kernels[i].setDraw(i, counter);
             kernels[i].replay(choices[i]);
             INDArray f = attention[i].forward(y2, batch, len, LmParams.attention(params, i), work.create(n, d),
                     work, work);
