@@ -312,11 +312,12 @@ public class PrepareCorpusTest {
     assertEquals(chunks.size(), m.chunks());
     assertEquals(8, m.chunks());
 
-    // Each chunk of T tokens gives n sequences sharing n - 1 tokens:
-    // sum(n_tokens) - (sequences - chunks) = bytes + one EOS per document.
+    // Each chunk holds a stream per split (a line goes whole to one split); a stream of T tokens gives
+    // n sequences sharing n - 1 tokens: sum(n_tokens) - (sequences - streams) = bytes + one EOS per document.
     long sequences = train.sequences() + validation.sequences();
     assertEquals(bytes + documents, m.streamTokens());
-    assertEquals(bytes + documents, train.tokens() + validation.tokens() - (sequences - chunks.size()));
+    assertEquals(bytes + documents, train.tokens() + validation.tokens() - (sequences - 2L * chunks.size()),
+        "each of the 8 chunks has lines in both splits");
 
     // The shards agree with the manifest: rows, contiguous seq_ids, n_tokens, histograms.
     PreparedDataset data = TestCorpus.open(local.output(), conf);
