@@ -20,12 +20,13 @@ import dev.sparseattn.datasets.config.Section;
  * @param seed seeds parameter initialisation and data order
  * @param checkpoint when and where to write checkpoints
  * @param resume continue from the newest checkpoint if there is one (the output directory is kept)
+ * @param allowOverlappingKmers train a causal model on overlapping k-mers anyway (see {@link KmerObjective})
  * @param resolved the configuration as read, defaults included
  */
 public record TrainConfig(String data, String output, boolean overwrite, ModelShape model,
                           OptimConfig optim, int batchSize, int steps, int evalEvery,
                           int evalSequences, int logEvery, long seed, CheckpointConfig checkpoint,
-                          boolean resume, ResolvedConfig resolved) {
+                          boolean resume, boolean allowOverlappingKmers, ResolvedConfig resolved) {
 
   /** Reads and validates the {@code train} section; fails with a message naming the key. */
   public static TrainConfig parse(Config root) {
@@ -43,11 +44,12 @@ public record TrainConfig(String data, String output, boolean overwrite, ModelSh
     long seed = s.longValue("seed", 42, Long.MIN_VALUE, Long.MAX_VALUE);
     CheckpointConfig checkpoint = CheckpointConfig.parse(s.section("checkpoint"));
     boolean resume = s.bool("resume", false);
+    boolean allowOverlappingKmers = s.bool("allow-overlapping-kmers", false);
     s.check(!resume || checkpoint.enabled(), "resume", "needs checkpoints: set train.checkpoint.every > 0");
     s.check(optim.warmupSteps() <= steps, "optim.warmup-steps",
         "must not exceed train.steps (" + steps + "), got " + optim.warmupSteps());
     s.finish();
     return new TrainConfig(data, output, overwrite, model, optim, batch, steps, evalEvery,
-        evalSequences, logEvery, seed, checkpoint, resume, s.resolved());
+        evalSequences, logEvery, seed, checkpoint, resume, allowOverlappingKmers, s.resolved());
   }
 }
