@@ -22,7 +22,8 @@ import java.util.Set;
  *     {@code embedding} (token and position tables, and so a tied output projection)
  */
 public record OptimConfig(double learningRate, int warmupSteps, double minLrFraction, double beta1,
-                          double beta2, double gradientClip, double weightDecay, Set<String> decayExclude) {
+                          double beta2, double gradientClip, double weightDecay, Set<String> decayExclude)
+    implements java.io.Serializable {
 
   /** The parameter roles {@code decay-exclude} may name. */
   public static final List<String> ROLES = List.of("bias", "gain", "embedding");

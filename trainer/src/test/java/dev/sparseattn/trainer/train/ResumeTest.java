@@ -22,23 +22,34 @@ import org.junit.jupiter.api.io.TempDir;
 class ResumeTest {
   @TempDir Path tmp;
 
-  private TrainConfig config(Path data, Path out, boolean resume) {
+  private TrainConfig config(Path data, Path out, boolean resume, String... more) {
     List<String> o = new ArrayList<>(List.of(
         "train.data=\"" + data.toUri() + "\"", "train.output=\"" + out + "\"", "train.overwrite=true",
         "train.model.d-model=16", "train.model.heads=2", "train.model.layers=1",
         "train.batch-size=4", "train.steps=12", "train.eval-every=6", "train.log-every=6",
         "train.eval-sequences=8", "train.optim.warmup-steps=2", "train.checkpoint.every=6"));
     o.add("train.resume=" + resume);
+    o.addAll(List.of(more));
     return TrainConfig.parse(JobArgs.parseOverrides(o));
   }
 
   @Test
   void resumedRunMatchesUninterruptedRun() throws Exception {
+    assertResumeMatches();
+  }
+
+  /** The same with AdamW decay and 2 micro-batches a step: neither keeps state outside the checkpoint. */
+  @Test
+  void resumedRunWithWeightDecayAndAccumulationMatches() throws Exception {
+    assertResumeMatches("train.optim.weight-decay=0.1", "train.grad-accumulation=2");
+  }
+
+  private void assertResumeMatches(String... more) throws Exception {
     Path data = tmp.resolve("data");
     // ~40 train rows in shards of 16: 12 steps of 4 rows cross shard boundaries and an epoch
     TinyDataset.write(data, TrainJobTest.sampleLines(10), 32, 10, 16);
     Path out = tmp.resolve("run");
-    TrainedModel uninterrupted = Train.run(config(data, out, false));
+    TrainedModel uninterrupted = Train.run(config(data, out, false, more));
     float[] expected = uninterrupted.network().params().data().asFloat();
     List<String> metricsBefore = Files.readAllLines(out.resolve("metrics.jsonl"));
 
@@ -46,7 +57,7 @@ class ResumeTest {
     try (Stream<Path> s = Files.walk(out.resolve("checkpoints/step-000000012"))) {
       s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     }
-    TrainedModel resumed = Train.run(config(data, out, true));
+    TrainedModel resumed = Train.run(config(data, out, true, more));
 
     assertEquals(12, resumed.summary().get("steps"));
     float[] actual = resumed.network().params().data().asFloat();
