@@ -64,6 +64,13 @@ public final class PrepareJob {
       tokenizer = bpe;
     }
     Packer packer = new Packer(tokenizer, config.seqLen(), new SplitHash(config.seed(), config.validationFraction()));
+    var fasta = config.formats().fasta();
+    if (config.format() == dev.sparseattn.pipeline.InputFormat.FASTA && fasta.stride() < fasta.window()
+        && config.validationFraction() > 0) {
+      LOG.warn("prepare: fasta.stride {} < fasta.window {}: neighbouring windows share {} bases, and a window in"
+          + " validation shares them with its neighbours in train; use stride = window for a held-out split",
+          fasta.stride(), fasta.window(), fasta.window() - fasta.stride());
+    }
     int partitions = Math.max(jsc.defaultParallelism(), documents.getNumPartitions());
     JavaPairRDD<ChunkId, Iterable<DocLine>> chunks = documents.groupByKey(partitions);
 
