@@ -97,6 +97,7 @@ public final class LocalTrainer {
     double lastValidation = metrics.validationPoints().isEmpty() ? Double.NaN
         : metrics.validationPoints().get(metrics.validationPoints().size() - 1).bits();
     OptimizerStep optimizer = new OptimizerStep(net, config.optim());
+    Optional<TokenUnits> units = TokenUnits.of(data.tokenizer());
     List<DataSet> micro = new ArrayList<>(config.gradAccumulation());
     for (int step = (int) start.step() + 1; step <= config.steps(); step++) {
       micro.clear();
@@ -130,8 +131,9 @@ public final class LocalTrainer {
         metrics.validationPoint(step, lastValidation);
         metrics.write("validation", "step", step, "bits_per_token", lastValidation,
             "tokens", v.tokens(), "elapsed_s", progress.elapsedSeconds());
-        out.printf("validation at step %d: %.3f bits/token over %,d tokens (unigram baseline %.3f, uniform %.3f)%n",
-            step, lastValidation, v.tokens(), unigram.crossEntropyBits(), Math.log(arch.vocabSize() - 1) / LN2);
+        out.printf("validation at step %d: %.3f bits/token%s over %,d tokens (unigram baseline %.3f, uniform %.3f)%n",
+            step, lastValidation, units.map(u -> String.format(" (%.3f bits/%s)", u.bitsPerUnit(v.bitsPerToken()),
+                u.unit())).orElse(""), v.tokens(), unigram.crossEntropyBits(), Math.log(arch.vocabSize() - 1) / LN2);
       }
       if (checkpoints != null && (step % config.checkpoint().every() == 0 || step == config.steps())) {
         SequenceBatches.Position p = batches.position();
