@@ -216,6 +216,10 @@ public class PrepareCorpusTest {
   void shardsArePlainParquetForSpark() throws IOException {
     Manifest m = local.manifest();
     for (Split s : Split.values()) {
+      if (m.split(s).shards().isEmpty()) {
+        assertEquals(Split.TEST, s, "only text's test split is empty");
+        continue; // no shards, no directory
+      }
       Dataset<Row> df = spark.read().parquet(local.output() + "/" + s.id());
       assertEquals("struct<seq_id:bigint,tokens:array<int>,n_tokens:int,segment_ids:array<int>>",
           df.schema().simpleString());

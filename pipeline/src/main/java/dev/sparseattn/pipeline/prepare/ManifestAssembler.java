@@ -35,7 +35,7 @@ final class ManifestAssembler {
     }
     long chunks = numbering.packedChunks();
     long streamTokens = numbering.sum(ChunkSummary::streamTokens);
-    long sequences = numbering.sequences(Split.TRAIN) + numbering.sequences(Split.VALIDATION);
+    long sequences = java.util.Arrays.stream(Split.values()).mapToLong(numbering::sequences).sum();
     long streams = numbering.sum(ChunkSummary::streams);
     check(tokens - (sequences - streams) == streamTokens, "packing identity: tokens " + tokens
         + " - (sequences " + sequences + " - streams " + streams + ") != stream tokens " + streamTokens);
@@ -58,8 +58,11 @@ final class ManifestAssembler {
   static String splitRule(PrepareConfig config) {
     if (config.format() == dev.sparseattn.pipeline.InputFormat.CSV) {
       int period = config.formats().csv().validationPeriod();
-      return "by time: the last " + period + " steps of every series (gap steps included) are validation, in windows"
-          + " of their own; no training window holds a validation step";
+      int test = config.formats().csv().testPeriod();
+      String heldOut = test == 0 ? "the last " + period + " steps of every series (gap steps included) are validation"
+          : "the last " + test + " steps of every series (gap steps included) are test and the " + period
+              + " steps before them validation";
+      return "by time: " + heldOut + ", in windows of their own; no training window holds a held-out step";
     }
     return "by document: a document (and its reverse complement) goes whole to validation when a hash of (seed "
         + config.seed() + ", file, document offset) falls below validation-fraction " + config.validationFraction();

@@ -82,10 +82,11 @@ public final class PrepareJob {
     if (docs == 0) {
       throw new DataError(noDocuments(numbering, plan.output().toString(), config.input()));
     }
-    LOG.info("prepare: {} documents, {} bytes in {} chunk(s) -> {} train + {} validation sequences;"
-        + " writing {} + {} shard(s) of {} rows", docs, numbering.sum(ChunkSummary::contentBytes), numbering.packedChunks(),
-        numbering.sequences(Split.TRAIN), numbering.sequences(Split.VALIDATION),
-        numbering.shards(Split.TRAIN), numbering.shards(Split.VALIDATION), numbering.rowsPerShard());
+    LOG.info("prepare: {} documents, {} bytes in {} chunk(s) -> {} train + {} validation + {} test sequences;"
+        + " writing {} + {} + {} shard(s) of {} rows", docs, numbering.sum(ChunkSummary::contentBytes),
+        numbering.packedChunks(), numbering.sequences(Split.TRAIN), numbering.sequences(Split.VALIDATION),
+        numbering.sequences(Split.TEST), numbering.shards(Split.TRAIN), numbering.shards(Split.VALIDATION),
+        numbering.shards(Split.TEST), numbering.rowsPerShard());
     if (numbering.sum(ChunkSummary::droppedBases) > 0) {
       LOG.info("prepare: {} ambiguous base(s) dropped where documents were split (nucleotide.ambiguous = split)",
           numbering.sum(ChunkSummary::droppedBases));

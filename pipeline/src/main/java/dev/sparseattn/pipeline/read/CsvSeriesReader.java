@@ -24,11 +24,12 @@ import java.util.regex.Pattern;
  * Metadata of each window: series, first time, steps, gap steps, masked cells, variables and the
  * scales that decode its tokens back to values.
  *
- * <p>Split by time: the last {@code validation-period} steps of every series (gap steps included)
- * are the validation split, cut into windows of their own; the earlier steps are the training split.
- * No window straddles the boundary, so no validation value is in any training window, as input or
- * target. A step is held back until {@code validation-period} later steps have arrived (memory: that
- * many steps), so the reader stays streaming. A series no longer than the period is all validation.
+ * <p>Split by time: the last {@code test-period} steps of every series (gap steps included) are the
+ * test split, the {@code validation-period} steps before them the validation split, each cut into
+ * windows of its own; the earlier steps are the training split. No window straddles a boundary, so no
+ * held-out value is in any training window, as input or target. A step is held back until that many
+ * later steps have arrived (memory: that many steps), so the reader stays streaming. A series no
+ * longer than the periods is all held out (test first).
  *
  * <p>Accounting unit: the row. A window counts the rows it adds (overlapping rows count once).
  * Quarantined rows: too few fields ({@code missing-column}), too many ({@code extra-field}),
@@ -68,6 +69,7 @@ public final class CsvSeriesReader implements RecordFormat {
     private String missingColumns;
     private SeriesWindow window;
     private SeriesWindow held;
+    private SeriesWindow test;
     private final java.util.ArrayDeque<Step> pending = new java.util.ArrayDeque<>();
     private String series;
     private LocalDateTime last;
@@ -130,6 +132,7 @@ public final class CsvSeriesReader implements RecordFormat {
       valueIndex = names.stream().mapToInt(header::indexOf).toArray();
       window = new SeriesWindow(options, scaler, variableNames, Split.TRAIN);
       held = new SeriesWindow(options, scaler, variableNames, Split.VALIDATION);
+      test = new SeriesWindow(options, scaler, variableNames, Split.TEST);
       List<String> missing = new ArrayList<>();
       if (timeIndex < 0) {
         missing.add(options.timeColumn());
@@ -218,7 +221,7 @@ public final class CsvSeriesReader implements RecordFormat {
     /** A step (a gap when {@code row} is null) waits until it cannot be among the series' last steps. */
     private void step(Step s) {
       pending.addLast(s);
-      if (pending.size() > options.validationPeriod()) {
+      if (pending.size() > options.validationPeriod() + options.testPeriod()) {
         Step first = pending.removeFirst();
         window.add(first.time(), first.offset(), first.row(), first.masked(), series, this);
       }
@@ -231,15 +234,17 @@ public final class CsvSeriesReader implements RecordFormat {
       }
     }
 
-    /** Ends the series: its training windows, then the held-out last steps as validation windows. */
+    /** Ends the series: its training windows, then the held-out steps: validation, then the last ones test. */
     private void endSeries() {
       if (window != null) {
         window.flush(series, this);
-        while (!pending.isEmpty()) {
+        int validation = pending.size() - Math.min(options.testPeriod(), pending.size());
+        for (int i = 0; !pending.isEmpty(); i++) {
           Step s = pending.removeFirst();
-          held.add(s.time(), s.offset(), s.row(), s.masked(), series, this);
+          (i < validation ? held : test).add(s.time(), s.offset(), s.row(), s.masked(), series, this);
         }
         held.flush(series, this);
+        test.flush(series, this);
       }
       last = null;
       series = null;

@@ -155,14 +155,18 @@ class ClimatePipelineTest {
     PrepareResult r = PrepareCorpus.run(TestSpark.config(csv.toUri().toString(),
         tmp.resolve("co2-" + rows).toUri().toString(), "format = csv", "tokenizer = time-series",
         "csv.time-column = Date", "csv.value-columns = [CO2, \"adjusted CO2\"]", "csv.step = P1M", "csv.window = 48",
-        "seq-len = 128", "validation-period = 24"), spark);
+        "seq-len = 128", "validation-period = 24", "test-period = 12"), spark);
     Manifest m = r.manifest();
     assertEquals(new RecordAccounting("row", rows, rows, 0, 0, Map.of()), m.records());
     long masks = m.split(Split.TRAIN).tokenHistogram()[4094] + m.split(Split.VALIDATION).tokenHistogram()[4094];
     assertTrue(masks >= 2 * missing, masks + " mask tokens for " + missing + " missing months x 2 variables"
         + " (shared tokens between sequences count twice)");
-    assertEquals(2 * months + (months - 24 + 47) / 48 + 1, m.streamTokens(),
-        "every month, present or not, plus EOS per window (the last 24 months a validation window of their own)");
+    assertEquals(2 * months + (months - 36 + 47) / 48 + 2, m.streamTokens(), "every month, present or not, plus"
+        + " EOS per window (the 24 months before the last 12 a validation window of their own, the last 12 a test one)");
+    assertEquals(1, m.split(Split.VALIDATION).records());
+    assertEquals(1, m.split(Split.TEST).records());
+    assertEquals(2 * 12 + 1, m.split(Split.TEST).tokens(), "12 months x 2 variables + EOS");
+    assertTrue(m.splitRule().contains("the last 12 steps of every series (gap steps included) are test"), m.splitRule());
   }
 
   @Test

@@ -95,6 +95,16 @@ class CsvTimeSplitTest {
         "validation:1.0 1.0 1.0 1.0 2.0 2.0 2.0 2.0"), got);
   }
 
+  /** A test period after the validation period: the last steps are test, the ones before validation. */
+  @Test
+  void aTestPeriodFollowsTheValidationPeriod() {
+    String csv = "date,precipitation,temp_max,temp_min,wind\n2020-01-01,1,1,1,1\n2020-01-02,2,2,2,2\n"
+        + "2020-01-03,3,3,3,3\n2020-01-04,4,4,4,4\n2020-01-05,5,5,5,5\n";
+    List<DocLine> docs = read(config("validation-period = 2, test-period = 1"), csv);
+    assertEquals(List.of("train:1.0 1.0 1.0 1.0 2.0 2.0 2.0 2.0", "validation:3.0 3.0 3.0 3.0 4.0 4.0 4.0 4.0",
+        "test:5.0 5.0 5.0 5.0"), docs.stream().map(d -> d.split() + ":" + Units.text(d)).toList());
+  }
+
   @Test
   void validationFractionIsRefusedForTimeSeries() {
     ConfigError e = org.junit.jupiter.api.Assertions.assertThrows(ConfigError.class,
