@@ -24,10 +24,15 @@ import java.util.List;
  *   bad-cell = quarantine            # a non-numeric value: quarantine the row | mask the cell
  * }
  * </pre>
+ *
+ * <p>{@code validationPeriod} and {@code testPeriod} come from {@code prepare.validation-period} and
+ * {@code prepare.test-period}: the steps at the end of every series that form the validation split,
+ * then the test split after it (time series are split by time, never by window).
  */
 public record CsvOptions(String timeColumn, String seriesColumn, List<String> valueColumns,
     List<String> categoricalColumns, Categorical categorical, List<String> categories, String step, int maxGap,
-    int window, int stride, Layout layout, BadCell badCell) implements Serializable {
+    int window, int stride, Layout layout, BadCell badCell, int validationPeriod, int testPeriod)
+    implements Serializable {
 
   /** What categorical columns become. */
   public enum Categorical { DROP, IDS }
@@ -60,7 +65,16 @@ public record CsvOptions(String timeColumn, String seriesColumn, List<String> va
     Layout layout = s.choice("layout", Layout.class, Layout.INTERLEAVED);
     BadCell badCell = s.choice("bad-cell", BadCell.class, BadCell.QUARANTINE);
     return new CsvOptions(time, series, values, categoricalColumns, categorical, categories, step, maxGap, window,
-        stride, layout, badCell);
+        stride, layout, badCell, 0, 0);
+  }
+
+  /**
+   * These options with the last {@code test} steps of every series held out as the test split and the
+   * {@code validation} steps before them as the validation split.
+   */
+  public CsvOptions withHeldOut(int validation, int test) {
+    return new CsvOptions(timeColumn, seriesColumn, valueColumns, categoricalColumns, categorical, categories, step,
+        maxGap, window, stride, layout, badCell, validation, test);
   }
 
   /** Variables per time step: the value columns plus, with {@code categorical = ids}, the categorical ones. */

@@ -34,7 +34,9 @@ public record FormatOptions(Fasta fasta, Fastq fastq, CsvOptions csv, String jso
     fa.check(stride <= window, "stride", "must not exceed fasta.window (" + window + "), got " + stride);
     Section fq = prepare.section("fastq");
     Fastq fastq = new Fastq(fq.bool("headers", false), fq.bool("qualities", false));
-    CsvOptions csv = CsvOptions.parse(prepare.section("csv"));
+    CsvOptions csv = CsvOptions.parse(prepare.section("csv"))
+        .withHeldOut(prepare.integer("validation-period", 0, 0, 100_000_000),
+            prepare.integer("test-period", 0, 0, 100_000_000));
     Section js = prepare.section("jsonl");
     String field = js.string("text-field", "text");
     js.check(!field.isBlank() && !field.startsWith(".") && !field.endsWith("."), "text-field",

@@ -18,7 +18,9 @@ import java.util.List;
  *   tokenizer = byte                            # byte | nucleotide | time-series | bpe
  *   document = line                             # line | file
  *   seq-len = 256                               # L: rows hold L + 1 ids        [8, 65536]
- *   validation-fraction = 0.05                  # share of sequences held out   [0, 0.5]
+ *   validation-fraction = 0.05                  # share of documents held out   [0, 0.5] (not csv)
+ *   validation-period = 0                       # csv: last steps of every series held out (by time)
+ *   test-period = 0                             # csv: the steps after those, the test split
  *   chunk-bytes = 4 MiB                         # packing unit within a file    [1 KiB, 1 GiB]
  *   rows-per-shard = 4096                       # rows per Parquet file         [1, 10000000]
  *   shard-bytes = 0                             # if set (e.g. "128 MiB"): target file size instead;
@@ -122,9 +124,16 @@ public record PrepareConfig(
       s.check(!formats.csv().timeColumn().isBlank(), "csv.time-column", "is required for format = csv");
       s.check(!formats.csv().valueColumns().isEmpty(), "csv.value-columns",
           "must list the numeric columns for format = csv");
+      s.check(validationFraction == 0 || !s.has("validation-fraction"), "validation-fraction",
+          "format = csv is split by time: set prepare.validation-period (the steps held out at the end of every"
+              + " series) instead, or validation-fraction = 0");
+    } else {
+      s.check(formats.csv().validationPeriod() == 0, "validation-period",
+          "applies to format = csv only (other formats are split by document with validation-fraction)");
+      s.check(formats.csv().testPeriod() == 0, "test-period", "applies to format = csv only");
     }
     int variables = formats.csv().layout() == CsvOptions.Layout.SEPARATE ? 1 : Math.max(1, formats.csv().variables());
-    TokenizerOptions tokenizerOptions = TokenizerOptions.parse(s, variables);
+    TokenizerOptions tokenizerOptions = TokenizerOptions.parse(s, variables, formats.csv().window());
     s.finish();
     return new PrepareConfig(input.stream().map(HadoopPaths::resolve).toList(), HadoopPaths.resolve(output),
         tokenizer, document, seqLen, validationFraction, chunkBytes, rowsPerShard, shardBytes, segmentIds, seed, overwrite, spark,

@@ -18,7 +18,10 @@ import dev.sparseattn.datasets.tokenize.TimeSeriesTokenizer;
  *   case-fold = true           # soft-masked lower case read as upper case (k > 1 needs true)
  *   reverse-complement = false # also emit every window's reverse complement (augmentation)
  * }
- * time-series { bins = 4094, low = -15, high = 15 }   # Chronos' defaults
+ * time-series {
+ *   bins = 4094, low = -15, high = 15   # Chronos' defaults
+ *   horizon = csv.window / 2   # last steps of a window: predicted, so outside its scale (the context's)
+ * }
  * bpe {                        # byte-level BPE, trained on the inputs (tokenizer = bpe)
  *   vocab-size = 8000          # ids, bytes and the two specials included [258, 1000000]
  *   min-frequency = 2          # pairs seen fewer times are not merged
@@ -34,7 +37,7 @@ import dev.sparseattn.datasets.tokenize.TimeSeriesTokenizer;
 public record TokenizerOptions(NucleotideTokenizer.Options nucleotide, boolean reverseComplement,
     TimeSeriesTokenizer.Options timeSeries, BpeTrainer.Settings bpe) {
 
-  static TokenizerOptions parse(Section prepare, int variables) {
+  static TokenizerOptions parse(Section prepare, int variables, int window) {
     Section n = prepare.section("nucleotide");
     int k = n.integer("k", 1, 1, 8);
     boolean overlapping = n.bool("overlapping", false);
@@ -47,6 +50,9 @@ public record TokenizerOptions(NucleotideTokenizer.Options nucleotide, boolean r
     double low = t.number("low", -15, -1e6, 1e6);
     double high = t.number("high", 15, -1e6, 1e6);
     t.check(low < high, "high", "must be above time-series.low (" + low + "), got " + high);
+    int horizon = t.integer("horizon", window / 2, 0, 65_535);
+    t.check(horizon < window, "horizon", "must be below csv.window (" + window + "): a window needs context steps,"
+        + " got " + horizon);
     Section b = prepare.section("bpe");
     int vocab = b.integer("vocab-size", 8000, 258, 1_000_000);
     long minFrequency = b.longValue("min-frequency", 2, 1, Long.MAX_VALUE);
@@ -54,6 +60,6 @@ public record TokenizerOptions(NucleotideTokenizer.Options nucleotide, boolean r
     String eos = b.string("eos-token", "<|endoftext|>");
     b.check(!pad.isEmpty() && !eos.isEmpty() && !pad.equals(eos), "eos-token", "must be non-empty and differ from pad-token");
     return new TokenizerOptions(new NucleotideTokenizer.Options(k, overlapping, ambiguous, caseFold), rc,
-        new TimeSeriesTokenizer.Options(bins, low, high, variables), new BpeTrainer.Settings(vocab, minFrequency, pad, eos));
+        new TimeSeriesTokenizer.Options(bins, low, high, variables, horizon), new BpeTrainer.Settings(vocab, minFrequency, pad, eos));
   }
 }

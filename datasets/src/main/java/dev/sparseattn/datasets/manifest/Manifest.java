@@ -15,8 +15,9 @@ import org.apache.hadoop.conf.Configuration;
  *
  * <p>Counting identity (checked when the dataset is prepared): every document becomes its tokens
  * plus one EOS, so {@code stream_tokens} is the tokens of the documents plus {@code documents}; each
- * packing chunk of T stream tokens becomes n sequences sharing n-1 tokens, so
- * {@code train.tokens + validation.tokens - (train.sequences + validation.sequences - chunks) == stream_tokens}.
+ * packing chunk holds one stream per split (a document goes whole to one split), and a stream of T
+ * tokens becomes n sequences sharing n-1 tokens, so
+ * {@code train.tokens + validation.tokens - (train.sequences + validation.sequences - streams) == stream_tokens}.
  * For the byte tokenizer the documents' tokens are {@code input_bytes}.
  *
  * @param schemaVersion {@value #SCHEMA_VERSION}
@@ -36,6 +37,8 @@ import org.apache.hadoop.conf.Configuration;
  *     manifests of schema version 1
  * @param format the input format ({@code text}, {@code fasta}, {@code fastq}, {@code csv}); {@code null}
  *     in version 1 manifests, which are all text
+ * @param splitRule how documents were assigned to train and validation, in words (e.g. by time: the
+ *     last 365 steps of every series); {@code null} in manifests written before it was recorded
  */
 public record Manifest(
     @JsonProperty("schema_version") int schemaVersion,
@@ -51,7 +54,8 @@ public record Manifest(
     @JsonProperty("splits") Map<String, SplitInfo> splits,
     @JsonProperty("prepare_config") Map<String, Object> prepareConfig,
     @JsonProperty("format") String format,
-    @JsonProperty("records") RecordAccounting records) {
+    @JsonProperty("records") RecordAccounting records,
+    @JsonProperty("split_rule") String splitRule) {
 
   /**
    * The manifest layout this build writes. Version 2 added {@code format} and {@code records}; version 1
@@ -63,12 +67,21 @@ public record Manifest(
   /** The manifest's file name inside a dataset directory. */
   public static final String FILE_NAME = "manifest.json";
 
+  /** A manifest without a recorded split rule. */
+  public Manifest(int schemaVersion, String createdBy, Map<String, Object> tokenizer, int seqLen,
+      String document, long documents, long inputBytes, long streamTokens, long chunks,
+      List<InputInfo> inputs, Map<String, SplitInfo> splits, Map<String, Object> prepareConfig, String format,
+      RecordAccounting records) {
+    this(schemaVersion, createdBy, tokenizer, seqLen, document, documents, inputBytes, streamTokens, chunks,
+        inputs, splits, prepareConfig, format, records, null);
+  }
+
   /** A manifest without format and record accounting (the version 1 fields only). */
   public Manifest(int schemaVersion, String createdBy, Map<String, Object> tokenizer, int seqLen,
       String document, long documents, long inputBytes, long streamTokens, long chunks,
       List<InputInfo> inputs, Map<String, SplitInfo> splits, Map<String, Object> prepareConfig) {
     this(schemaVersion, createdBy, tokenizer, seqLen, document, documents, inputBytes, streamTokens, chunks,
-        inputs, splits, prepareConfig, null, null);
+        inputs, splits, prepareConfig, null, null, null);
   }
 
   /**

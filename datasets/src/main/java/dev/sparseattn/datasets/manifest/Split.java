@@ -3,7 +3,9 @@ package dev.sparseattn.datasets.manifest;
 /** The splits of a prepared dataset; {@link #id()} is the name used in the manifest and as directory. */
 public enum Split {
   TRAIN("train"),
-  VALIDATION("validation");
+  VALIDATION("validation"),
+  /** Held out after validation (time series: the last period, {@code prepare.test-period}); optional in manifests. */
+  TEST("test");
 
   private final String id;
 
@@ -11,7 +13,7 @@ public enum Split {
     this.id = id;
   }
 
-  /** {@code train} or {@code validation}. */
+  /** {@code train}, {@code validation} or {@code test}. */
   public String id() {
     return id;
   }

@@ -80,6 +80,19 @@ public final class NucleotideTokenizer implements Tokenizer {
   }
 
   /** The options of this tokenizer. */
+  /** Whether tokens are overlapping k-mers (k &gt; 1, stride 1 &lt; k): a token repeats k - 1 bases of the previous one. */
+  public boolean overlappingKmers() {
+    return options.k() > 1 && options.overlapping();
+  }
+
+  /**
+   * The new bases each token adds to a document, its stride: 1 for overlapping k-mers, k otherwise (the
+   * single-base tokens of a non-overlapping tail add 1; this is the nominal rate of whole k-mers).
+   */
+  public int basesPerToken() {
+    return overlappingKmers() ? 1 : options.k();
+  }
+
   public Options options() {
     return options;
   }

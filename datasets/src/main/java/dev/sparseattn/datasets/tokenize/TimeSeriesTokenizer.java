@@ -7,8 +7,10 @@ import java.util.Map;
 
 /**
  * Real values as tokens, as in Chronos (Ansari et al. 2024, "Chronos: Learning the Language of Time
- * Series"): each document (a window of a series) is divided by its mean absolute value (per variable,
- * over the observed values; 1 when there are none or all are 0), and each scaled value becomes the
+ * Series"): each document (a window of a series) is divided by the mean absolute value of its
+ * context (per variable, over the observed values of all but the last {@code horizon} steps, at least
+ * the first step; 1 when there are none or all are 0), so the scale never depends on the values to be
+ * predicted (as in Chronos, whose scale is computed from the context alone), and each scaled value becomes the
  * nearest of {@code bins} uniformly spaced centres in {@code [low, high]} (values outside are clipped to
  * the end bins). A missing value becomes the MASK token: gaps stay gaps, nothing is interpolated.
  *
@@ -33,9 +35,20 @@ public final class TimeSeriesTokenizer implements Tokenizer {
    * @param low centre of the lowest bin, in units of the scale (Chronos: -15)
    * @param high centre of the highest bin (Chronos: 15)
    * @param variables values per time step in a document (interleaved layout), 1 for a single series
+   * @param horizon the last steps of a window, the values to be predicted: they do not enter its scale
+   *     (0: the whole window, as manifests written before this option)
    */
-  public record Options(int bins, double low, double high, int variables) implements java.io.Serializable {
+  public record Options(int bins, double low, double high, int variables, int horizon)
+      implements java.io.Serializable {
+    /** Options whose scale covers the whole window (horizon 0). */
+    public Options(int bins, double low, double high, int variables) {
+      this(bins, low, high, variables, 0);
+    }
+
     public Options {
+      if (horizon < 0) {
+        throw new IllegalArgumentException("horizon must be at least 0, got " + horizon);
+      }
       if (bins < 2 || bins > 65_536) {
         throw new IllegalArgumentException("bins must be in [2, 65536], got " + bins);
       }
@@ -90,12 +103,22 @@ public final class TimeSeriesTokenizer implements Tokenizer {
     return scale * width / 2;
   }
 
-  /** Per variable, the mean absolute observed value of a window (1 when none is observed or all are 0). */
+  /** Steps of a window of {@code steps} steps whose values make its scale: all but the horizon, at least 1. */
+  public int contextSteps(int steps) {
+    return Math.max(1, steps - options.horizon());
+  }
+
+  /**
+   * Per variable, the mean absolute observed value of a window's context, its first
+   * {@link #contextSteps} steps (1 when none is observed or all are 0). {@code values}: the window,
+   * interleaved ({@code steps * variables}).
+   */
   public double[] scales(double[] values) {
     int v = options.variables();
     double[] sum = new double[v];
     long[] n = new long[v];
-    for (int i = 0; i < values.length; i++) {
+    int context = Math.min(values.length, contextSteps(values.length / v) * v);
+    for (int i = 0; i < context; i++) {
       if (!Double.isNaN(values[i])) {
         sum[i % v] += Math.abs(values[i]);
         n[i % v]++;
@@ -217,14 +240,16 @@ public final class TimeSeriesTokenizer implements Tokenizer {
     d.put("low", options.low());
     d.put("high", options.high());
     d.put("variables", options.variables());
-    d.put("scaling", "mean-abs per window and variable");
+    d.put("horizon", options.horizon());
+    d.put("scaling", "mean-abs of the context (all but the last horizon steps) per window and variable");
     return d;
   }
 
   static TimeSeriesTokenizer fromDescription(Map<String, ?> d) {
     return new TimeSeriesTokenizer(new Options(((Number) d.get("bins")).intValue(),
         ((Number) d.get("low")).doubleValue(), ((Number) d.get("high")).doubleValue(),
-        ((Number) d.get("variables")).intValue()));
+        ((Number) d.get("variables")).intValue(),
+        d.get("horizon") instanceof Number h ? h.intValue() : 0));
   }
 
   @Override

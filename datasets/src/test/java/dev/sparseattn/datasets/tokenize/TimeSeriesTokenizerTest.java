@@ -36,6 +36,28 @@ class TimeSeriesTokenizerTest {
     assertEquals(2 * 15.0 / 4093, chronos.maxError(2), 1e-12);
   }
 
+  /**
+   * Chronos scales by the context alone: with a horizon of 3 steps, changing the last 3 values (the
+   * ones to predict) changes neither the scale nor any token of the context; two variables interleaved.
+   */
+  @Test
+  void theScaleComesFromTheContextOnly() {
+    TimeSeriesTokenizer t = new TimeSeriesTokenizer(new TimeSeriesTokenizer.Options(4094, -15, 15, 2, 3));
+    double[] window = {1, 10, 2, 20, 3, 30, 4, 40, 5, 50, 6, 60, 7, 70}; // 7 steps x 2 variables
+    assertEquals(4, t.contextSteps(7));
+    assertArrayEquals(new double[] {2.5, 25}, t.scales(window), "mean |x| of the first 4 steps per variable");
+    double[] otherFuture = window.clone();
+    for (int i = 8; i < 14; i++) {
+      otherFuture[i] = 1000 * (i - 3); // a wild future
+    }
+    assertArrayEquals(t.scales(window), t.scales(otherFuture));
+    assertArrayEquals(java.util.Arrays.copyOf(t.encode(window), 8), java.util.Arrays.copyOf(t.encode(otherFuture), 8),
+        "the context's tokens do not depend on the future");
+    assertEquals(1, t.contextSteps(2), "a window shorter than the horizon keeps its first step as context");
+    assertEquals(3, ((Number) t.describe().get("horizon")).intValue());
+    assertEquals(t, Tokenizers.fromDescription(t.describe()), "the horizon round-trips through the manifest");
+  }
+
   @Test
   void clipsOutsideTheRangeAndHandlesAllMissingOrZero() {
     TimeSeriesTokenizer small = new TimeSeriesTokenizer(new TimeSeriesTokenizer.Options(11, -1, 1, 1));

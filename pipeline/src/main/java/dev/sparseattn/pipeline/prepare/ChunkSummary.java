@@ -72,10 +72,19 @@ public final class ChunkSummary implements Serializable {
 
   /** Total sequences of the chunk. */
   public long sequences() {
-    return sequences[0] + sequences[1];
+    return java.util.Arrays.stream(sequences).sum();
   }
 
-  /** Documents whose EOS is owned by a sequence of the split. */
+  /** Packed streams: the splits with sequences (each stream's last sequence shares no token onward). */
+  public int streams() {
+    int n = 0;
+    for (long s : sequences) {
+      n += s > 0 ? 1 : 0;
+    }
+    return n;
+  }
+
+  /** Documents of the split. */
   public long records(int split) {
     return records[split];
   }

@@ -1,5 +1,6 @@
 package dev.sparseattn.pipeline.prepare;
 
+import dev.sparseattn.datasets.manifest.Split;
 import java.io.Serializable;
 
 /**
@@ -15,7 +16,7 @@ import java.io.Serializable;
  * and its bytes are a short sample of the bad content for the quarantine table.
  */
 public final class DocLine implements Serializable {
-  private static final long serialVersionUID = 2L;
+  private static final long serialVersionUID = 3L;
 
   private final long offset;
   private final long recordNo;
@@ -24,14 +25,15 @@ public final class DocLine implements Serializable {
   private final String reason;
   private final String meta;
   private final boolean repaired;
+  private final Split split;
 
   /** A document of one record at a byte offset (record number unknown). */
   public DocLine(long offset, byte[] bytes) {
-    this(offset, -1, bytes, 1, null, null, false);
+    this(offset, -1, bytes, 1, null, null, false, null);
   }
 
   private DocLine(long offset, long recordNo, byte[] bytes, int records, String reason, String meta,
-      boolean repaired) {
+      boolean repaired, Split split) {
     this.offset = offset;
     this.recordNo = recordNo;
     this.bytes = bytes;
@@ -39,26 +41,28 @@ public final class DocLine implements Serializable {
     this.reason = reason;
     this.meta = meta;
     this.repaired = repaired;
+    this.split = split;
   }
 
   /** A document accounting for {@code records} input records, with optional metadata (JSON object text). */
   public static DocLine document(long offset, long recordNo, byte[] bytes, int records, String meta) {
-    return new DocLine(offset, recordNo, bytes, records, null, meta, false);
+    return new DocLine(offset, recordNo, bytes, records, null, meta, false, null);
   }
 
   /** A quarantined record: {@code reason} is {@code "code: detail"}, {@code sample} a few of its bytes. */
   public static DocLine quarantined(long offset, long recordNo, byte[] sample, String reason) {
-    return new DocLine(offset, recordNo, sample, 1, reason, null, false);
+    return new DocLine(offset, recordNo, sample, 1, reason, null, false, null);
   }
 
   /** This document with repaired bytes (e.g. invalid UTF-8 replaced). */
   DocLine repairedAs(byte[] fixed) {
-    return new DocLine(offset, recordNo, fixed, records, null, meta, true);
+    return new DocLine(offset, recordNo, fixed, records, null, meta, true, split);
   }
 
   /** This unit quarantined for {@code why}, keeping a sample of its bytes. */
   DocLine quarantine(String why) {
-    return new DocLine(offset, recordNo, java.util.Arrays.copyOf(bytes, Math.min(bytes.length, 96)), 1, why, null, false);
+    return new DocLine(offset, recordNo, java.util.Arrays.copyOf(bytes, Math.min(bytes.length, 96)), 1, why, null, false,
+        null);
   }
 
   public long offset() {
@@ -101,6 +105,19 @@ public final class DocLine implements Serializable {
 
   public boolean repaired() {
     return repaired;
+  }
+
+  /**
+   * The split the reader chose for this document (time series: by time), or {@code null} when the
+   * packer draws it from the document's position ({@link SplitHash}).
+   */
+  public Split split() {
+    return split;
+  }
+
+  /** This document assigned to {@code split} by its reader. */
+  public DocLine inSplit(Split split) {
+    return new DocLine(offset, recordNo, bytes, records, reason, meta, repaired, split);
   }
 
   /** File order: offset, then record number. */

@@ -18,7 +18,7 @@ import java.util.Map;
  * Builds the manifest on the driver from the chunk summaries and the shard writers' reports, and checks
  * that everything adds up: every expected shard written once with the expected rows and seq_ids,
  * histograms summing to token counts, and the packing identity
- * {@code tokens - (sequences - chunks) == stream tokens}. A failed check is a bug, not a user error.
+ * {@code tokens - (sequences - streams) == stream tokens} (a stream per split and chunk). A failed check is a bug, not a user error.
  */
 final class ManifestAssembler {
   private ManifestAssembler() {}
@@ -35,9 +35,10 @@ final class ManifestAssembler {
     }
     long chunks = numbering.packedChunks();
     long streamTokens = numbering.sum(ChunkSummary::streamTokens);
-    long sequences = numbering.sequences(Split.TRAIN) + numbering.sequences(Split.VALIDATION);
-    check(tokens - (sequences - chunks) == streamTokens, "packing identity: tokens " + tokens
-        + " - (sequences " + sequences + " - chunks " + chunks + ") != stream tokens " + streamTokens);
+    long sequences = java.util.Arrays.stream(Split.values()).mapToLong(numbering::sequences).sum();
+    long streams = numbering.sum(ChunkSummary::streams);
+    check(tokens - (sequences - streams) == streamTokens, "packing identity: tokens " + tokens
+        + " - (sequences " + sequences + " - streams " + streams + ") != stream tokens " + streamTokens);
     long documents = numbering.sum(ChunkSummary::documents);
     long records = splits.values().stream().mapToLong(SplitInfo::records).sum();
     check(records == documents, "records " + records + " != documents " + documents);
@@ -50,7 +51,21 @@ final class ManifestAssembler {
         documentKind(plan.config()), documents,
         numbering.sum(ChunkSummary::contentBytes), streamTokens, chunks, inputs(plan, numbering), splits,
         plan.config().resolved().values(), plan.config().format().name().toLowerCase(java.util.Locale.ROOT),
-        accounting);
+        accounting, splitRule(plan.config()));
+  }
+
+  /** The split rule in words, for the manifest's {@code split_rule}. */
+  static String splitRule(PrepareConfig config) {
+    if (config.format() == dev.sparseattn.pipeline.InputFormat.CSV) {
+      int period = config.formats().csv().validationPeriod();
+      int test = config.formats().csv().testPeriod();
+      String heldOut = test == 0 ? "the last " + period + " steps of every series (gap steps included) are validation"
+          : "the last " + test + " steps of every series (gap steps included) are test and the " + period
+              + " steps before them validation";
+      return "by time: " + heldOut + ", in windows of their own; no training window holds a held-out step";
+    }
+    return "by document: a document (and its reverse complement) goes whole to validation when a hash of (seed "
+        + config.seed() + ", file, document offset) falls below validation-fraction " + config.validationFraction();
   }
 
   /** What one document is: the text document mode, else {@code line} (JSONL), {@code window}, {@code read}. */

@@ -26,7 +26,7 @@ public final class OutputDir {
 
   /** What a dataset directory may contain (besides hidden files). */
   private static final Set<String> DATASET_ENTRIES =
-      Set.of(Manifest.FILE_NAME, CONF_FILE, Split.TRAIN.id(), Split.VALIDATION.id(),
+      Set.of(Manifest.FILE_NAME, CONF_FILE, Split.TRAIN.id(), Split.VALIDATION.id(), Split.TEST.id(),
           RecordAccounting.QUARANTINE_DIR, SideTables.METADATA_DIR, BpeTraining.FILE);
 
   /**
@@ -82,7 +82,7 @@ public final class OutputDir {
   /** Deletes the temporary files failed or speculative shard writers may have left. */
   public static void removeTemporaries(Path out, Configuration conf) throws IOException {
     FileSystem fs = out.getFileSystem(conf);
-    for (String sub : List.of(Split.TRAIN.id(), Split.VALIDATION.id(), RecordAccounting.QUARANTINE_DIR,
+    for (String sub : List.of(Split.TRAIN.id(), Split.VALIDATION.id(), Split.TEST.id(), RecordAccounting.QUARANTINE_DIR,
         SideTables.METADATA_DIR)) {
       Path dir = new Path(out, sub);
       if (fs.exists(dir)) {

@@ -4,93 +4,115 @@ import dev.sparseattn.datasets.manifest.Split;
 import java.util.Arrays;
 
 /**
- * The token stream of one chunk and its cut into sequences (see {@link Packer}). Sequence {@code i}
- * covers stream positions {@code [i*L, i*L + L]}; it "owns" positions {@code [i*L + 1, i*L + L]}
- * (sequence 0 also owns position 0), and a document belongs to the split of the sequence owning its EOS.
+ * The token streams of one chunk, one per split, and their cut into sequences (see {@link Packer}).
+ * Every document is in exactly one split's stream, so no row mixes splits and no document is cut
+ * across splits. Within a split's stream, local sequence {@code j} covers positions
+ * {@code [j*L, j*L + L]}; it "owns" positions {@code [j*L + 1, j*L + L]} (sequence 0 also owns
+ * position 0). Sequences are numbered train first, then validation.
  */
 public final class PackedChunk {
+  private static final int SPLITS = Split.values().length;
+
   private final ChunkId id;
-  private final int[] stream;
-  private final int[] eosPositions;
+  private final int[][] streams;
+  private final int[] eosCounts;
   private final long contentBytes;
   private final long droppedBases;
   private final int seqLen;
   private final int padId;
-  private final Split[] splits;
+  private final int[] first; // first global index of each split's sequences, plus the total at the end
   private final Tally tally;
 
-  PackedChunk(ChunkId id, int[] stream, int[] eosPositions, long contentBytes, long droppedBases, int seqLen,
-      int padId, SplitHash hash, Tally tally) {
+  /** {@code streams[s]}: split {@code s}'s documents with their EOS; {@code eosCounts[s]}: its documents. */
+  PackedChunk(ChunkId id, int[][] streams, int[] eosCounts, long contentBytes, long droppedBases, int seqLen,
+      int padId, Tally tally) {
     this.id = id;
-    this.stream = stream;
-    this.eosPositions = eosPositions;
+    this.streams = streams;
+    this.eosCounts = eosCounts;
     this.contentBytes = contentBytes;
     this.droppedBases = droppedBases;
     this.seqLen = seqLen;
     this.padId = padId;
     this.tally = tally;
-    int n = stream.length == 0 ? 0 : stream.length == 1 ? 1 : (stream.length - 2) / seqLen + 1;
-    this.splits = new Split[n];
-    Arrays.setAll(splits, i -> hash.split(id.file(), id.chunk(), i));
+    this.first = new int[SPLITS + 1];
+    for (int s = 0; s < SPLITS; s++) {
+      first[s + 1] = first[s] + count(streams[s].length, seqLen);
+    }
+  }
+
+  /** Sequences of a stream of {@code t} ids: {@code max(1, ceil((t - 1) / L))}, 0 for an empty stream. */
+  static int count(int t, int seqLen) {
+    return t == 0 ? 0 : t == 1 ? 1 : (t - 2) / seqLen + 1;
   }
 
   public ChunkId id() {
     return id;
   }
 
-  /** Number of sequences. */
+  /** Number of sequences, all splits. */
   public int sequences() {
-    return splits.length;
+    return first[SPLITS];
+  }
+
+  private int splitOf(int i) {
+    int s = 0;
+    while (i >= first[s + 1]) {
+      s++;
+    }
+    return s;
   }
 
   /** The split of sequence {@code i}. */
   public Split split(int i) {
-    return splits[i];
+    return Split.values()[splitOf(i)];
   }
 
   /** Non-PAD ids of sequence {@code i}. */
   public int nTokens(int i) {
-    return Math.min(seqLen + 1, stream.length - i * seqLen);
+    int s = splitOf(i);
+    return Math.min(seqLen + 1, streams[s].length - (i - first[s]) * seqLen);
   }
 
   /** Sequence {@code i}: a fresh array of {@code seqLen + 1} ids, PAD after {@link #nTokens(int)}. */
   public int[] sequence(int i) {
-    int start = i * seqLen;
+    int s = splitOf(i);
+    int start = (i - first[s]) * seqLen;
     int n = nTokens(i);
-    int[] seq = Arrays.copyOfRange(stream, start, start + seqLen + 1); // zero-filled past the stream's end
+    int[] seq = Arrays.copyOfRange(streams[s], start, start + seqLen + 1); // zero-filled past the stream's end
     Arrays.fill(seq, n, seqLen + 1, padId);
     return seq;
   }
 
-  /** The set of ids in the stream, as bits ({@code id / 64}, bit {@code id % 64}). */
+  /** The set of ids in the streams, as bits ({@code id / 64}, bit {@code id % 64}). */
   private long[] usedIds() {
     int max = 0;
-    for (int id : stream) {
-      max = Math.max(max, id);
+    for (int[] stream : streams) {
+      for (int id : stream) {
+        max = Math.max(max, id);
+      }
     }
     long[] bits = new long[max / 64 + 1];
-    for (int id : stream) {
-      bits[id >>> 6] |= 1L << (id & 63);
+    for (int[] stream : streams) {
+      for (int id : stream) {
+        bits[id >>> 6] |= 1L << (id & 63);
+      }
     }
     return bits;
   }
 
-  /** The sequence owning stream position {@code p}. */
-  int owner(int p) {
-    return p == 0 ? 0 : (p - 1) / seqLen;
-  }
-
   /** Counts of this chunk for the driver. */
   public ChunkSummary summary() {
-    long[] sequencesPerSplit = new long[2];
-    for (Split s : splits) {
-      sequencesPerSplit[s.ordinal()]++;
+    long[] sequencesPerSplit = new long[SPLITS];
+    long[] recordsPerSplit = new long[SPLITS];
+    long streamTokens = 0;
+    int documents = 0;
+    for (int s = 0; s < SPLITS; s++) {
+      sequencesPerSplit[s] = first[s + 1] - first[s];
+      recordsPerSplit[s] = eosCounts[s];
+      streamTokens += streams[s].length;
+      documents += eosCounts[s];
     }
-    long[] recordsPerSplit = new long[2];
-    for (int p : eosPositions) {
-      recordsPerSplit[splits[owner(p)].ordinal()]++;
-    }
-    return new ChunkSummary(id, eosPositions.length, contentBytes, stream.length, sequencesPerSplit, recordsPerSplit,
+    return new ChunkSummary(id, documents, contentBytes, streamTokens, sequencesPerSplit, recordsPerSplit,
         tally, usedIds(), droppedBases);
   }
 }

@@ -1,5 +1,6 @@
 package dev.sparseattn.pipeline.prepare;
 
+import dev.sparseattn.datasets.manifest.Split;
 import dev.sparseattn.datasets.tokenize.NucleotideTokenizer;
 import dev.sparseattn.datasets.tokenize.Tokenizer;
 import java.io.Serializable;
@@ -7,11 +8,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Packs the documents of one chunk into training sequences: documents in offset order, each encoded
- * and followed by EOS, form one token stream of T ids; it is cut into windows of {@code seqLen + 1}
- * ids with stride {@code seqLen} (consecutive windows share one token, so every stream token but the
- * first is a target exactly once), and the last window is padded with PAD. A chunk has
- * {@code n = max(1, ceil((T - 1) / seqLen))} sequences holding {@code T + n - 1} non-PAD ids.
+ * Packs the documents of one chunk into training sequences. Each document is assigned to a split as a
+ * whole ({@link SplitHash#split(int, DocLine)}: by its reader, or by a hash of its position); per
+ * split, the documents in offset order, each encoded and followed by EOS, form one token stream of
+ * T ids; it is cut into windows of {@code seqLen + 1} ids with stride {@code seqLen} (consecutive windows share one token, so every stream token but the
+ * first is a target exactly once), and the last window is padded with PAD. A split's stream has
+ * {@code n = max(1, ceil((T - 1) / seqLen))} sequences (none when empty) holding {@code T + n - 1}
+ * non-PAD ids.
  */
 public final class Packer implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -43,8 +46,12 @@ public final class Packer implements Serializable {
       }
     }
 
-    List<int[]> encoded = new ArrayList<>(docs.size());
-    long total = 0;
+    int splits = Split.values().length;
+    List<List<int[]>> encoded = new ArrayList<>();
+    long[] total = new long[splits];
+    for (int i = 0; i < splits; i++) {
+      encoded.add(new ArrayList<>());
+    }
     long contentBytes = 0;
     long dropped = 0;
     for (DocLine d : docs) {
@@ -52,24 +59,27 @@ public final class Packer implements Serializable {
         dropped += n.droppedBases(d.bytes(), 0, d.bytes().length);
       }
       int[] ids = tokenizer.encodeUtf8(d.bytes());
-      encoded.add(ids);
-      total += ids.length + 1L;
+      int split = this.splits.split(id.file(), d).ordinal();
+      encoded.get(split).add(ids);
+      total[split] += ids.length + 1L;
       contentBytes += d.bytes().length;
     }
-    if (total > Integer.MAX_VALUE - 16) {
-      throw new IllegalStateException("chunk " + id + " has " + total + " tokens; lower prepare.chunk-bytes");
+    int[][] streams = new int[splits][];
+    int[] documentsPerSplit = new int[splits];
+    for (int s = 0; s < splits; s++) {
+      if (total[s] > Integer.MAX_VALUE - 16) {
+        throw new IllegalStateException("chunk " + id + " has " + total[s] + " tokens; lower prepare.chunk-bytes");
+      }
+      int[] stream = new int[(int) total[s]];
+      int pos = 0;
+      for (int[] ids : encoded.get(s)) {
+        System.arraycopy(ids, 0, stream, pos, ids.length);
+        pos += ids.length;
+        stream[pos++] = tokenizer.eosId();
+      }
+      streams[s] = stream;
+      documentsPerSplit[s] = encoded.get(s).size();
     }
-    int[] stream = new int[(int) total];
-    int[] eosPositions = new int[docs.size()];
-    int pos = 0;
-    for (int d = 0; d < encoded.size(); d++) {
-      int[] ids = encoded.get(d);
-      System.arraycopy(ids, 0, stream, pos, ids.length);
-      pos += ids.length;
-      stream[pos] = tokenizer.eosId();
-      eosPositions[d] = pos++;
-    }
-    return new PackedChunk(id, stream, eosPositions, contentBytes, dropped, seqLen, tokenizer.padId(), splits,
-        tally);
+    return new PackedChunk(id, streams, documentsPerSplit, contentBytes, dropped, seqLen, tokenizer.padId(), tally);
   }
 }

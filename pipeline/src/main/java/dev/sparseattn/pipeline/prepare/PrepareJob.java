@@ -64,6 +64,13 @@ public final class PrepareJob {
       tokenizer = bpe;
     }
     Packer packer = new Packer(tokenizer, config.seqLen(), new SplitHash(config.seed(), config.validationFraction()));
+    var fasta = config.formats().fasta();
+    if (config.format() == dev.sparseattn.pipeline.InputFormat.FASTA && fasta.stride() < fasta.window()
+        && config.validationFraction() > 0) {
+      LOG.warn("prepare: fasta.stride {} < fasta.window {}: neighbouring windows share {} bases, and a window in"
+          + " validation shares them with its neighbours in train; use stride = window for a held-out split",
+          fasta.stride(), fasta.window(), fasta.window() - fasta.stride());
+    }
     int partitions = Math.max(jsc.defaultParallelism(), documents.getNumPartitions());
     JavaPairRDD<ChunkId, Iterable<DocLine>> chunks = documents.groupByKey(partitions);
 
@@ -75,10 +82,11 @@ public final class PrepareJob {
     if (docs == 0) {
       throw new DataError(noDocuments(numbering, plan.output().toString(), config.input()));
     }
-    LOG.info("prepare: {} documents, {} bytes in {} chunk(s) -> {} train + {} validation sequences;"
-        + " writing {} + {} shard(s) of {} rows", docs, numbering.sum(ChunkSummary::contentBytes), numbering.packedChunks(),
-        numbering.sequences(Split.TRAIN), numbering.sequences(Split.VALIDATION),
-        numbering.shards(Split.TRAIN), numbering.shards(Split.VALIDATION), numbering.rowsPerShard());
+    LOG.info("prepare: {} documents, {} bytes in {} chunk(s) -> {} train + {} validation + {} test sequences;"
+        + " writing {} + {} + {} shard(s) of {} rows", docs, numbering.sum(ChunkSummary::contentBytes),
+        numbering.packedChunks(), numbering.sequences(Split.TRAIN), numbering.sequences(Split.VALIDATION),
+        numbering.sequences(Split.TEST), numbering.shards(Split.TRAIN), numbering.shards(Split.VALIDATION),
+        numbering.shards(Split.TEST), numbering.rowsPerShard());
     if (numbering.sum(ChunkSummary::droppedBases) > 0) {
       LOG.info("prepare: {} ambiguous base(s) dropped where documents were split (nucleotide.ambiguous = split)",
           numbering.sum(ChunkSummary::droppedBases));

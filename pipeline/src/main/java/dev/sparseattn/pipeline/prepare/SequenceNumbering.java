@@ -14,8 +14,8 @@ import java.util.Map;
 public final class SequenceNumbering {
   private final List<ChunkSummary> chunks;
   private final Map<ChunkId, long[]> bases = new HashMap<>();
-  private final long[] sequences = new long[2];
-  private final int[] shards = new int[2];
+  private final long[] sequences = new long[Split.values().length];
+  private final int[] shards = new int[Split.values().length];
   private final int rowsPerShard;
 
   public SequenceNumbering(List<ChunkSummary> summaries, int rowsPerShard) {
@@ -23,10 +23,11 @@ public final class SequenceNumbering {
     this.chunks = summaries.stream().sorted(Comparator.comparing(ChunkSummary::id)).toList();
     for (ChunkSummary c : chunks) {
       bases.put(c.id(), sequences.clone());
-      sequences[0] += c.sequences(0);
-      sequences[1] += c.sequences(1);
+      for (int s = 0; s < sequences.length; s++) {
+        sequences[s] += c.sequences(s);
+      }
     }
-    for (int s = 0; s < 2; s++) {
+    for (int s = 0; s < sequences.length; s++) {
       long n = (sequences[s] + rowsPerShard - 1) / rowsPerShard;
       if (n > Integer.MAX_VALUE / 2) {
         throw new IllegalStateException("too many shards (" + n + "); raise prepare.rows-per-shard");
@@ -45,7 +46,7 @@ public final class SequenceNumbering {
     return chunks;
   }
 
-  /** Chunk to {train base, validation base}. */
+  /** Chunk to the first seq_id of its sequences of each split ({@code Split.ordinal()}). */
   public Map<ChunkId, long[]> bases() {
     return bases;
   }
@@ -68,7 +69,7 @@ public final class SequenceNumbering {
   }
 
   public ShardPartitioner partitioner() {
-    return new ShardPartitioner(shards[0], shards[1], rowsPerShard);
+    return new ShardPartitioner(shards, rowsPerShard);
   }
 
   /** A per-chunk sum. */

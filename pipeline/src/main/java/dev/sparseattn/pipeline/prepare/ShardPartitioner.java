@@ -1,27 +1,30 @@
 package dev.sparseattn.pipeline.prepare;
 
+import java.util.Arrays;
 import org.apache.spark.Partitioner;
 
 /**
- * One partition per output shard: train shards first, then validation shards. A sequence goes to
- * shard {@code seqId / rowsPerShard} of its split, so partition {@code p} is exactly one shard file.
+ * One partition per output shard: train shards first, then validation, then test shards. A sequence
+ * goes to shard {@code seqId / rowsPerShard} of its split, so partition {@code p} is exactly one shard file.
  */
 public final class ShardPartitioner extends Partitioner {
-  private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 2L;
 
-  private final int trainShards;
-  private final int validationShards;
+  private final int[] first; // first partition of each split ({@code Split.ordinal()}), then the total
   private final int rowsPerShard;
 
-  public ShardPartitioner(int trainShards, int validationShards, int rowsPerShard) {
-    this.trainShards = trainShards;
-    this.validationShards = validationShards;
+  /** {@code shards[s]}: shards of split {@code s} ({@code Split.ordinal()}). */
+  public ShardPartitioner(int[] shards, int rowsPerShard) {
+    this.first = new int[shards.length + 1];
+    for (int s = 0; s < shards.length; s++) {
+      first[s + 1] = first[s] + shards[s];
+    }
     this.rowsPerShard = rowsPerShard;
   }
 
   @Override
   public int numPartitions() {
-    return trainShards + validationShards;
+    return first[first.length - 1];
   }
 
   @Override
@@ -32,22 +35,25 @@ public final class ShardPartitioner extends Partitioner {
 
   /** The partition of shard 0 of a split ({@code Split.ordinal()}). */
   public int firstPartition(int split) {
-    return split == 0 ? 0 : trainShards;
+    return first[split];
   }
 
   /** The split ({@code Split.ordinal()}) a partition writes. */
   public int splitOf(int partition) {
-    return partition < trainShards ? 0 : 1;
+    int s = 0;
+    while (partition >= first[s + 1]) {
+      s++;
+    }
+    return s;
   }
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof ShardPartitioner p && p.trainShards == trainShards
-        && p.validationShards == validationShards && p.rowsPerShard == rowsPerShard;
+    return o instanceof ShardPartitioner p && Arrays.equals(p.first, first) && p.rowsPerShard == rowsPerShard;
   }
 
   @Override
   public int hashCode() {
-    return (trainShards * 31 + validationShards) * 31 + rowsPerShard;
+    return Arrays.hashCode(first) * 31 + rowsPerShard;
   }
 }

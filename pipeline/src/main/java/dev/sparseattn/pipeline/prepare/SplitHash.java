@@ -4,14 +4,17 @@ import dev.sparseattn.datasets.manifest.Split;
 import java.io.Serializable;
 
 /**
- * The train/validation assignment of a sequence, a pure function of (seed, file index, chunk index,
- * sequence index within the chunk): independent of partitioning, file system and block size. The
- * four numbers are chained through the SplitMix64 finalizer; the top 53 bits of the result are a
- * uniform number u in [0, 1) and the sequence is validation when u &lt; validation-fraction. Changing
- * this function changes every prepared dataset's split.
+ * The train/validation assignment of a document, a pure function of (seed, file index, document
+ * offset): independent of partitioning, packing chunks, file system and block size. A whole document
+ * goes to one split (rows of one document never land in both); documents sharing an offset (a FASTA
+ * window and its reverse complement, the variables of a time-series window) share the split. The
+ * three numbers are chained through the SplitMix64 finalizer; the top 53 bits of the result are a
+ * uniform number u in [0, 1) and the document is validation when u &lt; validation-fraction. Time
+ * series do not use it: their reader splits them by time ({@link DocLine#split()}). Changing this
+ * function changes every prepared dataset's split.
  */
 public final class SplitHash implements Serializable {
-  private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 2L;
   private static final long GOLDEN = 0x9E3779B97F4A7C15L;
 
   private final long seed;
@@ -22,17 +25,21 @@ public final class SplitHash implements Serializable {
     this.validationFraction = validationFraction;
   }
 
-  /** The split of sequence {@code index} of chunk {@code chunk} of input file {@code file}. */
-  public Split split(int file, long chunk, long index) {
+  /** The split of a document at {@code offset} (see {@link DocLine#offset()}) of input file {@code file}. */
+  public Split split(int file, long offset) {
     if (validationFraction <= 0) {
       return Split.TRAIN;
     }
     long h = mix(seed + GOLDEN);
     h = mix(h ^ mix(file + GOLDEN));
-    h = mix(h ^ mix(chunk + 2 * GOLDEN));
-    h = mix(h ^ mix(index + 3 * GOLDEN));
+    h = mix(h ^ mix(offset + 2 * GOLDEN));
     double u = (h >>> 11) * 0x1.0p-53;
     return u < validationFraction ? Split.VALIDATION : Split.TRAIN;
+  }
+
+  /** The split of {@code d}: the reader's choice if it made one, else the hash of its position. */
+  public Split split(int file, DocLine d) {
+    return d.split() != null ? d.split() : split(file, d.offset());
   }
 
   /** The SplitMix64 finalizer (Stafford's variant 13): a bijection on 64-bit values. */

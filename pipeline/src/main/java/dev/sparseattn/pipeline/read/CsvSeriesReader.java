@@ -1,5 +1,6 @@
 package dev.sparseattn.pipeline.read;
 
+import dev.sparseattn.datasets.manifest.Split;
 import dev.sparseattn.datasets.tokenize.TimeSeriesTokenizer;
 import dev.sparseattn.pipeline.CsvOptions;
 import dev.sparseattn.pipeline.TimeStep;
@@ -22,6 +23,13 @@ import java.util.regex.Pattern;
  * (separate layout); its text is the values, {@code NaN} for missing, for {@link TimeSeriesTokenizer}.
  * Metadata of each window: series, first time, steps, gap steps, masked cells, variables and the
  * scales that decode its tokens back to values.
+ *
+ * <p>Split by time: the last {@code test-period} steps of every series (gap steps included) are the
+ * test split, the {@code validation-period} steps before them the validation split, each cut into
+ * windows of its own; the earlier steps are the training split. No window straddles a boundary, so no
+ * held-out value is in any training window, as input or target. A step is held back until that many
+ * later steps have arrived (memory: that many steps), so the reader stays streaming. A series no
+ * longer than the periods is all held out (test first).
  *
  * <p>Accounting unit: the row. A window counts the rows it adds (overlapping rows count once).
  * Quarantined rows: too few fields ({@code missing-column}), too many ({@code extra-field}),
@@ -60,6 +68,9 @@ public final class CsvSeriesReader implements RecordFormat {
     private String[] variableNames;
     private String missingColumns;
     private SeriesWindow window;
+    private SeriesWindow held;
+    private SeriesWindow test;
+    private final java.util.ArrayDeque<Step> pending = new java.util.ArrayDeque<>();
     private String series;
     private LocalDateTime last;
     private long lineNo;
@@ -119,7 +130,9 @@ public final class CsvSeriesReader implements RecordFormat {
       }
       variableNames = names.toArray(String[]::new);
       valueIndex = names.stream().mapToInt(header::indexOf).toArray();
-      window = new SeriesWindow(options, scaler, variableNames);
+      window = new SeriesWindow(options, scaler, variableNames, Split.TRAIN);
+      held = new SeriesWindow(options, scaler, variableNames, Split.VALIDATION);
+      test = new SeriesWindow(options, scaler, variableNames, Split.TEST);
       List<String> missing = new ArrayList<>();
       if (timeIndex < 0) {
         missing.add(options.timeColumn());
@@ -183,7 +196,7 @@ public final class CsvSeriesReader implements RecordFormat {
       }
       series = id;
       fillGap(t, offset);
-      window.add(t, offset, row, masked, series, this);
+      step(new Step(t, offset, row, masked));
       last = t;
     }
 
@@ -195,18 +208,43 @@ public final class CsvSeriesReader implements RecordFormat {
       int missing = 0;
       for (LocalDateTime e = step.next(last); e.isBefore(t); e = step.next(e)) {
         if (++missing > options.maxGap()) {
-          window.flush(series, this); // a new segment of the same series
+          drainPending(); // a new segment of the same series: the held-out period is the series' end
+          window.flush(series, this);
           return;
         }
       }
       for (LocalDateTime e = step.next(last); e.isBefore(t); e = step.next(e)) {
-        window.addGap(e, offset, series, this);
+        step(new Step(e, offset, null, -1));
       }
     }
 
+    /** A step (a gap when {@code row} is null) waits until it cannot be among the series' last steps. */
+    private void step(Step s) {
+      pending.addLast(s);
+      if (pending.size() > options.validationPeriod() + options.testPeriod()) {
+        Step first = pending.removeFirst();
+        window.add(first.time(), first.offset(), first.row(), first.masked(), series, this);
+      }
+    }
+
+    private void drainPending() {
+      while (!pending.isEmpty()) {
+        Step s = pending.removeFirst();
+        window.add(s.time(), s.offset(), s.row(), s.masked(), series, this);
+      }
+    }
+
+    /** Ends the series: its training windows, then the held-out steps: validation, then the last ones test. */
     private void endSeries() {
       if (window != null) {
         window.flush(series, this);
+        int validation = pending.size() - Math.min(options.testPeriod(), pending.size());
+        for (int i = 0; !pending.isEmpty(); i++) {
+          Step s = pending.removeFirst();
+          (i < validation ? held : test).add(s.time(), s.offset(), s.row(), s.masked(), series, this);
+        }
+        held.flush(series, this);
+        test.flush(series, this);
       }
       last = null;
       series = null;
@@ -235,6 +273,9 @@ public final class CsvSeriesReader implements RecordFormat {
   }
 
   private static final double BAD = Double.NEGATIVE_INFINITY;
+
+  /** A time step waiting for its split: values (null for a gap), masked cells (-1 for a gap). */
+  private record Step(LocalDateTime time, long offset, double[] row, int masked) {}
 
   /**
    * An ISO date ({@code 2020-01-31}) or date-time ({@code 2020-01-31T12:00}, {@code T} or a space,

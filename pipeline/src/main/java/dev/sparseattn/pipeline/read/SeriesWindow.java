@@ -1,5 +1,6 @@
 package dev.sparseattn.pipeline.read;
 
+import dev.sparseattn.datasets.manifest.Split;
 import dev.sparseattn.datasets.tokenize.TimeSeriesTokenizer;
 import dev.sparseattn.pipeline.CsvOptions;
 import dev.sparseattn.pipeline.prepare.DocLine;
@@ -13,11 +14,13 @@ import java.util.function.Consumer;
  * The time steps of one series waiting to become documents: a window of {@code window} steps that
  * slides by {@code stride}. Each step holds one value per variable (NaN when missing), its time, the
  * byte offset of the row that brought it, and whether it is an inserted gap. A full window is emitted
- * at once; {@link #flush} emits what is left when steps remain that no window covered.
+ * at once; {@link #flush} emits what is left when steps remain that no window covered. All its
+ * windows belong to one split (time series are split by time, see {@link CsvSeriesReader}).
  */
 final class SeriesWindow {
   private final CsvOptions options;
   private final TimeSeriesTokenizer scaler;
+  private final Split split;
   private final String[] variables;
   private final int v;
   private final double[][] values;
@@ -29,8 +32,10 @@ final class SeriesWindow {
   private int newSteps;
   private int newRows;
 
-  SeriesWindow(CsvOptions options, TimeSeriesTokenizer scaler, String[] variables) {
+  /** Windows of the steps of one split: they never hold steps of another. */
+  SeriesWindow(CsvOptions options, TimeSeriesTokenizer scaler, String[] variables, Split split) {
     this.options = options;
+    this.split = split;
     this.scaler = scaler;
     this.variables = variables;
     this.v = variables.length;
@@ -106,7 +111,7 @@ final class SeriesWindow {
         System.arraycopy(values[i], 0, flat, i * v, v);
       }
       out.emit(DocLine.document(offset, out.nextRecordNo(), text(flat), newRows,
-          meta(series, Arrays.asList(variables), scaler.scales(flat), gaps, maskedCells)));
+          meta(series, Arrays.asList(variables), scaler.scales(flat), gaps, maskedCells)).inSplit(split));
     } else {
       for (int j = 0; j < v; j++) {
         double[] one = new double[n];
@@ -114,7 +119,7 @@ final class SeriesWindow {
           one[i] = values[i][j];
         }
         out.emit(DocLine.document(offset, out.nextRecordNo(), text(one), j == 0 ? newRows : 0,
-            meta(series, List.of(variables[j]), scaler.scales(one), gaps, maskedCells)));
+            meta(series, List.of(variables[j]), scaler.scales(one), gaps, maskedCells)).inSplit(split));
       }
     }
     newRows = 0;
@@ -122,7 +127,8 @@ final class SeriesWindow {
 
   private String meta(String series, List<String> names, double[] scales, int gaps, int maskedCells) {
     var o = Json.object().put("series", series == null ? "" : series).put("start", times[0].toString())
-        .put("steps", n).put("gaps", gaps).put("masked", maskedCells);
+        .put("steps", n).put("split", split.id())
+        .put("context", scaler.contextSteps(n)).put("gaps", gaps).put("masked", maskedCells);
     names.forEach(o.putArray("variables")::add);
     var s = o.putArray("scales");
     for (double x : scales) {

@@ -68,17 +68,24 @@ class ClimatePipelineTest {
     return stream;
   }
 
-  /** The 2012 fixture: 10 full windows of 64 days x 4 variables, a last one of 46 days, one EOS each. */
+  /**
+   * The 2012 fixture with the shipped 365-day validation period: training is the first day alone (one
+   * window); validation, the other 365 days: 10 full windows of 64 days x 4 variables (stride 32), a last
+   * one of 45 days; one EOS each.
+   */
   @Test
   void seattleWithTheShippedConfig() throws IOException {
-    prepareSeattle(RealData.SEATTLE.fixture(), 366, 11, 10 * 256 + 46 * 4 + 11);
+    prepareSeattle(RealData.SEATTLE.fixture(), 366, 12, 1 * 4 + 10 * 256 + 45 * 4 + 12);
   }
 
-  /** 2012-2015: 44 full windows, a last one of 53 days. */
+  /**
+   * 2012-2015, 2015 held out: training 2012-2014 (1,096 days: 33 full windows, a last one of 40 days),
+   * validation 2015 (365 days: 10 full windows, a last one of 45 days).
+   */
   @Test
   @Tag("shared-data")
   void wholeSeattleSeriesWithTheShippedConfig() throws IOException {
-    prepareSeattle(RealData.SEATTLE.shared(), 1461, 45, 44 * 256 + 53 * 4 + 45);
+    prepareSeattle(RealData.SEATTLE.shared(), 1461, 45, 33 * 256 + 40 * 4 + 10 * 256 + 45 * 4 + 45);
   }
 
   private static void prepareSeattle(Path csv, long days, long windows, long streamTokens) throws IOException {
@@ -88,6 +95,7 @@ class ClimatePipelineTest {
     assertEquals(new RecordAccounting("row", days, days, 0, 0, Map.of()), m.records());
     assertEquals("csv", m.format());
     assertEquals(windows, m.documents());
+    assertTrue(m.splitRule().startsWith("by time: the last 365 steps of every series"), m.splitRule());
     assertEquals(Map.of("name", "time-series", "vocab_size", 4097, "variables", 4),
         Map.of("name", m.tokenizer().get("name"), "vocab_size", m.tokenizer().get("vocab_size"),
             "variables", m.tokenizer().get("variables")));
@@ -102,7 +110,7 @@ class ClimatePipelineTest {
   void windowsDecodeToTheCsvValuesWithinHalfABin() throws IOException {
     Path csv = RealData.SEATTLE.fixture();
     PrepareResult r = PrepareCorpus.run(ConfFiles.prepare("climate-weather.conf", csv, tmp.resolve("seattle-all"),
-        "prepare.validation-fraction=0", "prepare.chunk-bytes=64MiB"), spark);
+        "prepare.validation-period=0", "prepare.chunk-bytes=64MiB"), spark);
     TimeSeriesTokenizer tok = (TimeSeriesTokenizer) PreparedDataset.open(r.output(), new Configuration()).tokenizer();
     int[] stream = stream(r);
     List<Row> meta = spark.read().json(r.output() + "/metadata").collectAsList().stream()
@@ -147,13 +155,18 @@ class ClimatePipelineTest {
     PrepareResult r = PrepareCorpus.run(TestSpark.config(csv.toUri().toString(),
         tmp.resolve("co2-" + rows).toUri().toString(), "format = csv", "tokenizer = time-series",
         "csv.time-column = Date", "csv.value-columns = [CO2, \"adjusted CO2\"]", "csv.step = P1M", "csv.window = 48",
-        "seq-len = 128", "validation-fraction = 0.2"), spark);
+        "seq-len = 128", "validation-period = 24", "test-period = 12"), spark);
     Manifest m = r.manifest();
     assertEquals(new RecordAccounting("row", rows, rows, 0, 0, Map.of()), m.records());
     long masks = m.split(Split.TRAIN).tokenHistogram()[4094] + m.split(Split.VALIDATION).tokenHistogram()[4094];
     assertTrue(masks >= 2 * missing, masks + " mask tokens for " + missing + " missing months x 2 variables"
         + " (shared tokens between sequences count twice)");
-    assertEquals(2 * months + (months + 47) / 48, m.streamTokens(), "every month, present or not, plus EOS per window");
+    assertEquals(2 * months + (months - 36 + 47) / 48 + 2, m.streamTokens(), "every month, present or not, plus"
+        + " EOS per window (the 24 months before the last 12 a validation window of their own, the last 12 a test one)");
+    assertEquals(1, m.split(Split.VALIDATION).records());
+    assertEquals(1, m.split(Split.TEST).records());
+    assertEquals(2 * 12 + 1, m.split(Split.TEST).tokens(), "12 months x 2 variables + EOS");
+    assertTrue(m.splitRule().contains("the last 12 steps of every series (gap steps included) are test"), m.splitRule());
   }
 
   @Test

@@ -60,29 +60,36 @@ class PackerTest {
     assertArrayEquals(new int[] {'e', EOS, PAD, PAD, PAD}, oneMore.sequence(1));
   }
 
-  /** Random documents: the windows rebuild the stream, and the non-PAD ids are T + n - 1. */
+  /**
+   * Random documents: per split, the windows rebuild that split's stream (its documents in order, each
+   * with its EOS), each document lies in one split only, and the non-PAD ids are T + n - 1 per stream.
+   */
   @Test
   void windowsRebuildTheStreamAndCountsAddUp() {
     Random r = new Random(3);
+    SplitHash hash = new SplitHash(7, 0.3);
     for (int trial = 0; trial < 50; trial++) {
       int seqLen = 8 + r.nextInt(40);
       List<DocLine> docs = new ArrayList<>();
-      List<Integer> expected = new ArrayList<>();
+      List<List<Integer>> expected = List.of(new ArrayList<>(), new ArrayList<>());
       long offset = 0;
       for (int d = 0, n = 1 + r.nextInt(30); d < n; d++) {
         byte[] b = new byte[r.nextInt(100)];
         r.nextBytes(b);
-        docs.add(new DocLine(offset, b));
+        DocLine doc = new DocLine(offset, b);
+        docs.add(doc);
         offset += b.length + 1;
+        List<Integer> into = expected.get(hash.split(ID.file(), doc).ordinal());
         for (byte x : b) {
-          expected.add(x & 0xff);
+          into.add(x & 0xff);
         }
-        expected.add(EOS);
+        into.add(EOS);
       }
       PackedChunk p = packer(seqLen, 0.3).pack(ID, docs);
-      List<Integer> rebuilt = new ArrayList<>();
+      List<List<Integer>> rebuilt = List.of(new ArrayList<>(), new ArrayList<>());
       long nonPad = 0;
       long[] records = new long[2];
+      Split previous = null;
       for (int i = 0; i < p.sequences(); i++) {
         int[] seq = p.sequence(i);
         assertEquals(seqLen + 1, seq.length);
@@ -91,32 +98,74 @@ class PackerTest {
         for (int j = 0; j < seq.length; j++) {
           assertEquals(j >= n, seq[j] == PAD, "PAD exactly after n_tokens");
         }
-        for (int j = i == 0 ? 0 : 1; j < n; j++) {
-          rebuilt.add(seq[j]);
+        Split split = p.split(i);
+        for (int j = split == previous ? 1 : 0; j < n; j++) { // a split's first row owns its first id
+          rebuilt.get(split.ordinal()).add(seq[j]);
           if (seq[j] == EOS) {
-            records[p.split(i).ordinal()]++;
+            records[split.ordinal()]++;
           }
         }
+        previous = split;
       }
-      assertEquals(expected, rebuilt);
-      assertEquals(expected.size() + p.sequences() - 1, nonPad);
+      assertEquals(expected, rebuilt, "each split's rows hold exactly its own documents, whole");
       ChunkSummary s = p.summary();
+      assertEquals(expected.get(0).size() + expected.get(1).size() + p.sequences() - s.streams(), nonPad);
       assertEquals(docs.size(), s.records(0) + s.records(1));
-      assertArrayEquals(records, new long[] {s.records(0), s.records(1)}, "a document belongs where its EOS is owned");
+      assertArrayEquals(records, new long[] {s.records(0), s.records(1)});
     }
+  }
+
+  /** Long documents spanning many rows: every row of a document is in that document's split. */
+  @Test
+  void noDocumentHasRowsInBothSplits() {
+    List<DocLine> docs = new ArrayList<>();
+    for (int d = 0; d < 40; d++) { // document d is 50 copies of the letter 'A' + d % 26, 3 + rows each
+      docs.add(doc(d * 100L, String.valueOf((char) ('A' + d % 26)).repeat(50)));
+    }
+    PackedChunk p = packer(16, 0.3).pack(ID, docs);
+    java.util.Map<Integer, java.util.Set<Split>> splitsOfLetter = new java.util.HashMap<>();
+    for (int i = 0; i < p.sequences(); i++) {
+      for (int id : p.sequence(i)) {
+        if (id != PAD && id != EOS) {
+          splitsOfLetter.computeIfAbsent(id, k -> new java.util.HashSet<>()).add(p.split(i));
+        }
+      }
+    }
+    SplitHash hash = new SplitHash(7, 0.3);
+    assertTrue(docs.stream().anyMatch(d -> hash.split(0, d) == Split.VALIDATION), "both splits in use");
+    for (DocLine d : docs) {
+      Split own = hash.split(0, d);
+      int letter = d.bytes()[0];
+      boolean shared = docs.stream().anyMatch(o -> o.bytes()[0] == letter && hash.split(0, o) != own);
+      if (!shared) {
+        assertEquals(java.util.Set.of(own), splitsOfLetter.get(letter), "document at " + d.offset());
+      }
+    }
+  }
+
+  /** A reader's own split (time series: by time) wins over the hash. */
+  @Test
+  void theReadersSplitWins() {
+    DocLine late = doc(5, "xyz").inSplit(Split.VALIDATION);
+    PackedChunk p = packer(4, 0).pack(ID, List.of(doc(0, "abc"), late));
+    assertEquals(2, p.sequences());
+    assertEquals(Split.TRAIN, p.split(0));
+    assertArrayEquals(new int[] {'a', 'b', 'c', EOS, PAD}, p.sequence(0));
+    assertEquals(Split.VALIDATION, p.split(1));
+    assertArrayEquals(new int[] {'x', 'y', 'z', EOS, PAD}, p.sequence(1));
   }
 
   @Test
   void splitAssignmentIsAStableHash() {
     SplitHash h = new SplitHash(1, 0.05);
-    long validation = IntStream.range(0, 200_000).filter(i -> h.split(0, 3, i) == Split.VALIDATION).count();
+    long validation = IntStream.range(0, 200_000).filter(i -> h.split(3, i) == Split.VALIDATION).count();
     assertTrue(validation > 9_400 && validation < 10_600, "about 5%: " + validation);
-    assertEquals(h.split(2, 5, 77), new SplitHash(1, 0.05).split(2, 5, 77));
-    List<Split> a = IntStream.range(0, 1000).mapToObj(i -> h.split(0, 0, i)).toList();
-    List<Split> b = IntStream.range(0, 1000).mapToObj(i -> new SplitHash(2, 0.05).split(0, 0, i)).toList();
+    assertEquals(h.split(2, 77), new SplitHash(1, 0.05).split(2, 77));
+    List<Split> a = IntStream.range(0, 1000).mapToObj(i -> h.split(0, i)).toList();
+    List<Split> b = IntStream.range(0, 1000).mapToObj(i -> new SplitHash(2, 0.05).split(0, i)).toList();
     assertNotEquals(a, b, "the seed changes the assignment");
-    List<Split> otherChunk = IntStream.range(0, 1000).mapToObj(i -> h.split(0, 1, i)).toList();
-    assertNotEquals(a, otherChunk);
-    assertTrue(IntStream.range(0, 1000).allMatch(i -> new SplitHash(1, 0).split(0, 0, i) == Split.TRAIN));
+    List<Split> otherFile = IntStream.range(0, 1000).mapToObj(i -> h.split(1, i)).toList();
+    assertNotEquals(a, otherFile);
+    assertTrue(IntStream.range(0, 1000).allMatch(i -> new SplitHash(1, 0).split(0, i) == Split.TRAIN));
   }
 }

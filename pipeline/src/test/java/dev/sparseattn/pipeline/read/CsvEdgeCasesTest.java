@@ -33,7 +33,7 @@ class CsvEdgeCasesTest {
     assertEquals(List.of(), reasons(units));
     assertEquals(1, units.size());
     assertEquals("-0.16 -0.08 NaN -0.17", Units.text(units.get(0)), "1882 is a masked gap");
-    assertTrue(units.get(0).meta().contains("\"start\":\"1880-01-01T00:00\",\"steps\":4,\"gaps\":1"), units.get(0).meta());
+    assertTrue(units.get(0).meta().contains("\"start\":\"1880-01-01T00:00\",\"steps\":4,\"split\":\"train\",\"context\":1,\"gaps\":1"), units.get(0).meta());
   }
 
   @Test

@@ -60,10 +60,12 @@ public class CsvSeriesReaderTest {
     assertEquals(11, units.stream().mapToInt(DocLine::records).sum(), "6 rows emitted + 5 quarantined");
     assertEquals(31, docs.get(0).offset(), "the first row's byte offset");
     // masked counts the empty wind cell of 01-02 (gap steps are counted as gaps, not masked cells)
-    assertEquals("{\"series\":\"A\",\"start\":\"2020-01-01T00:00\",\"steps\":4,\"gaps\":1,\"masked\":1,"
-        + "\"variables\":[\"temp\",\"wind\"],\"scales\":[2.5,3.0]}", docs.get(0).meta());
-    assertEquals("{\"series\":\"A\",\"start\":\"2020-01-05T00:00\",\"steps\":2,\"gaps\":1,\"masked\":0,"
-        + "\"variables\":[\"temp\",\"wind\"],\"scales\":[5.5,6.0]}", docs.get(1).meta());
+    // scales: mean |x| of the context, the first 2 of 4 steps (csv.window = 4, time-series.horizon = 2)
+    assertEquals("{\"series\":\"A\",\"start\":\"2020-01-01T00:00\",\"steps\":4,\"split\":\"train\",\"context\":2,"
+        + "\"gaps\":1,\"masked\":1,\"variables\":[\"temp\",\"wind\"],\"scales\":[2.0,2.0]}", docs.get(0).meta());
+    // a 2-step window keeps 1 context step, here the gap of 01-05: nothing observed, scale 1
+    assertEquals("{\"series\":\"A\",\"start\":\"2020-01-05T00:00\",\"steps\":2,\"split\":\"train\",\"context\":1,"
+        + "\"gaps\":1,\"masked\":0,\"variables\":[\"temp\",\"wind\"],\"scales\":[1.0,1.0]}", docs.get(1).meta());
   }
 
   @Test

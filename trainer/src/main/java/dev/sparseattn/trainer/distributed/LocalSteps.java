@@ -1,6 +1,7 @@
 package dev.sparseattn.trainer.distributed;
 
 import dev.sparseattn.trainer.model.TransformerLM;
+import dev.sparseattn.trainer.train.OptimizerStep;
 import dev.sparseattn.trainer.train.SequenceBatches;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -9,10 +10,12 @@ import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.dataset.DataSet;
 
 /**
  * One round on one worker (a Spark task over a partition holding the worker's index): load the
- * broadcast state into the worker's replica, take {@code k} local optimiser steps on the worker's own
+ * broadcast state into the worker's replica, take {@code k} local optimiser steps ({@link OptimizerStep}:
+ * each of {@code train.grad-accumulation} micro-batches, with decoupled weight decay) on the worker's own
  * stream of its shards from its data position (read ahead by {@link RoundBatches} when
  * {@code distributed.prefetch > 0}), and return the new parameters, updater state, position and loss sums. This is the inner loop of iterative parameter mixing (McDonald et al. 2010) as in
  * DL4J's {@code ParameterAveragingTrainingWorker}.
@@ -63,20 +66,27 @@ final class LocalSteps implements FlatMapFunction<Iterator<Integer>, ReplicaSums
         () -> SequenceBatches.training(replica.data(), replica.shards(s.trainShards().get(worker)), s.batchSize(),
             s.seed(), from),
         (rows, segments) -> TransformerLM.toDataSet(replica.arch(), rows, s.documentMask() ? segments : null, padId,
-            DataType.FLOAT), in.steps(), s.prefetch(),
+            DataType.FLOAT), in.steps() * s.gradAccumulation(), s.prefetch(),
         "sparseattn-prefetch-worker-" + worker)) {
       t1 = System.nanoTime();
+      OptimizerStep optimizer = new OptimizerStep(net, s.optim());
+      List<DataSet> micro = new ArrayList<>(s.gradAccumulation());
       for (int i = 0; i < in.steps(); i++) {
-        RoundBatches.Batch batch = batches.next();
-        net.fit(batch.data());
-        double bits = TransformerLM.meanTokenLoss(net.score(), batch.data()) / LN2;
+        micro.clear();
+        long stepTargets = 0;
+        for (int m = 0; m < s.gradAccumulation(); m++) {
+          RoundBatches.Batch batch = batches.next();
+          micro.add(batch.data());
+          stepTargets += batch.targets();
+          sequences += batch.sequences();
+        }
+        double bits = optimizer.step(micro).meanTokenLoss() / LN2;
         if (Double.isFinite(bits)) {
-          bitsTimesTokens += bits * batch.targets();
+          bitsTimesTokens += bits * stepTargets;
         } else {
           nonFinite++;
         }
-        tokens += batch.targets();
-        sequences += batch.sequences();
+        tokens += stepTargets;
       }
       t2 = System.nanoTime();
       end = batches.position();

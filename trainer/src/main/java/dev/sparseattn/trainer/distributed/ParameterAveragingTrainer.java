@@ -104,7 +104,7 @@ public final class ParameterAveragingTrainer {
     int workers = config.workers();
     List<List<String>> trainShards = ShardAssignment.assignTraining(data, workers);
     List<List<String>> validationShards = ShardAssignment.assign(data, Split.VALIDATION, workers);
-    int stepsPerEpoch = stepsPerEpoch(manifest, trainShards, train.batchSize());
+    int stepsPerEpoch = stepsPerEpoch(manifest, trainShards, train.batchSize() * train.gradAccumulation());
     int total = config.epochs() == 0 ? train.steps() : (int) Math.min(train.steps(), (long) config.epochs() * stepsPerEpoch);
     if (total < train.optim().warmupSteps()) {
       throw new DataError("distributed.epochs = " + config.epochs() + " is " + total + " steps of " + stepsPerEpoch
@@ -151,7 +151,7 @@ public final class ParameterAveragingTrainer {
     int evalCap = train.evalSequences() == 0 ? 0 : (train.evalSequences() + workers - 1) / workers;
     RunSpec spec = new RunSpec(UUID.randomUUID().toString(), net.getLayerWiseConfigurations().toJson(), arch.toJson(),
         data.dir().toString(), RunSpec.encode(data.hadoopConf()), trainShards, validationShards, train.batchSize(),
-        train.seed(), evalCap, config.prefetch(), train.documentMask());
+        train.seed(), evalCap, config.prefetch(), train.documentMask(), train.gradAccumulation(), train.optim());
     Broadcast<RunSpec> specB = spark.broadcast(spec);
     JavaRDD<Integer> workerRdd = spark.parallelize(IntStream.range(0, workers).boxed().toList(), workers);
 

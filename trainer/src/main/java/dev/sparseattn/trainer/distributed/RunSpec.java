@@ -5,6 +5,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import dev.sparseattn.trainer.train.OptimConfig;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.util.List;
@@ -27,11 +28,13 @@ import org.apache.hadoop.conf.Configuration;
  * @param seed data-order seed
  * @param evalSequencesPerWorker cap of sequences per worker and evaluation, 0 for all
  * @param prefetch minibatches each worker's reader prepares ahead of training, 0 for none
+ * @param gradAccumulation micro-batches of {@code batchSize} per local step
+ * @param optim the optimiser settings the network's configuration does not hold (weight decay)
  */
 public record RunSpec(String runId, String networkJson, String architectureJson, String dataUri, byte[] hadoopConf,
                       List<List<String>> trainShards, List<List<String>> validationShards, int batchSize,
-                      long seed, int evalSequencesPerWorker, int prefetch, boolean documentMask)
-    implements Serializable {
+                      long seed, int evalSequencesPerWorker, int prefetch, boolean documentMask,
+                      int gradAccumulation, OptimConfig optim) implements Serializable {
 
   /** Serialises a Hadoop configuration (all properties, defaults included). */
   static byte[] encode(Configuration conf) {

@@ -11,7 +11,9 @@ import dev.sparseattn.trainer.report.MetricsLog;
 import dev.sparseattn.trainer.report.Progress;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -24,7 +26,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Trains a transformer language model on one machine from a prepared dataset: seeded batches from the
- * shards, Adam with warm-up and cosine decay, gradient clipping, periodic validation. It
+ * shards, Adam with warm-up and cosine decay, decoupled weight decay, gradient clipping and
+ * accumulation ({@link OptimizerStep}), periodic validation. It
  * knows the model only through {@link TransformerLM}; the model knows nothing of this loop.
  */
 public final class LocalTrainer {
@@ -70,7 +73,7 @@ public final class LocalTrainer {
       start = from.get().state();
       out.printf("resuming from %s (step %d)%n", from.get().checkpoint().dir(), start.step());
     } else {
-      net = TransformerLM.build(arch, updater());
+      net = TransformerLM.build(arch, updater(config));
       start = new TrainingState(0, 0, 0, 0, 0, Double.NaN, config.seed());
       if (config.resume()) {
         LOG.info("resume: no checkpoint yet, starting from scratch");
@@ -94,13 +97,19 @@ public final class LocalTrainer {
     double smoothed = start.smoothedBits();
     double lastValidation = metrics.validationPoints().isEmpty() ? Double.NaN
         : metrics.validationPoints().get(metrics.validationPoints().size() - 1).bits();
+    OptimizerStep optimizer = new OptimizerStep(net, config.optim());
+    Optional<TokenUnits> units = TokenUnits.of(data.tokenizer());
+    List<DataSet> micro = new ArrayList<>(config.gradAccumulation());
     for (int step = (int) start.step() + 1; step <= config.steps(); step++) {
-      int[][] rows = batches.next();
-      DataSet batch = TransformerLM.toDataSet(arch, rows, config.documentMask() ? batches.segments() : null, padId,
-          DataType.FLOAT);
-      double targets = batch.getLabelsMaskArray().sumNumber().doubleValue();
-      net.fit(batch);
-      double bits = TransformerLM.meanTokenLoss(net.score(), batch) / LN2;
+      micro.clear();
+      for (int m = 0; m < config.gradAccumulation(); m++) {
+        int[][] rows = batches.next();
+        micro.add(TransformerLM.toDataSet(arch, rows, config.documentMask() ? batches.segments() : null, padId,
+            DataType.FLOAT));
+      }
+      OptimizerStep.Result r = optimizer.step(micro);
+      double targets = r.targets();
+      double bits = r.meanTokenLoss() / LN2;
       if (!Double.isFinite(bits)) {
         throw new IllegalStateException(String.format(
             "training diverged at step %d: loss is %s (try a lower train.optim.learning-rate than %g)",
@@ -125,8 +134,9 @@ public final class LocalTrainer {
         metrics.validationPoint(step, lastValidation);
         metrics.write("validation", "step", step, "bits_per_token", lastValidation,
             "tokens", v.tokens(), "elapsed_s", progress.elapsedSeconds());
-        out.printf("validation at step %d: %.3f bits/token over %,d tokens (unigram baseline %.3f, uniform %.3f)%n",
-            step, lastValidation, v.tokens(), unigram.crossEntropyBits(), Math.log(arch.vocabSize() - 1) / LN2);
+        out.printf("validation at step %d: %.3f bits/token%s over %,d tokens (unigram baseline %.3f, uniform %.3f)%n",
+            step, lastValidation, units.map(u -> String.format(" (%.3f bits/%s)", u.bitsPerUnit(v.bitsPerToken()),
+                u.unit())).orElse(""), v.tokens(), unigram.crossEntropyBits(), Math.log(arch.vocabSize() - 1) / LN2);
       }
       if (checkpoints != null && (step % config.checkpoint().every() == 0 || step == config.steps())) {
         SequenceBatches.Position p = batches.position();
@@ -154,7 +164,8 @@ public final class LocalTrainer {
     return new TrainedModel(net, arch, manifest.tokenizer(), summary);
   }
 
-  private IUpdater updater() {
+  /** Adam with the configured betas and the warm-up and cosine schedule. */
+  static IUpdater updater(TrainConfig config) {
     OptimConfig o = config.optim();
     return Adam.builder()
         .learningRateSchedule(new WarmupCosineSchedule(o.learningRate(), o.warmupSteps(), config.steps(),

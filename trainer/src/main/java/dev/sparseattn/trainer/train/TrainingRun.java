@@ -55,6 +55,7 @@ public final class TrainingRun {
   public static TrainedModel execute(String job, TrainConfig train, PreparedDataset data, Configuration hadoop,
                                      String resolvedConf, Map<String, Object> resolvedValues,
                                      Function<TrainedModel, String> plotTitle, Loop loop) throws IOException {
+    KmerObjective.check(data.tokenizer(), train.allowOverlappingKmers(), System.out);
     String output = HadoopPaths.resolve(train.output());
     ModelDirectory out = train.resume()
         ? ModelDirectory.reuse(output, hadoop)
@@ -87,6 +88,7 @@ public final class TrainingRun {
     }
     out.writeJson("tokenizer.json", model.tokenizer());
     Map<String, Object> summary = new LinkedHashMap<>(model.summary());
+    TokenUnits.of(data.tokenizer()).ifPresent(u -> u.addTo(summary));
     summary.put("data", data.dir().toString());
     summary.put("manifest_sha256", manifestSha256);
     summary.put("config", resolvedValues);

@@ -87,6 +87,23 @@ class ParameterAveragingTrainerTest {
   }
 
   /**
+   * The same with AdamW decay and 2 micro-batches per step: the workers' optimiser step is the local
+   * trainer's (OptimizerStep), so one worker is still single-machine training, bit for bit.
+   */
+  @Test
+  void oneWorkerWithWeightDecayAndAccumulationIsSingleMachineTraining() throws Exception {
+    String[] o = {"train.steps=6", "train.eval-every=6", "distributed.workers=1", "distributed.averaging-frequency=3",
+        "train.optim.weight-decay=0.1", "train.grad-accumulation=2"};
+    TrainedModel spark = DistributedTrain.run(DistributedConfig.parse(config(data, tmp.resolve("acc-spark").toString(), o)), sc);
+    TrainedModel local = Train.run(TrainConfig.parse(config(data, tmp.resolve("acc-local").toString(), o)));
+    assertArrayEquals(SparkTestSupport.floats(local.network().params()), SparkTestSupport.floats(spark.network().params()),
+        0f, "parameters");
+    assertEquals(6, spark.network().getIterationCount());
+    assertEquals(((Number) local.summary().get("tokens_seen")).longValue(),
+        ((Number) spark.summary().get("tokens_seen")).longValue(), "2 micro-batches per step on both");
+  }
+
+  /**
    * Plain SGD, averaging after every step, 2 workers with batches of 4: the same parameters as single-machine
    * SGD on the union of the two workers' batches (8 sequences per step), because DL4J's loss is a mean over
    * sequences, so the average of the workers' mean gradients is the mean gradient of the union.

@@ -28,7 +28,7 @@ class EvaluateGenomeTest {
   @TempDir Path tmp;
 
   /** A DNA sequence from an order-2 source, so that context helps. */
-  private static String genome(int n) {
+  static String genome(int n) {
     Random rnd = new Random(4);
     StringBuilder s = new StringBuilder("AC");
     while (s.length() < n) {
@@ -40,7 +40,7 @@ class EvaluateGenomeTest {
   }
 
   /** One document of windows, rows of seqLen + 1 ids with stride seqLen, every 5th row held out. */
-  private static void write(Path dir, NucleotideTokenizer tok, String dna, int seqLen) throws Exception {
+  static void write(Path dir, NucleotideTokenizer tok, String dna, int seqLen) throws Exception {
     int[] ids = tok.encode(dna);
     int[] stream = Arrays.copyOf(ids, ids.length + 1);
     stream[ids.length] = tok.eosId();

@@ -44,6 +44,12 @@ class ResumeTest {
     resumeMatches("train.model.layers=2", "train.model.attention=[{kind=lsh, hashes=2, buckets=4, chunk=8, seed=3}]");
   }
 
+  /** The same with AdamW decay and 2 micro-batches a step: neither keeps state outside the checkpoint. */
+  @Test
+  void resumedRunWithWeightDecayAndAccumulationMatches() throws Exception {
+    resumeMatches("train.optim.weight-decay=0.1", "train.grad-accumulation=2");
+  }
+
   private void resumeMatches(String... extra) throws Exception {
     Path data = tmp.resolve("data");
     // ~40 train rows in shards of 16: 12 steps of 4 rows cross shard boundaries and an epoch
