@@ -9,6 +9,8 @@ import dev.sparseattn.datasets.config.Cli;
 import dev.sparseattn.datasets.config.Help;
 import dev.sparseattn.trainer.distributed.DistributedConfig;
 import dev.sparseattn.trainer.eval.EvaluateConfig;
+import dev.sparseattn.trainer.infer.EmbedConfig;
+import dev.sparseattn.trainer.infer.ScoreConfig;
 import dev.sparseattn.trainer.sample.SampleConfig;
 import dev.sparseattn.trainer.train.TrainConfig;
 import java.io.ByteArrayOutputStream;
@@ -19,7 +21,7 @@ import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code --help} of the trainer's jobs (Train, DistributedTrain, Sample, Evaluate): every key their parsers read
+ * {@code --help} of the trainer's jobs (Train, DistributedTrain, Sample, Evaluate, Score, Embed): every key their parsers read
  * has a meaning in {@code help/<section>.properties}, no meaning is left for a key no parser reads, and
  * the help exits with status 0 although the sections have required keys.
  */
@@ -39,7 +41,8 @@ class JobHelpTest {
   @Test
   void everyKeyHasAMeaning() {
     for (Function<Config, ?> parse : java.util.List.<Function<Config, ?>>of(
-        TrainConfig::parse, DistributedConfig::parse, SampleConfig::parse, EvaluateConfig::parse)) {
+        TrainConfig::parse, DistributedConfig::parse, SampleConfig::parse, EvaluateConfig::parse, ScoreConfig::parse,
+        EmbedConfig::parse)) {
       assertEquals(Set.of(), Help.undocumented(parse));
       assertEquals(Set.of(), Help.stale(parse));
     }
@@ -56,5 +59,8 @@ class JobHelpTest {
         && distributed.contains("  distributed.workers = 2    [integer in [1, 4096]]\n"), distributed);
     String sample = help("sample", SampleConfig::parse);
     assertTrue(sample.contains("  sample.prompt (required)    [string]\n"), sample);
+    String score = help("score", ScoreConfig::parse);
+    assertTrue(score.contains("  score.model (required)    [string]\n")
+        && score.contains("  score.split = validation    [train | validation]\n"), score);
   }
 }
