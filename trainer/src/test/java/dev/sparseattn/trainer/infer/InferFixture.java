@@ -34,6 +34,23 @@ import org.apache.spark.sql.SparkSession;
 final class InferFixture {
   private InferFixture() {}
 
+  private static Path shared;
+
+  /**
+   * The directory (created once per test JVM, deleted at exit) holding {@code data/} ({@link #dataset}) and
+   * {@code model/} ({@link #model} trained on it), shared by the inference test classes.
+   */
+  static synchronized Path shared() throws Exception {
+    if (shared == null) {
+      Path dir = Files.createTempDirectory("infer-fixture-");
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> FileUtils.deleteQuietly(dir.toFile())));
+      dataset(dir.resolve("data"));
+      model(dir.resolve("data"), dir.resolve("model"));
+      shared = dir;
+    }
+    return shared;
+  }
+
   static List<String> kjv(int n) throws IOException {
     Path sample = Paths.get(System.getProperty("project.root.dir", ".."), "data/sample/kjv-sample.txt.gz");
     try (BufferedReader r = new BufferedReader(new InputStreamReader(

@@ -51,9 +51,8 @@ class ScoreJobTest {
 
   @BeforeAll
   static void setUp() throws Exception {
-    data = tmp.resolve("data");
-    InferFixture.dataset(data);
-    model = InferFixture.model(data, tmp.resolve("model"));
+    data = InferFixture.shared().resolve("data");
+    model = InferFixture.shared().resolve("model");
   }
 
   @AfterAll
@@ -83,7 +82,7 @@ class ScoreJobTest {
         InferFixture.spark("local[2]"));
     Map<Long, Group> out = scores("scores-2");
     PreparedDataset d = PreparedDataset.open(data.toUri().toString(), new Configuration());
-    TransformerLM.Loaded local = TransformerLM.load(tmp.resolve("model/model.zip").toFile(), false);
+    TransformerLM.Loaded local = TransformerLM.load(model.resolve("model.zip").toFile(), false);
     int rows = 0;
     for (org.apache.hadoop.fs.Path shard : d.shardPaths(Split.VALIDATION)) {
       try (ShardReader r = d.openShard(shard)) {
@@ -137,7 +136,7 @@ class ScoreJobTest {
   void modelLoadedOncePerJvm() throws Exception {
     Path copy = tmp.resolve("model-copy");
     Files.createDirectories(copy);
-    Files.copy(tmp.resolve("model/model.zip"), copy.resolve("model.zip"));
+    Files.copy(model.resolve("model.zip"), copy.resolve("model.zip"));
     int before = ModelCache.loads();
     Map<String, Object> summary = Score.run(config(data, copy, "once"), InferFixture.spark("local[2]"));
     assertTrue((Integer) summary.get("partitions") >= 3, summary.toString());
