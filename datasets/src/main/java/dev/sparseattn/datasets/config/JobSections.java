@@ -13,9 +13,9 @@ import java.util.TreeSet;
  * instead of being ignored.
  */
 public final class JobSections {
-  /** The sections read by the project's jobs: PrepareCorpus, Train, DistributedTrain, Sample, Evaluate, Score, Embed. */
+  /** The sections read by the project's jobs: PrepareCorpus, Train, DistributedTrain, Sample, Evaluate, Score, Embed, StreamScore. */
   public static final List<String> PROJECT = List.of("prepare", "train", "distributed", "sample", "evaluate",
-      "score", "embed");
+      "score", "embed", "stream");
 
   private JobSections() {}
 

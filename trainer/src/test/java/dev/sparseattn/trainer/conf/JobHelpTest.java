@@ -11,6 +11,7 @@ import dev.sparseattn.trainer.distributed.DistributedConfig;
 import dev.sparseattn.trainer.eval.EvaluateConfig;
 import dev.sparseattn.trainer.infer.EmbedConfig;
 import dev.sparseattn.trainer.infer.ScoreConfig;
+import dev.sparseattn.trainer.infer.StreamScoreConfig;
 import dev.sparseattn.trainer.sample.SampleConfig;
 import dev.sparseattn.trainer.train.TrainConfig;
 import java.io.ByteArrayOutputStream;
@@ -21,9 +22,9 @@ import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code --help} of the trainer's jobs (Train, DistributedTrain, Sample, Evaluate, Score, Embed): every key their parsers read
- * has a meaning in {@code help/<section>.properties}, no meaning is left for a key no parser reads, and
- * the help exits with status 0 although the sections have required keys.
+ * {@code --help} of the trainer's jobs (Train, DistributedTrain, Sample, Evaluate, Score, Embed, StreamScore): every
+ * key their parsers read has a meaning in {@code help/<section>.properties}, no meaning is left for a key no parser
+ * reads, and the help exits with status 0 although the sections have required keys.
  */
 class JobHelpTest {
   private static String help(String name, Function<Config, ?> parse) {
@@ -42,7 +43,7 @@ class JobHelpTest {
   void everyKeyHasAMeaning() {
     for (Function<Config, ?> parse : java.util.List.<Function<Config, ?>>of(
         TrainConfig::parse, DistributedConfig::parse, SampleConfig::parse, EvaluateConfig::parse, ScoreConfig::parse,
-        EmbedConfig::parse)) {
+        EmbedConfig::parse, StreamScoreConfig::parse)) {
       assertEquals(Set.of(), Help.undocumented(parse));
       assertEquals(Set.of(), Help.stale(parse));
     }
