@@ -2,9 +2,12 @@ package dev.sparseattn.trainer.infer.ml;
 
 import dev.sparseattn.trainer.infer.DocumentScorer;
 import dev.sparseattn.trainer.infer.ModelRef;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.param.IntParam;
@@ -38,6 +41,8 @@ import org.apache.spark.sql.types.StructType;
  */
 public final class SequenceScorer extends Transformer implements DefaultParamsWritable {
   private static final long serialVersionUID = 1L;
+  /** Documents tokenized and scored together (their windows share forward passes). */
+  private static final int DOCUMENTS_PER_CALL = 256;
 
   private final String uid;
   private final Param<String> modelPath;
@@ -189,26 +194,44 @@ public final class SequenceScorer extends Transformer implements DefaultParamsWr
     boolean perUnit = !$(bitsPerUnitCol).isEmpty();
     boolean embed = !$(embeddingCol).isEmpty();
     int batch = (Integer) $(batchSize);
-    JavaRDD<Row> rows = dataset.toDF().javaRDD().mapPartitions(part -> {
-      List<Row> out = new ArrayList<>();
-      List<Row> chunk = new ArrayList<>();
-      while (part.hasNext()) {
-        chunk.add(part.next());
-        if (chunk.size() == 256 || !part.hasNext()) {
+    JavaRDD<Row> rows = dataset.toDF().javaRDD().mapPartitions(
+        part -> scored(part, model, column, batch, bits, perUnit, embed));
+    return dataset.sparkSession().createDataFrame(rows, outSchema);
+  }
+
+  /** The rows of a partition with their outputs appended, scored lazily {@link #DOCUMENTS_PER_CALL} at a time. */
+  private static Iterator<Row> scored(Iterator<Row> part, ModelRef model, int column, int batch, boolean bits,
+                                      boolean perUnit, boolean embed) {
+    return new Iterator<Row>() {
+      private final ArrayDeque<Row> ready = new ArrayDeque<>();
+
+      @Override
+      public boolean hasNext() {
+        if (ready.isEmpty() && part.hasNext()) {
+          List<Row> chunk = new ArrayList<>(DOCUMENTS_PER_CALL);                      // a chunk at a time, lazily
+          while (chunk.size() < DOCUMENTS_PER_CALL && part.hasNext()) {
+            chunk.add(part.next());
+          }
           List<String> docs = new ArrayList<>(chunk.size());
           for (Row r : chunk) {
             docs.add(r.isNullAt(column) ? null : r.getString(column));
           }
           List<DocumentScorer.Outcome> scored = DocumentScorer.score(model, docs, batch, embed);
           for (int i = 0; i < chunk.size(); i++) {
-            out.add(append(chunk.get(i), scored.get(i), bits, perUnit, embed));
+            ready.add(append(chunk.get(i), scored.get(i), bits, perUnit, embed));
           }
-          chunk.clear();
         }
+        return !ready.isEmpty();
       }
-      return out.iterator();
-    });
-    return dataset.sparkSession().createDataFrame(rows, outSchema);
+
+      @Override
+      public Row next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        return ready.poll();
+      }
+    };
   }
 
   private static Row append(Row row, DocumentScorer.Outcome o, boolean bits, boolean perUnit, boolean embed) {
