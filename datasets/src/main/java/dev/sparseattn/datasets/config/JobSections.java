@@ -13,9 +13,12 @@ import java.util.TreeSet;
  * instead of being ignored.
  */
 public final class JobSections {
-  /** The sections read by the project's jobs: PrepareCorpus, Train, DistributedTrain, Sample, Evaluate, Serve. */
-  public static final List<String> PROJECT = List.of(
-      "prepare", "train", "distributed", "sample", "evaluate", "serve");
+  /**
+   * The sections read by the project's jobs: PrepareCorpus, Train, DistributedTrain, Sample, Evaluate, Serve, Score,
+   * Embed, StreamScore.
+   */
+  public static final List<String> PROJECT = List.of("prepare", "train", "distributed", "sample", "evaluate",
+      "serve", "score", "embed", "stream");
 
   private JobSections() {}
 

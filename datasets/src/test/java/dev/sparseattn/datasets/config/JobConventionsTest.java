@@ -58,7 +58,7 @@ class JobConventionsTest {
     assertEquals(2, run(f, "jobb.n=5"));
     String m = err.toString(StandardCharsets.UTF_8).trim();
     assertEquals("job: configuration error: jobb: unknown top-level section (did you mean 'job'?);"
-        + " the jobs read [distributed, evaluate, job, prepare, sample, serve, train]", m);
+        + " the jobs read [distributed, embed, evaluate, job, prepare, sample, score, serve, stream, train]", m);
     assertEquals(0, ran.get());
 
     err.reset();

@@ -10,8 +10,10 @@ import java.util.Arrays;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
+import org.deeplearning4j.nn.api.MaskState;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -214,6 +216,35 @@ public final class TransformerLM {
         double tokens = mask == null ? batch.getLabels().size(0) * batch.getLabels().size(1)
                 : mask.sumNumber().doubleValue();
         return new double[] {net.scoreExamples(batch, false).sumNumber().doubleValue(), tokens};
+    }
+
+    /**
+     * Per-target negative log-likelihood (nats) of {@code batch} (from {@link #toDataSet}), {@code [batch, L]}, 0 at
+     * masked (padded) targets, with the features mask applied as in training: each row sums exactly to its
+     * {@link #sumNats} share (the same computation, DL4J's per-example score before its row sum).
+     */
+    public static INDArray tokenNats(MultiLayerNetwork net, DataSet batch) {
+        LmLayer lm = layer(net);
+        lm.setInput(batch.getFeatures(), LayerWorkspaceMgr.noWorkspaces());
+        lm.setLabels(batch.getLabels());
+        lm.setMaskArray(batch.getLabelsMaskArray());
+        lm.feedForwardMaskArray(batch.getFeaturesMaskArray(), MaskState.Active, (int) batch.getFeatures().size(0));
+        try {
+            return lm.tokenNats();
+        } finally {
+            lm.clear();
+            lm.setMaskArray(null);
+            lm.setLabels(null);
+        }
+    }
+
+    /**
+     * Final hidden states {@code [batch, L, d]} (after the final LayerNorm: what the output projection reads) of the
+     * inputs of {@code batch} (from {@link #toDataSet}), padded keys excluded from attention as in scoring. Read only;
+     * the same forward as scoring, no second model.
+     */
+    public static INDArray hiddenStates(MultiLayerNetwork net, DataSet batch) {
+        return layer(net).finalHiddenStates(batch.getFeatures(), batch.getFeaturesMaskArray());
     }
 
     /**

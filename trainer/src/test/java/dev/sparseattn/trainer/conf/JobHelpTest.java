@@ -9,6 +9,9 @@ import dev.sparseattn.datasets.config.Cli;
 import dev.sparseattn.datasets.config.Help;
 import dev.sparseattn.trainer.distributed.DistributedConfig;
 import dev.sparseattn.trainer.eval.EvaluateConfig;
+import dev.sparseattn.trainer.infer.EmbedConfig;
+import dev.sparseattn.trainer.infer.ScoreConfig;
+import dev.sparseattn.trainer.infer.StreamScoreConfig;
 import dev.sparseattn.trainer.sample.SampleConfig;
 import dev.sparseattn.trainer.train.TrainConfig;
 import java.io.ByteArrayOutputStream;
@@ -19,9 +22,9 @@ import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code --help} of the trainer's jobs (Train, DistributedTrain, Sample, Evaluate): every key their parsers read
- * has a meaning in {@code help/<section>.properties}, no meaning is left for a key no parser reads, and
- * the help exits with status 0 although the sections have required keys.
+ * {@code --help} of the trainer's jobs (Train, DistributedTrain, Sample, Evaluate, Score, Embed, StreamScore): every
+ * key their parsers read has a meaning in {@code help/<section>.properties}, no meaning is left for a key no parser
+ * reads, and the help exits with status 0 although the sections have required keys.
  */
 class JobHelpTest {
   private static String help(String name, Function<Config, ?> parse) {
@@ -39,7 +42,8 @@ class JobHelpTest {
   @Test
   void everyKeyHasAMeaning() {
     for (Function<Config, ?> parse : java.util.List.<Function<Config, ?>>of(
-        TrainConfig::parse, DistributedConfig::parse, SampleConfig::parse, EvaluateConfig::parse)) {
+        TrainConfig::parse, DistributedConfig::parse, SampleConfig::parse, EvaluateConfig::parse, ScoreConfig::parse,
+        EmbedConfig::parse, StreamScoreConfig::parse)) {
       assertEquals(Set.of(), Help.undocumented(parse));
       assertEquals(Set.of(), Help.stale(parse));
     }
@@ -57,5 +61,8 @@ class JobHelpTest {
     String sample = help("sample", SampleConfig::parse);
     assertTrue(sample.contains("  sample.model (required)    [string]\n"), sample);
     assertTrue(sample.contains("  sample.prompt = unset    [string]\n") && sample.contains("  sample.prompt-file = unset"), sample);
+    String score = help("score", ScoreConfig::parse);
+    assertTrue(score.contains("  score.model (required)    [string]\n")
+        && score.contains("  score.split = validation    [train | validation]\n"), score);
   }
 }

@@ -142,12 +142,48 @@ public class LmLayer extends LmLayerBase implements IOutputLayer {
         assertInputSet(false);
         long batch = input.size(0);
         long len = input.size(1);
+        return tokenNats().sum(true, 1).addi(fullNetRegTermL1);
+    }
+
+    /**
+     * Per-target negative log-likelihood (nats) of the input and labels set, 0 at masked targets, {@code [batch, L]}:
+     * what {@link #computeScoreForExamples} sums per row (the same computation, so the sums agree exactly).
+     */
+    @SuppressWarnings("try")
+    public INDArray tokenNats() {
+        assertInputSet(false);
+        long batch = input.size(0);
+        long len = input.size(1);
         INDArray perRow = Nd4j.create(dataType, batch * len, 1);
         try (MemoryWorkspace ignored = Scopes.open(Scopes.CALL)) {
             INDArray h = hidden(tokenIds(), batch, len, inputMask(), false);
             head.loss(h, targets(batch * len), mask(batch * len), 1.0, headParams(params), perRow, null, null);
         }
-        return perRow.reshape(batch, len).sum(true, 1).addi(fullNetRegTermL1);
+        return perRow.reshape(batch, len);
+    }
+
+    /**
+     * Final hidden states after the final LayerNorm (what the output projection reads), {@code [batch, L, d]},
+     * outside every workspace, of token ids {@code ids [batch, L]} with padded keys ({@code keyMask [batch, L]} 0, or
+     * null for none) excluded from attention: the inference forward, read only.
+     */
+    @SuppressWarnings("try")
+    public INDArray finalHiddenStates(INDArray ids, INDArray keyMask) {
+        setInput(ids, LayerWorkspaceMgr.noWorkspaces());
+        long batch = ids.size(0);
+        long len = ids.size(1);
+        long d = model().dModel();
+        INDArray out = Nd4j.create(dataType, batch * len, d);                           // [N, d]
+        try (MemoryWorkspace ignored = Scopes.open(Scopes.CALL)) {
+            INDArray h = hidden(tokenIds(), batch, len, checkMask(keyMask, batch, len), false);
+            LmHead.Params p = headParams(params);
+            dev.sparseattn.trainer.model.ops.LayerNorm.forward(h, p.lnGain(), p.lnBias(), out,
+                    Nd4j.createUninitialized(dataType, new long[] {batch * len, d}, 'c'),
+                    Nd4j.createUninitialized(dataType, new long[] {batch * len, 1}, 'c'));
+        } finally {
+            clear();
+        }
+        return out.reshape(batch, len, d);
     }
 
     /**

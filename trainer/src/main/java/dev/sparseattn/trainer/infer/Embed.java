@@ -1,0 +1,54 @@
+package dev.sparseattn.trainer.infer;
+
+import dev.sparseattn.datasets.config.Cli;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The {@code embed} job: a fixed-size vector per sequence of a prepared dataset's split, on a Spark cluster, written
+ * to {@code embed.output}:
+ * <pre>
+ *   embeddings/part-*.parquet  seq_id bigint, shard string, n_positions int,
+ *                              mean array&lt;float&gt; [d], last array&lt;float&gt; [d]
+ *   quarantine/part-*.json     rows that could not be embedded: seq_id, shard, reason
+ *   summary.json               record accounting
+ *   embed.conf                 the resolved configuration
+ * </pre>
+ * {@code mean} averages the final hidden states (after the final LayerNorm) over the row's real input positions,
+ * {@code last} is the state at the last of them. Each executor loads the model once ({@link ModelCache}).
+ *
+ * <p>Usage: {@code Embed <config-file> [key=value ...]}.
+ */
+public final class Embed {
+  private Embed() {}
+
+  public static void main(String[] args) {
+    Cli.main("embed", args, EmbedConfig::parse, c -> run(c));
+  }
+
+  /** Runs the job, starting Spark (or joining the running session) and stopping it if it started it. */
+  public static Map<String, Object> run(EmbedConfig config) throws Exception {
+    boolean running = InferenceRun.sessionRunning();
+    SparkSession spark = InferenceRun.session(config.settings());
+    try {
+      return run(config, spark);
+    } finally {
+      if (!running) {
+        spark.stop();
+      }
+    }
+  }
+
+  /** Runs the job on a running session and returns the summary it writes. */
+  public static Map<String, Object> run(EmbedConfig config, SparkSession spark) throws Exception {
+    InferenceSettings s = config.settings();
+    InferenceRun.Inputs in = InferenceRun.prepare(s, spark);
+    EmbedPass pass = new EmbedPass(in.model(), in.data().dir().toString(), in.data().manifest().seqLen(),
+        s.batchSize());
+    InferenceRun.Result r = InferenceRun.execute("embed", s, spark, in, pass, EmbedPass.columns(), "embeddings");
+    r.summary().put("dimension", in.model().config().dModel());
+    r.out().writeJson("summary.json", r.summary());
+    r.out().writeText("embed.conf", config.resolved().render());
+    return r.summary();
+  }
+}

@@ -1,0 +1,131 @@
+package dev.sparseattn.trainer.infer;
+
+import dev.sparseattn.datasets.config.DataError;
+import dev.sparseattn.datasets.fs.HadoopPaths;
+import dev.sparseattn.datasets.manifest.PreparedDataset;
+import dev.sparseattn.datasets.manifest.ShardInfo;
+import dev.sparseattn.trainer.io.ModelDirectory;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+
+/**
+ * The driver side shared by the batch inference jobs: opens the dataset and the model and checks that they fit
+ * ({@link ModelFit}) and that the output may be written, all before any Spark job; then runs a {@link ShardPass} over
+ * the split's shards, writes the processed rows as Parquet to {@code <output>/<table>/} and the set-aside rows as JSON
+ * lines to {@code <output>/quarantine/}, and accounts for every row: rows read (every row the tasks met) = rows written
+ * (counted again by reading the Parquet back) + quarantined, and rows read = the rows the manifest lists.
+ */
+final class InferenceRun {
+  private InferenceRun() {}
+
+  /** What a finished run reports, before the job adds its totals. */
+  record Result(Map<String, Object> summary, Dataset<Row> written, ModelDirectory out) {}
+
+  /** Starts Spark (or joins the running session) with the job's master unless one is set. */
+  static SparkSession session(InferenceSettings settings) {
+    SparkSession.Builder builder = SparkSession.builder().appName(settings.appName());
+    if (!new SparkConf().contains("spark.master")) {
+      builder.master(settings.master());
+    }
+    return builder.getOrCreate();
+  }
+
+  /** Whether a session was running before the job (then the job leaves it running). */
+  static boolean sessionRunning() {
+    return SparkSession.getActiveSession().isDefined() || SparkSession.getDefaultSession().isDefined();
+  }
+
+  /** The checked inputs of a run, prepared on the driver without any Spark job. */
+  record Inputs(PreparedDataset data, ModelRef model, ModelDirectory out, List<String> shards) {}
+
+  static Inputs prepare(InferenceSettings s, SparkSession spark) throws Exception {
+    org.apache.hadoop.conf.Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+    PreparedDataset data = PreparedDataset.open(HadoopPaths.resolve(s.data()), hadoop);
+    ModelRef model = ModelRef.resolve(s.model(), hadoop);
+    ModelFit.check(model, data);
+    List<String> shards = data.manifest().split(s.split()).shards().stream().map(ShardInfo::path).toList();
+    if (shards.isEmpty()) {
+      throw new DataError("dataset " + data.dir() + " has no " + s.split() + " shards");
+    }
+    ModelDirectory out = ModelDirectory.create(HadoopPaths.resolve(s.output()), s.overwrite(), hadoop);
+    return new Inputs(data, model, out, shards);
+  }
+
+  /**
+   * Runs {@code pass} over the shards and writes the outputs; {@code columns} are the job's own columns.
+   *
+   * @param table name of the Parquet directory under the output
+   */
+  static Result execute(String job, InferenceSettings s, SparkSession spark, Inputs in, ShardPass pass,
+                        List<StructField> columns, String table) {
+    long start = System.nanoTime();
+    StructType schema = schema(columns);
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    int slices = s.partitions() == 0 ? in.shards().size() : Math.min(s.partitions(), in.shards().size());
+    JavaRDD<Row> rows = sc.parallelize(in.shards(), slices).mapPartitions(pass);
+    Dataset<Row> all = spark.createDataFrame(rows, schema).persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      String tablePath = in.out().resolve(table).toString();
+      String quarantinePath = in.out().resolve("quarantine").toString();
+      all.filter(functions.col("reason").isNull()).drop("reason").write().parquet(tablePath);
+      Dataset<Row> bad = all.filter(functions.col("reason").isNotNull()).select("seq_id", "shard", "reason");
+      bad.write().json(quarantinePath);
+      long read = all.count();
+      Dataset<Row> written = spark.read().parquet(tablePath);
+      long writtenRows = written.count();
+      Map<String, Long> byReason = new TreeMap<>();
+      for (Row r : bad.groupBy(functions.substring_index(functions.col("reason"), ":", 1).as("code")).count()
+          .collectAsList()) {
+        byReason.put(r.getString(0), r.getLong(1));
+      }
+      long quarantined = byReason.values().stream().mapToLong(Long::longValue).sum();
+      long listed = in.data().manifest().split(s.split()).shards().stream().mapToLong(ShardInfo::rows).sum();
+      if (read != writtenRows + quarantined || read != listed) {
+        throw new IllegalStateException(job + ": record accounting does not add up: read " + read + ", written "
+            + writtenRows + ", quarantined " + quarantined + ", listed in the manifest " + listed);
+      }
+      Map<String, Object> records = new LinkedHashMap<>();
+      records.put("read", read);
+      records.put("written", writtenRows);
+      records.put("quarantined", quarantined);
+      records.put("by_reason", byReason);
+      records.put("listed_in_manifest", listed);
+      Map<String, Object> summary = new LinkedHashMap<>();
+      summary.put("job", job);
+      summary.put("model", Map.of("zip", in.model().zip(), "sha256", in.model().sha256()));
+      summary.put("dataset", in.data().dir().toString());
+      summary.put("split", s.split().id());
+      summary.put("output", tablePath);
+      summary.put("partitions", slices);
+      summary.put("records", records);
+      summary.put("seconds", (System.nanoTime() - start) / 1e9);
+      return new Result(summary, written, in.out());
+    } finally {
+      all.unpersist();
+    }
+  }
+
+  private static StructType schema(List<StructField> columns) {
+    StructType t = new StructType()
+        .add("seq_id", DataTypes.LongType, false)
+        .add("shard", DataTypes.StringType, false);
+    for (StructField f : columns) {
+      t = t.add(f);
+    }
+    return t.add("reason", DataTypes.StringType, true);
+  }
+
+}

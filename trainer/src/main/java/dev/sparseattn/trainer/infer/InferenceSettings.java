@@ -1,0 +1,37 @@
+package dev.sparseattn.trainer.infer;
+
+import dev.sparseattn.datasets.config.Section;
+import dev.sparseattn.datasets.manifest.Split;
+import java.io.Serializable;
+
+/**
+ * The keys the batch inference jobs share, read from their section ({@code score} or {@code embed}).
+ *
+ * @param model a model directory written by the train job, or its {@code model.zip}
+ * @param data the prepared dataset
+ * @param split the split to read
+ * @param output the output directory
+ * @param overwrite whether an existing output directory may be replaced
+ * @param batchSize sequences per forward pass
+ * @param partitions Spark tasks; 0 for one per shard
+ * @param master Spark master, used only when spark-submit or the JVM did not set one
+ * @param appName Spark application name
+ */
+public record InferenceSettings(String model, String data, Split split, String output, boolean overwrite,
+                                int batchSize, int partitions, String master, String appName) implements Serializable {
+
+  /** Reads the shared keys of {@code s} (the caller reads its own keys and calls {@code finish}). */
+  public static InferenceSettings parse(Section s, String defaultAppName) {
+    String model = s.string("model");
+    String data = s.string("data");
+    Split split = s.choice("split", Split.class, Split.VALIDATION);
+    String output = s.string("output");
+    boolean overwrite = s.bool("overwrite", false);
+    int batch = s.integer("batch-size", 16, 1, 1 << 14);
+    int partitions = s.integer("partitions", 0, 0, 1 << 20);
+    Section spark = s.section("spark");
+    String master = spark.string("master", "local[*]");
+    String appName = spark.string("app-name", defaultAppName);
+    return new InferenceSettings(model, data, split, output, overwrite, batch, partitions, master, appName);
+  }
+}

@@ -1,0 +1,42 @@
+package dev.sparseattn.trainer.infer;
+
+import com.typesafe.config.Config;
+import dev.sparseattn.datasets.config.ResolvedConfig;
+import dev.sparseattn.datasets.config.Section;
+
+/**
+ * Everything the {@code stream-score} job needs, read from the {@code stream} section.
+ *
+ * @param model a model directory written by the train job, or its {@code model.zip}
+ * @param input directory watched for new text files (one document per line)
+ * @param output directory of the scored micro-batches ({@code batch_id=<n>/}) and their metrics
+ * @param checkpoint the query's checkpoint location (offsets and commits): a restarted query resumes from it
+ * @param maxFilesPerTrigger at most this many new files per micro-batch
+ * @param batchSize windows per forward pass
+ * @param stopAfterIdleSeconds stop when no new file arrived for this long (0 = run until killed)
+ * @param master Spark master, used only when spark-submit or the JVM did not set one
+ * @param appName Spark application name
+ * @param resolved the configuration as read, defaults included
+ */
+public record StreamScoreConfig(String model, String input, String output, String checkpoint, int maxFilesPerTrigger,
+                                int batchSize, int stopAfterIdleSeconds, String master, String appName,
+                                ResolvedConfig resolved) {
+
+  /** Reads and validates the {@code stream} section; fails with a message naming the key. */
+  public static StreamScoreConfig parse(Config root) {
+    Section s = new Section(root, "stream");
+    String model = s.string("model");
+    String input = s.string("input");
+    String output = s.string("output");
+    String checkpoint = s.string("checkpoint");
+    int files = s.integer("max-files-per-trigger", 1, 1, 1 << 20);
+    int batch = s.integer("batch-size", 16, 1, 1 << 14);
+    int idle = s.integer("stop-after-idle-seconds", 0, 0, 1 << 24);
+    Section spark = s.section("spark");
+    String master = spark.string("master", "local[*]");
+    String appName = spark.string("app-name", "sparseattn-stream-score");
+    s.check(!checkpoint.equals(output), "checkpoint", "must differ from stream.output");
+    s.finish();
+    return new StreamScoreConfig(model, input, output, checkpoint, files, batch, idle, master, appName, s.resolved());
+  }
+}

@@ -1,0 +1,269 @@
+package dev.sparseattn.trainer.infer.ml;
+
+import dev.sparseattn.trainer.infer.DocumentScorer;
+import dev.sparseattn.trainer.infer.ModelRef;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.ml.Transformer;
+import org.apache.spark.ml.param.IntParam;
+import org.apache.spark.ml.param.Param;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.param.ParamValidators;
+import org.apache.spark.ml.util.DefaultParamsReader;
+import org.apache.spark.ml.util.DefaultParamsWritable;
+import org.apache.spark.ml.util.Identifiable$;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * A Spark ML {@link Transformer} that applies a trained language model to a DataFrame column of raw documents (text,
+ * or DNA sequences for a nucleotide model), tokenized with the model's own tokenizer, and adds per row:
+ * <pre>
+ *   bitsCol         double         total bits of the document's tokens ("" = not added)
+ *   bitsPerUnitCol  double         bits per byte (text) or per base (DNA) ("" = not added)
+ *   embeddingCol    array&lt;float&gt;   mean final hidden state over the document ("" = not added, the default)
+ *   reasonCol       string         why a document has null outputs (null input, empty, refused by the tokenizer)
+ * </pre>
+ * A document the tokenizer refuses keeps its row, with null outputs and the reason: nothing is dropped. The model is
+ * loaded once per executor JVM; documents are scored in batches of {@code batchSize} windows per partition. Saved
+ * and loaded with Spark ML's default params writer ({@code MLWritable}, {@code MLReadable}), so it works inside a
+ * {@code Pipeline}/{@code PipelineModel}; the model itself stays where {@code modelPath} points.
+ */
+public final class SequenceScorer extends Transformer implements DefaultParamsWritable {
+  private static final long serialVersionUID = 1L;
+  /** Documents tokenized and scored together (their windows share forward passes). */
+  private static final int DOCUMENTS_PER_CALL = 256;
+
+  private final String uid;
+  private final Param<String> modelPath;
+  private final Param<String> inputCol;
+  private final Param<String> bitsCol;
+  private final Param<String> bitsPerUnitCol;
+  private final Param<String> embeddingCol;
+  private final Param<String> reasonCol;
+  private final IntParam batchSize;
+
+  public SequenceScorer() {
+    this(Identifiable$.MODULE$.randomUID("sequenceScorer"));
+  }
+
+  public SequenceScorer(String uid) {
+    this.uid = uid;
+    modelPath = new Param<>(this, "modelPath", "a trained model directory or its model.zip (any Hadoop file system)");
+    inputCol = new Param<>(this, "inputCol", "the string column of documents (text or sequences)");
+    bitsCol = new Param<>(this, "bitsCol", "output column of total bits (empty: none)");
+    bitsPerUnitCol = new Param<>(this, "bitsPerUnitCol", "output column of bits per byte or per base (empty: none)");
+    embeddingCol = new Param<>(this, "embeddingCol", "output column of the mean final hidden state (empty: none)");
+    reasonCol = new Param<>(this, "reasonCol", "output column of the reason a document was not scored");
+    batchSize = new IntParam(this, "batchSize", "windows per forward pass", ParamValidators.gtEq(1));
+    setDefault(inputCol, "text");
+    setDefault(bitsCol, "bits");
+    setDefault(bitsPerUnitCol, "bits_per_unit");
+    setDefault(embeddingCol, "");
+    setDefault(reasonCol, "score_error");
+    setDefault(batchSize, 16);
+  }
+
+  @Override
+  public String uid() {
+    return uid;
+  }
+
+  public Param<String> modelPath() {
+    return modelPath;
+  }
+
+  public Param<String> inputCol() {
+    return inputCol;
+  }
+
+  public Param<String> bitsCol() {
+    return bitsCol;
+  }
+
+  public Param<String> bitsPerUnitCol() {
+    return bitsPerUnitCol;
+  }
+
+  public Param<String> embeddingCol() {
+    return embeddingCol;
+  }
+
+  public Param<String> reasonCol() {
+    return reasonCol;
+  }
+
+  public IntParam batchSize() {
+    return batchSize;
+  }
+
+  public SequenceScorer setModelPath(String v) {
+    set(modelPath, v);
+    return this;
+  }
+
+  public SequenceScorer setInputCol(String v) {
+    set(inputCol, v);
+    return this;
+  }
+
+  public SequenceScorer setBitsCol(String v) {
+    set(bitsCol, v);
+    return this;
+  }
+
+  public SequenceScorer setBitsPerUnitCol(String v) {
+    set(bitsPerUnitCol, v);
+    return this;
+  }
+
+  public SequenceScorer setEmbeddingCol(String v) {
+    set(embeddingCol, v);
+    return this;
+  }
+
+  public SequenceScorer setReasonCol(String v) {
+    set(reasonCol, v);
+    return this;
+  }
+
+  public SequenceScorer setBatchSize(int v) {
+    set(batchSize, v);
+    return this;
+  }
+
+  /**
+   * The input schema plus the output columns; fails before any work when the model path is unset, the input column is
+   * missing or not a string, or an output column exists already.
+   */
+  @Override
+  public StructType transformSchema(StructType schema) {
+    if (!isDefined(modelPath) || $(modelPath).isEmpty()) {
+      throw new IllegalArgumentException("SequenceScorer: modelPath is not set");
+    }
+    String in = $(inputCol);
+    if (!Arrays.asList(schema.fieldNames()).contains(in)) {
+      throw new IllegalArgumentException("SequenceScorer: input column '" + in + "' does not exist; the columns are "
+          + Arrays.toString(schema.fieldNames()));
+    }
+    if (!schema.apply(in).dataType().equals(DataTypes.StringType)) {
+      throw new IllegalArgumentException("SequenceScorer: input column '" + in + "' must be a string (text or a"
+          + " sequence), got " + schema.apply(in).dataType().simpleString());
+    }
+    StructType out = schema;
+    for (StructField f : outputs()) {
+      if (Arrays.asList(out.fieldNames()).contains(f.name())) {
+        throw new IllegalArgumentException("SequenceScorer: output column '" + f.name() + "' already exists");
+      }
+      out = out.add(f);
+    }
+    return out;
+  }
+
+  private List<StructField> outputs() {
+    List<StructField> f = new ArrayList<>();
+    if (!$(bitsCol).isEmpty()) {
+      f.add(DataTypes.createStructField($(bitsCol), DataTypes.DoubleType, true));
+    }
+    if (!$(bitsPerUnitCol).isEmpty()) {
+      f.add(DataTypes.createStructField($(bitsPerUnitCol), DataTypes.DoubleType, true));
+    }
+    if (!$(embeddingCol).isEmpty()) {
+      f.add(DataTypes.createStructField($(embeddingCol), DataTypes.createArrayType(DataTypes.FloatType, false), true));
+    }
+    f.add(DataTypes.createStructField($(reasonCol), DataTypes.StringType, true));
+    return f;
+  }
+
+  @Override
+  public Dataset<Row> transform(Dataset<?> dataset) {
+    StructType outSchema = transformSchema(dataset.schema());
+    ModelRef model = ModelRef.resolve($(modelPath), dataset.sparkSession().sparkContext().hadoopConfiguration());
+    int column = dataset.schema().fieldIndex($(inputCol));
+    boolean bits = !$(bitsCol).isEmpty();
+    boolean perUnit = !$(bitsPerUnitCol).isEmpty();
+    boolean embed = !$(embeddingCol).isEmpty();
+    int batch = (Integer) $(batchSize);
+    JavaRDD<Row> rows = dataset.toDF().javaRDD().mapPartitions(
+        part -> scored(part, model, column, batch, bits, perUnit, embed));
+    return dataset.sparkSession().createDataFrame(rows, outSchema);
+  }
+
+  /** The rows of a partition with their outputs appended, scored lazily {@link #DOCUMENTS_PER_CALL} at a time. */
+  private static Iterator<Row> scored(Iterator<Row> part, ModelRef model, int column, int batch, boolean bits,
+                                      boolean perUnit, boolean embed) {
+    return new Iterator<Row>() {
+      private final ArrayDeque<Row> ready = new ArrayDeque<>();
+
+      @Override
+      public boolean hasNext() {
+        if (ready.isEmpty() && part.hasNext()) {
+          List<Row> chunk = new ArrayList<>(DOCUMENTS_PER_CALL);                      // a chunk at a time, lazily
+          while (chunk.size() < DOCUMENTS_PER_CALL && part.hasNext()) {
+            chunk.add(part.next());
+          }
+          List<String> docs = new ArrayList<>(chunk.size());
+          for (Row r : chunk) {
+            docs.add(r.isNullAt(column) ? null : r.getString(column));
+          }
+          List<DocumentScorer.Outcome> scored = DocumentScorer.score(model, docs, batch, embed);
+          for (int i = 0; i < chunk.size(); i++) {
+            ready.add(append(chunk.get(i), scored.get(i), bits, perUnit, embed));
+          }
+        }
+        return !ready.isEmpty();
+      }
+
+      @Override
+      public Row next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        return ready.poll();
+      }
+    };
+  }
+
+  private static Row append(Row row, DocumentScorer.Outcome o, boolean bits, boolean perUnit, boolean embed) {
+    List<Object> v = new ArrayList<>(row.size() + 4);
+    for (int i = 0; i < row.size(); i++) {
+      v.add(row.get(i));
+    }
+    if (bits) {
+      v.add(o.bits());
+    }
+    if (perUnit) {
+      v.add(o.bitsPerUnit());
+    }
+    if (embed) {
+      v.add(o.mean());
+    }
+    v.add(o.reason());
+    return RowFactory.create(v.toArray());
+  }
+
+  @Override
+  public SequenceScorer copy(ParamMap extra) {
+    return defaultCopy(extra);
+  }
+
+  /** Spark ML's reader of a saved SequenceScorer. */
+  public static MLReader<SequenceScorer> read() {
+    return new DefaultParamsReader<>();
+  }
+
+  /** Loads a SequenceScorer saved with {@code write().save(path)}. */
+  public static SequenceScorer load(String path) {
+    return read().load(path);
+  }
+}
