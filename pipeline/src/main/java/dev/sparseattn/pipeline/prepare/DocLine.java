@@ -15,7 +15,7 @@ import java.io.Serializable;
  * and its bytes are a short sample of the bad content for the quarantine table.
  */
 public final class DocLine implements Serializable {
-  private static final long serialVersionUID = 2L;
+  private static final long serialVersionUID = 3L;
 
   private final long offset;
   private final long recordNo;
@@ -24,6 +24,8 @@ public final class DocLine implements Serializable {
   private final String reason;
   private final String meta;
   private final boolean repaired;
+  /** The split of its file that read the unit (record numbers count from 0 within it), or -1. */
+  private int split = -1;
 
   /** A document of one record at a byte offset (record number unknown). */
   public DocLine(long offset, byte[] bytes) {
@@ -53,12 +55,29 @@ public final class DocLine implements Serializable {
 
   /** This document with repaired bytes (e.g. invalid UTF-8 replaced). */
   DocLine repairedAs(byte[] fixed) {
-    return new DocLine(offset, recordNo, fixed, records, null, meta, true);
+    return new DocLine(offset, recordNo, fixed, records, null, meta, true).inSplit(split);
   }
 
   /** This unit quarantined for {@code why}, keeping a sample of its bytes. */
   DocLine quarantine(String why) {
-    return new DocLine(offset, recordNo, java.util.Arrays.copyOf(bytes, Math.min(bytes.length, 96)), 1, why, null, false);
+    return new DocLine(offset, recordNo, java.util.Arrays.copyOf(bytes, Math.min(bytes.length, 96)), 1, why, null, false)
+        .inSplit(split);
+  }
+
+  /** This unit as read by split {@code split} (global split index), its record number counted within it. */
+  DocLine inSplit(int split) {
+    this.split = split;
+    return this;
+  }
+
+  /** The split that read the unit ({@link #inSplit}), or -1 when the record number is the file's. */
+  int split() {
+    return split;
+  }
+
+  /** The record number in the file, given the records before each split ({@code splitBases}), or -1. */
+  long recordNo(long[] splitBases) {
+    return split < 0 || recordNo < 0 ? recordNo : splitBases[split] + recordNo;
   }
 
   public long offset() {

@@ -55,7 +55,8 @@ public final class PrepareJob {
         plan.files().size(), plan.output(), kebab(config.format()), ManifestAssembler.documentKind(config),
         config.seqLen(), kebab(config.tokenizer()));
 
-    JavaPairRDD<ChunkId, DocLine> documents = surfacing(() -> Sources.read(jsc, plan, Sources.check(config, admission)));
+    ReadUnits read = surfacing(() -> Sources.read(jsc, plan, Sources.check(config, admission)));
+    JavaPairRDD<ChunkId, DocLine> documents = read.units();
     Tokenizer tokenizer = admission;
     if (config.tokenizer().trained()) {
       documents.persist(StorageLevel.MEMORY_AND_DISK_SER()); // read once, for training and for packing
@@ -68,7 +69,9 @@ public final class PrepareJob {
     JavaPairRDD<ChunkId, Iterable<DocLine>> chunks = documents.groupByKey(partitions);
 
     Broadcast<SerializableConfiguration> conf = jsc.broadcast(new SerializableConfiguration(hadoop));
-    SideTables sideTables = new SideTables(plan.output().toString(), plan.files().stream().map(Object::toString).toList());
+    long[] splitBases = surfacing(() -> read.recordBases(chunks)); // reads the inputs when they were split
+    SideTables sideTables = new SideTables(plan.output().toString(), plan.files().stream().map(Object::toString).toList(),
+        splitBases);
     List<ChunkSummary> summaries = surfacing(() -> chunks.map(new SummarizeChunk(packer, sideTables, conf)).collect());
     SequenceNumbering numbering = new SequenceNumbering(summaries, ShardSizing.rowsPerShard(config, summaries));
     long docs = numbering.sum(ChunkSummary::documents);
