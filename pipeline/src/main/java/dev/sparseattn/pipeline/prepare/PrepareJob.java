@@ -72,8 +72,12 @@ public final class PrepareJob {
     long[] splitBases = surfacing(() -> read.recordBases(chunks)); // reads the inputs when they were split
     SideTables sideTables = new SideTables(plan.output().toString(), plan.files().stream().map(Object::toString).toList(),
         splitBases);
-    List<ChunkSummary> summaries = surfacing(() -> chunks.map(new SummarizeChunk(packer, sideTables, conf)).collect());
-    SequenceNumbering numbering = new SequenceNumbering(summaries, ShardSizing.rowsPerShard(config, summaries));
+    UsedIds usedIds = new UsedIds();
+    jsc.sc().register(usedIds, "token ids used");
+    List<ChunkSummary> summaries =
+        surfacing(() -> chunks.map(new SummarizeChunk(packer, sideTables, conf, usedIds)).collect());
+    SequenceNumbering numbering =
+        new SequenceNumbering(summaries, ShardSizing.rowsPerShard(config, summaries, usedIds.value()));
     long docs = numbering.sum(ChunkSummary::documents);
     if (docs == 0) {
       throw new DataError(noDocuments(numbering, plan.output().toString(), config.input()));
