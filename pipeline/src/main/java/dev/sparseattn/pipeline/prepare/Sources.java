@@ -33,6 +33,7 @@ final class Sources {
   /** The units of all input files, keyed by chunk, admitted by {@code check}. */
   static ReadUnits read(JavaSparkContext jsc, PreparePlan plan, DocCheck check) {
     PrepareConfig config = plan.config();
+    ZstdCodec.register(jsc.hadoopConfiguration()); // .zst inputs, chosen by extension like .gz and .bz2
     if (config.format() == InputFormat.TEXT && config.document() == DocumentMode.LINE) {
       return ReadUnits.whole(LineSource.read(jsc, plan.files(), config.chunkBytes(), check)
           .union(LineSource.emptyFiles(jsc, plan.files(), check)));
