@@ -60,6 +60,7 @@ final class ManifestAssembler {
       case JSONL -> "line";
       case FASTA, CSV -> "window";
       case FASTQ -> "read";
+      case PARQUET -> "row";
     };
   }
 
@@ -70,7 +71,7 @@ final class ManifestAssembler {
       case JSONL -> "line";
       case FASTA -> "window";
       case FASTQ -> "read";
-      case CSV -> "row";
+      case CSV, PARQUET -> "row";
     };
   }
 

@@ -25,7 +25,8 @@ final class Sources {
 
   /** The admission check of a configuration: text checks for text formats, the tokenizer's refusals. */
   static DocCheck check(PrepareConfig config, Tokenizer admission) {
-    boolean text = config.format() == InputFormat.TEXT || config.format() == InputFormat.JSONL;
+    boolean text = config.format() == InputFormat.TEXT || config.format() == InputFormat.JSONL
+        || config.format() == InputFormat.PARQUET;
     return new DocCheck(text ? new TextCheck(config.records().invalidUtf8(), config.records().controlChars()) : null, admission,
         config.records().strict());
   }
@@ -41,6 +42,9 @@ final class Sources {
     if (config.format() == InputFormat.TEXT && config.document() == DocumentMode.FILE) {
       return ReadUnits.whole(FileSource.read(jsc, plan.files(), check));
     }
+    if (config.format() == InputFormat.PARQUET) {
+      return ReadUnits.whole(ParquetSource.read(jsc, plan.files(), config.chunkBytes(), config.formats().parquet(), check));
+    }
     return SplitSource.read(jsc, plan.files(), config.chunkBytes(), config.formats().splitSize(), recordFormat(config),
         check);
   }
@@ -55,6 +59,7 @@ final class Sources {
       case CSV -> new CsvSeriesReader(f.csv(), new TimeSeriesTokenizer(config.tokenizerOptions().timeSeries()));
       case JSONL -> new JsonLinesReader(f.jsonTextField());
       case TEXT -> new ParagraphReader(f.paragraphMaxBytes());
+      case PARQUET -> throw new IllegalArgumentException("Parquet is read by row group (ParquetSource), not streamed");
     };
   }
 }
