@@ -62,7 +62,7 @@ class SplitScalingBenchmarkTest {
         try {
           PrepareResult res = PrepareCorpus.run(TestSpark.config(file.toUri().toString(),
               tmp.resolve("out-" + file.getFileName() + "-" + cores).toUri().toString(), (String) input[1],
-              (String) input[2], "seq-len = 1024", "split-size = " + Math.max(1024, Files.size(file) / 8)), spark);
+              (String) input[2], "seq-len = 1024", "overwrite = true", "split-size = " + Math.max(1024, Files.size(file) / 8)), spark);
           mbPerS[cores] = Files.size(file) / 1e3 / Math.max(1, res.wallMillis());
           manifests[cores] = res.manifest();
           System.out.printf(Locale.ROOT, "SCALING %-10s local[%d] %7.1f MB in %6.1f s: %6.2f MB/s, %6.2f MB/s per core%n",
