@@ -11,6 +11,8 @@ import dev.sparseattn.datasets.config.Section;
  * fastq { headers = false, qualities = false }   # keep id lines / quality strings in metadata/
  * jsonl { text-field = "text" }                  # the document's field (dotted path for nested objects)
  * paragraph-max-bytes = 64 MiB                   # document = paragraph: longer blocks are quarantined
+ * parquet { column = "text", id-column = "" }   # the document column (string); an id column for metadata/
+ * split-size = 128 MiB                           # uncompressed FASTQ, JSON lines, paragraph files: bytes per task
  * </pre>
  *
  * @param fasta FASTA windows
@@ -18,8 +20,15 @@ import dev.sparseattn.datasets.config.Section;
  * @param csv CSV time series
  * @param jsonTextField the text field of JSON lines
  * @param paragraphMaxBytes the longest paragraph document
+ * @param parquet Parquet columns
+ * @param splitSize bytes of an uncompressed file one task reads, for the formats that can be split
+ *     ({@code dev.sparseattn.pipeline.read.SplittableFormat})
  */
-public record FormatOptions(Fasta fasta, Fastq fastq, CsvOptions csv, String jsonTextField, int paragraphMaxBytes) {
+public record FormatOptions(Fasta fasta, Fastq fastq, CsvOptions csv, String jsonTextField, int paragraphMaxBytes,
+    Parquet parquet, long splitSize) {
+
+  /** Parquet: the top-level string (or bytes) column holding documents, and an optional id column. */
+  public record Parquet(String column, String idColumn) implements java.io.Serializable {}
 
   /** FASTA windows: {@code window} bases, the next one {@code stride} bases further. */
   public record Fasta(int window, int stride) {}
@@ -42,6 +51,11 @@ public record FormatOptions(Fasta fasta, Fastq fastq, CsvOptions csv, String jso
     js.check(!field.isBlank() && !field.startsWith(".") && !field.endsWith("."), "text-field",
         "must be a field name or dotted path, got '" + field + "'");
     int paragraphMax = (int) prepare.bytes("paragraph-max-bytes", 64L << 20, 1L << 10, 1L << 30);
-    return new FormatOptions(new Fasta(window, stride), fastq, csv, field, paragraphMax);
+    Section pq = prepare.section("parquet");
+    String column = pq.string("column", "text");
+    pq.check(!column.isBlank(), "column", "must name the document column");
+    Parquet parquet = new Parquet(column, pq.string("id-column", ""));
+    long splitSize = prepare.bytes("split-size", 128L << 20, 1L << 10, 1L << 40);
+    return new FormatOptions(new Fasta(window, stride), fastq, csv, field, paragraphMax, parquet, splitSize);
   }
 }

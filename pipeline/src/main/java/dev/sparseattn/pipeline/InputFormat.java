@@ -11,5 +11,7 @@ public enum InputFormat {
   /** FASTQ reads: a document per read ({@code prepare.fastq}). */
   FASTQ,
   /** CSV time series, windows of time steps ({@code prepare.csv}). */
-  CSV
+  CSV,
+  /** Parquet: a document per row, the string column {@code prepare.parquet.column}, a task per row group. */
+  PARQUET
 }

@@ -74,8 +74,8 @@ class PrepareConfigTest {
         error("prepare { input = [x], output = y, format = csv, csv { value-columns = [a] } }"));
     assertEquals("prepare.csv.step: must be an ISO-8601 period or duration such as P1D, P1M or PT1H, got '1 day'",
         error("prepare { input = [x], output = y, csv { step = \"1 day\" } }"));
-    assertTrue(error("prepare { input = [x], output = y, format = parquet }")
-        .startsWith("prepare.format: must be one of [text, jsonl, fasta, fastq, csv]"));
+    assertTrue(error("prepare { input = [x], output = y, format = orc }")
+        .startsWith("prepare.format: must be one of [text, jsonl, fasta, fastq, csv, parquet]"));
     assertEquals("prepare.bpe.vocab-size: must be in [258, 1000000], got 100",
         error("prepare { input = [x], output = y, tokenizer = bpe, bpe { vocab-size = 100 } }"));
   }

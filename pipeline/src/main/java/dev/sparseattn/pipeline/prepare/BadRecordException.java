@@ -11,7 +11,7 @@ public final class BadRecordException extends RuntimeException {
   static final String PREFIX = "strict mode: bad record in ";
 
   BadRecordException(String source, DocLine d) {
-    super(PREFIX + source + (d.recordNo() >= 0 ? " record " + d.recordNo() : "") + " at offset " + d.offset()
+    super(PREFIX + source + (d.recordNo() >= 0 && d.part() < 0 ? " record " + d.recordNo() : "") + " at offset " + d.offset()
         + ": " + d.reason() + " (set prepare.strict = false to quarantine bad records and go on)");
   }
 

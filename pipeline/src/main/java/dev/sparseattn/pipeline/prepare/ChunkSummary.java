@@ -38,9 +38,14 @@ public final class ChunkSummary implements Serializable {
     return droppedBases;
   }
 
-  /** The ids the chunk's stream uses, as a bit set ({@code id / 64}, bit {@code id % 64}). */
+  /** The ids the chunk's stream uses, as a bit set ({@code id / 64}, bit {@code id % 64}); empty once sent. */
   public long[] usedIds() {
     return usedIds;
+  }
+
+  /** This summary without its bit set of ids (aggregated on the executors instead: {@link UsedIds}). */
+  ChunkSummary withoutUsedIds() {
+    return new ChunkSummary(id, documents, contentBytes, streamTokens, sequences, records, tally, new long[0], droppedBases);
   }
 
   /** Input records of the chunk: emitted and quarantined. */

@@ -26,6 +26,8 @@ public final class DocLine implements Serializable {
   private final String meta;
   private final boolean repaired;
   private final Split split;
+  /** The byte-range part of its file that read the unit (record numbers count from 0 within it), or -1. */
+  private int part = -1;
 
   /** A document of one record at a byte offset (record number unknown). */
   public DocLine(long offset, byte[] bytes) {
@@ -56,13 +58,29 @@ public final class DocLine implements Serializable {
 
   /** This document with repaired bytes (e.g. invalid UTF-8 replaced). */
   DocLine repairedAs(byte[] fixed) {
-    return new DocLine(offset, recordNo, fixed, records, null, meta, true, split);
+    return new DocLine(offset, recordNo, fixed, records, null, meta, true, split).inPart(part);
   }
 
   /** This unit quarantined for {@code why}, keeping a sample of its bytes. */
   DocLine quarantine(String why) {
     return new DocLine(offset, recordNo, java.util.Arrays.copyOf(bytes, Math.min(bytes.length, 96)), 1, why, null, false,
-        null);
+        null).inPart(part);
+  }
+
+  /** This unit as read by byte-range part {@code part} (global part index), its record number counted within it. */
+  DocLine inPart(int part) {
+    this.part = part;
+    return this;
+  }
+
+  /** The byte-range part that read the unit ({@link #inPart}), or -1 when the record number is the file's. */
+  int part() {
+    return part;
+  }
+
+  /** The record number in the file, given the records before each part ({@code partBases}), or -1. */
+  long recordNo(long[] partBases) {
+    return part < 0 || recordNo < 0 ? recordNo : partBases[part] + recordNo;
   }
 
   public long offset() {
@@ -117,7 +135,7 @@ public final class DocLine implements Serializable {
 
   /** This document assigned to {@code split} by its reader. */
   public DocLine inSplit(Split split) {
-    return new DocLine(offset, recordNo, bytes, records, reason, meta, repaired, split);
+    return new DocLine(offset, recordNo, bytes, records, reason, meta, repaired, split).inPart(part);
   }
 
   /** File order: offset, then record number. */

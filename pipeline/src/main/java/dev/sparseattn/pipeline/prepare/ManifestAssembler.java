@@ -75,6 +75,7 @@ final class ManifestAssembler {
       case JSONL -> "line";
       case FASTA, CSV -> "window";
       case FASTQ -> "read";
+      case PARQUET -> "row";
     };
   }
 
@@ -85,7 +86,7 @@ final class ManifestAssembler {
       case JSONL -> "line";
       case FASTA -> "window";
       case FASTQ -> "read";
-      case CSV -> "row";
+      case CSV, PARQUET -> "row";
     };
   }
 

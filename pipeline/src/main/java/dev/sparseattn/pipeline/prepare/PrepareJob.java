@@ -55,7 +55,8 @@ public final class PrepareJob {
         plan.files().size(), plan.output(), kebab(config.format()), ManifestAssembler.documentKind(config),
         config.seqLen(), kebab(config.tokenizer()));
 
-    JavaPairRDD<ChunkId, DocLine> documents = surfacing(() -> Sources.read(jsc, plan, Sources.check(config, admission)));
+    ReadUnits read = surfacing(() -> Sources.read(jsc, plan, Sources.check(config, admission)));
+    JavaPairRDD<ChunkId, DocLine> documents = read.units();
     Tokenizer tokenizer = admission;
     if (config.tokenizer().trained()) {
       documents.persist(StorageLevel.MEMORY_AND_DISK_SER()); // read once, for training and for packing
@@ -75,9 +76,15 @@ public final class PrepareJob {
     JavaPairRDD<ChunkId, Iterable<DocLine>> chunks = documents.groupByKey(partitions);
 
     Broadcast<SerializableConfiguration> conf = jsc.broadcast(new SerializableConfiguration(hadoop));
-    SideTables sideTables = new SideTables(plan.output().toString(), plan.files().stream().map(Object::toString).toList());
-    List<ChunkSummary> summaries = surfacing(() -> chunks.map(new SummarizeChunk(packer, sideTables, conf)).collect());
-    SequenceNumbering numbering = new SequenceNumbering(summaries, ShardSizing.rowsPerShard(config, summaries));
+    long[] splitBases = surfacing(() -> read.recordBases(chunks)); // reads the inputs when they were split
+    SideTables sideTables = new SideTables(plan.output().toString(), plan.files().stream().map(Object::toString).toList(),
+        splitBases);
+    UsedIds usedIds = new UsedIds();
+    jsc.sc().register(usedIds, "token ids used");
+    List<ChunkSummary> summaries =
+        surfacing(() -> chunks.map(new SummarizeChunk(packer, sideTables, conf, usedIds)).collect());
+    SequenceNumbering numbering =
+        new SequenceNumbering(summaries, ShardSizing.rowsPerShard(config, summaries, usedIds.value()));
     long docs = numbering.sum(ChunkSummary::documents);
     if (docs == 0) {
       throw new DataError(noDocuments(numbering, plan.output().toString(), config.input()));

@@ -19,34 +19,24 @@ final class ShardSizing {
   /** Bytes per document boundary of the run-length encoded segment ids. */
   static final double SEGMENT_RUN = 3;
 
-  static int rowsPerShard(PrepareConfig config, List<ChunkSummary> chunks) {
+  /** {@code usedIds}: the ids used by all chunks, as a bit set ({@link UsedIds}). */
+  static int rowsPerShard(PrepareConfig config, List<ChunkSummary> chunks, long[] usedIds) {
     if (config.shardBytes() <= 0) {
       return config.rowsPerShard();
     }
-    double rowBytes = rowBytes(config, chunks);
+    double rowBytes = rowBytes(config, chunks, usedIds);
     return (int) Math.max(1, Math.min(10_000_000, Math.floor(config.shardBytes() / rowBytes)));
   }
 
   /** The estimated bytes of one row. */
-  static double rowBytes(PrepareConfig config, List<ChunkSummary> chunks) {
-    long[] used = new long[0];
+  static double rowBytes(PrepareConfig config, List<ChunkSummary> chunks, long[] usedIds) {
     long documents = 0;
     long sequences = 0;
     for (ChunkSummary c : chunks) {
-      long[] u = c.usedIds();
-      if (u.length > used.length) {
-        used = java.util.Arrays.copyOf(used, u.length);
-      }
-      for (int i = 0; i < u.length; i++) {
-        used[i] |= u[i];
-      }
       documents += c.documents();
       sequences += c.sequences();
     }
-    int distinct = 1; // PAD
-    for (long w : used) {
-      distinct += Long.bitCount(w);
-    }
+    int distinct = 1 + UsedIds.count(usedIds); // + PAD
     int bits = 32 - Integer.numberOfLeadingZeros(Math.max(1, distinct - 1));
     double tokens = (config.seqLen() + 1) * bits / 8.0;
     double segments = config.segmentIds() ? SEGMENT_RUN * (1 + documents / (double) Math.max(1, sequences)) : 0;

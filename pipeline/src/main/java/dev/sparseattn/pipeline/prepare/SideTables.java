@@ -35,10 +35,17 @@ final class SideTables implements Serializable {
 
   private final String output;
   private final List<String> sources;
+  private final long[] splitBases;
 
   SideTables(String output, List<String> sources) {
+    this(output, sources, new long[0]);
+  }
+
+  /** {@code splitBases}: the records of a file before each of its splits ({@link ReadUnits#recordBases}). */
+  SideTables(String output, List<String> sources, long[] splitBases) {
     this.output = output;
     this.sources = List.copyOf(sources);
+    this.splitBases = splitBases.clone();
   }
 
   /** Writes the chunk's quarantine and metadata rows (units in file order), if it has any. */
@@ -48,11 +55,12 @@ final class SideTables implements Serializable {
     StringBuilder quarantine = new StringBuilder();
     StringBuilder metadata = new StringBuilder();
     for (DocLine d : units) {
+      long record = d.recordNo(splitBases);
       if (d.bad()) {
-        quarantine.append(JSON.writeValueAsString(new QuarantineRow(source, d.recordNo() < 0 ? null : d.recordNo(),
+        quarantine.append(JSON.writeValueAsString(new QuarantineRow(source, record < 0 ? null : record,
             d.offset(), d.reasonCode(), d.reason(), new String(d.bytes(), StandardCharsets.UTF_8)))).append('\n');
       } else if (d.meta() != null) {
-        metadata.append(JSON.writeValueAsString(new MetadataRow(source, d.recordNo() < 0 ? null : d.recordNo(),
+        metadata.append(JSON.writeValueAsString(new MetadataRow(source, record < 0 ? null : record,
             d.offset(), JSON.readTree(d.meta())))).append('\n');
       }
     }

@@ -12,13 +12,12 @@ import dev.sparseattn.pipeline.read.FastqReader;
 import dev.sparseattn.pipeline.read.JsonLinesReader;
 import dev.sparseattn.pipeline.read.ParagraphReader;
 import dev.sparseattn.pipeline.read.RecordFormat;
-import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 
 /**
  * Where a preparation's units come from, per format: text lines through Hadoop's splittable line
- * reader ({@link LineSource}), whole files ({@link FileSource}), and every other format streamed file
- * by file through its {@link RecordFormat} ({@link StreamSource}). All of them admit each unit with
+ * reader ({@link LineSource}), whole files ({@link FileSource}), and every other format streamed
+ * through its {@link RecordFormat}, by file or by split ({@link SplitSource}). All of them admit each unit with
  * one {@link DocCheck}.
  */
 final class Sources {
@@ -26,22 +25,28 @@ final class Sources {
 
   /** The admission check of a configuration: text checks for text formats, the tokenizer's refusals. */
   static DocCheck check(PrepareConfig config, Tokenizer admission) {
-    boolean text = config.format() == InputFormat.TEXT || config.format() == InputFormat.JSONL;
+    boolean text = config.format() == InputFormat.TEXT || config.format() == InputFormat.JSONL
+        || config.format() == InputFormat.PARQUET;
     return new DocCheck(text ? new TextCheck(config.records().invalidUtf8(), config.records().controlChars()) : null, admission,
         config.records().strict());
   }
 
   /** The units of all input files, keyed by chunk, admitted by {@code check}. */
-  static JavaPairRDD<ChunkId, DocLine> read(JavaSparkContext jsc, PreparePlan plan, DocCheck check) {
+  static ReadUnits read(JavaSparkContext jsc, PreparePlan plan, DocCheck check) {
     PrepareConfig config = plan.config();
+    ZstdCodec.register(jsc.hadoopConfiguration()); // .zst inputs, chosen by extension like .gz and .bz2
     if (config.format() == InputFormat.TEXT && config.document() == DocumentMode.LINE) {
-      return LineSource.read(jsc, plan.files(), config.chunkBytes(), check)
-          .union(LineSource.emptyFiles(jsc, plan.files(), check));
+      return ReadUnits.whole(LineSource.read(jsc, plan.files(), config.chunkBytes(), check)
+          .union(LineSource.emptyFiles(jsc, plan.files(), check)));
     }
     if (config.format() == InputFormat.TEXT && config.document() == DocumentMode.FILE) {
-      return FileSource.read(jsc, plan.files(), check);
+      return ReadUnits.whole(FileSource.read(jsc, plan.files(), check));
     }
-    return StreamSource.read(jsc, plan.files(), config.chunkBytes(), recordFormat(config), check);
+    if (config.format() == InputFormat.PARQUET) {
+      return ReadUnits.whole(ParquetSource.read(jsc, plan.files(), config.chunkBytes(), config.formats().parquet(), check));
+    }
+    return SplitSource.read(jsc, plan.files(), config.chunkBytes(), config.formats().splitSize(), recordFormat(config),
+        check);
   }
 
   /** The streaming reader of a record format (text: {@code document = paragraph}). */
@@ -54,6 +59,7 @@ final class Sources {
       case CSV -> new CsvSeriesReader(f.csv(), new TimeSeriesTokenizer(config.tokenizerOptions().timeSeries()));
       case JSONL -> new JsonLinesReader(f.jsonTextField());
       case TEXT -> new ParagraphReader(f.paragraphMaxBytes());
+      case PARQUET -> throw new IllegalArgumentException("Parquet is read by row group (ParquetSource), not streamed");
     };
   }
 }

@@ -6,55 +6,23 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Iterator;
-import java.util.List;
 import java.util.NoSuchElementException;
-import java.util.stream.IntStream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.io.compress.CompressionCodec;
 import org.apache.hadoop.io.compress.CompressionCodecFactory;
 import org.apache.spark.TaskContext;
-import org.apache.spark.api.java.JavaPairRDD;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.util.SerializableConfiguration;
-import scala.Tuple2;
 
 /**
- * Units of the record formats (FASTA, FASTQ, CSV): every file is streamed whole by one task through
- * its {@link RecordFormat} (decompressed by Hadoop's codecs, chosen by extension), lazily, and each
- * unit is admitted ({@link DocCheck}) and keyed by chunk {@code (file, offset / chunkBytes)}. A file
+ * Units of the record formats (FASTA, FASTQ, CSV, JSON lines, paragraphs) of a file streamed whole by
+ * one task through its {@link RecordFormat} (decompressed by Hadoop's codecs, chosen by extension),
+ * lazily ({@link SplitSource} admits and keys them, and reads big uncompressed files in splits). A file
  * that cannot be opened is one {@code unreadable} unit; a read that fails midway (a truncated gzip)
  * ends the file with one {@code truncated} unit; a file with no content is one {@code empty-file} unit.
  */
 final class StreamSource {
   private StreamSource() {}
-
-  static JavaPairRDD<ChunkId, DocLine> read(JavaSparkContext jsc, List<Path> files, long chunkBytes,
-      RecordFormat format, DocCheck check) {
-    List<String> paths = files.stream().map(Path::toString).toList();
-    Broadcast<SerializableConfiguration> conf =
-        jsc.broadcast(new SerializableConfiguration(jsc.hadoopConfiguration()));
-    int partitions = Math.max(1, paths.size());
-    return jsc.parallelize(IntStream.range(0, paths.size()).boxed().toList(), partitions)
-        .flatMapToPair(i -> {
-          String path = paths.get(i);
-          Iterator<DocLine> units = new Guarded(new Path(path), conf.value().value(), format);
-          return new Iterator<Tuple2<ChunkId, DocLine>>() {
-            @Override
-            public boolean hasNext() {
-              return units.hasNext();
-            }
-
-            @Override
-            public Tuple2<ChunkId, DocLine> next() {
-              DocLine d = check.admit(path, units.next());
-              return new Tuple2<>(new ChunkId(i, d.offset() / chunkBytes), d);
-            }
-          };
-        });
-  }
 
   /** A file's units with open, read and emptiness failures turned into quarantined units. */
   static final class Guarded implements Iterator<DocLine> {

@@ -9,7 +9,8 @@ import scala.Tuple2;
 
 /**
  * Pass 2 of a preparation, for one chunk: its units in file order, their quarantine and metadata
- * rows written ({@link SideTables}), the chunk packed, and its counts returned to the driver.
+ * rows written ({@link SideTables}), the chunk packed, and its counts returned to the driver (the
+ * ids it uses go to an accumulator, OR-ed on the executors: {@link UsedIds}).
  */
 final class SummarizeChunk implements Function<Tuple2<ChunkId, Iterable<DocLine>>, ChunkSummary> {
   private static final long serialVersionUID = 1L;
@@ -17,11 +18,14 @@ final class SummarizeChunk implements Function<Tuple2<ChunkId, Iterable<DocLine>
   private final Packer packer;
   private final SideTables sideTables;
   private final Broadcast<SerializableConfiguration> conf;
+  private final UsedIds usedIds;
 
-  SummarizeChunk(Packer packer, SideTables sideTables, Broadcast<SerializableConfiguration> conf) {
+  /** {@code usedIds}: where the chunk's bit set of ids goes; the summary returned leaves it out. */
+  SummarizeChunk(Packer packer, SideTables sideTables, Broadcast<SerializableConfiguration> conf, UsedIds usedIds) {
     this.packer = packer;
     this.sideTables = sideTables;
     this.conf = conf;
+    this.usedIds = usedIds;
   }
 
   @Override
@@ -30,6 +34,8 @@ final class SummarizeChunk implements Function<Tuple2<ChunkId, Iterable<DocLine>
     chunk._2().forEach(units::add);
     units.sort(DocLine.ORDER);
     sideTables.write(chunk._1(), units, conf.value().value());
-    return packer.pack(chunk._1(), units).summary();
+    ChunkSummary summary = packer.pack(chunk._1(), units).summary();
+    usedIds.add(summary.usedIds());
+    return summary.withoutUsedIds();
   }
 }

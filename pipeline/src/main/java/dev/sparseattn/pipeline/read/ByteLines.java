@@ -23,8 +23,14 @@ final class ByteLines {
   private boolean truncated;
 
   ByteLines(InputStream in, int maxLine) {
+    this(in, maxLine, 0);
+  }
+
+  /** Lines of {@code in}, whose first byte is at offset {@code start} of the file. */
+  ByteLines(InputStream in, int maxLine, long start) {
     this.in = in;
     this.maxLine = maxLine;
+    this.consumed = start;
   }
 
   /** Reads the next line; false at the end of the stream. I/O errors are UncheckedIOExceptions. */

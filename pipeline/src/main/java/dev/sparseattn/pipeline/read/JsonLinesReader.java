@@ -14,7 +14,7 @@ import java.util.Arrays;
  * not JSON ({@code malformed-json}), objects without the field or with a non-string value
  * ({@code missing-field}), lines over {@value #MAX_LINE} bytes ({@code too-long}).
  */
-public final class JsonLinesReader implements RecordFormat {
+public final class JsonLinesReader implements SplittableFormat {
   private static final long serialVersionUID = 1L;
   static final int MAX_LINE = 1 << 26;
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -27,20 +27,31 @@ public final class JsonLinesReader implements RecordFormat {
 
   @Override
   public Units open(InputStream in) {
-    return new Reader(new ByteLines(in, MAX_LINE));
+    return new Reader(new ByteLines(in, MAX_LINE), Long.MAX_VALUE);
+  }
+
+  @Override
+  public Units openSplit(RangeInput file, long start, long end) throws java.io.IOException {
+    long first = Resync.nextLineStart(file, start);
+    return new Reader(new ByteLines(file.openAt(first), MAX_LINE, first), end);
   }
 
   private final class Reader extends QueuedUnits {
     private final ByteLines lines;
+    private final long end;
     private final String[] path = field.split("\\.");
 
-    Reader(ByteLines lines) {
+    Reader(ByteLines lines, long end) {
       this.lines = lines;
+      this.end = end;
     }
 
     @Override
     protected boolean advance() {
       while (lines.next()) {
+        if (lines.offset() >= end) {
+          return false;
+        }
         if (lines.length() == 0) {
           continue;
         }

@@ -1,0 +1,123 @@
+package dev.sparseattn.pipeline.prepare;
+
+import dev.sparseattn.pipeline.read.RangeInput;
+import dev.sparseattn.pipeline.read.RecordFormat;
+import dev.sparseattn.pipeline.read.SplittableFormat;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.TaskContext;
+import org.apache.spark.util.CollectionAccumulator;
+
+/**
+ * The units of one split (byte range) of an uncompressed file ({@link SplittableFormat#openSplit}),
+ * each marked with the split's global index ({@link DocLine#inPart}); a split that cannot be opened
+ * is one {@code unreadable} unit, a read that fails midway ends it with one {@code truncated} unit
+ * (as {@link StreamSource.Guarded} does for whole files). When the split is read to its end, its
+ * number of units is added to {@code counts} as {@code {split, units}} (a retried task adds the same
+ * pair again), from which the driver numbers the records of the file ({@link ReadUnits}).
+ */
+final class SplitUnits implements Iterator<DocLine> {
+  private final int split;
+  private final CollectionAccumulator<long[]> counts;
+  private FSDataInputStream stream;
+  private RecordFormat.Units units;
+  private DocLine last;
+  private boolean done;
+  private boolean reported;
+  private long emitted;
+
+  SplitUnits(Path path, Configuration conf, SplittableFormat format, long start, long end, int split,
+      CollectionAccumulator<long[]> counts) {
+    this.split = split;
+    this.counts = counts;
+    try {
+      FileSystem fs = path.getFileSystem(conf);
+      stream = fs.open(path);
+      units = format.openSplit(new Range(stream, fs.getFileStatus(path).getLen()), start, end);
+    } catch (IOException | RuntimeException e) {
+      last = DocLine.quarantined(start, 0, new byte[0], "unreadable: " + GuardedLineReader.message(e));
+      done = true;
+      close();
+    }
+    TaskContext task = TaskContext.get();
+    if (task != null) {
+      task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> close());
+    }
+  }
+
+  @Override
+  public boolean hasNext() {
+    if (last != null) {
+      return true;
+    }
+    if (!done) {
+      try {
+        if (units.hasNext()) {
+          return true;
+        }
+      } catch (UncheckedIOException e) {
+        last = DocLine.quarantined(units.position(), units.count(), new byte[0],
+            "truncated: " + GuardedLineReader.message(e.getCause()));
+      }
+      done = true;
+      close();
+      if (last != null) {
+        return true;
+      }
+    }
+    if (!reported) {
+      reported = true;
+      counts.add(new long[] {split, emitted});
+    }
+    return false;
+  }
+
+  @Override
+  public DocLine next() {
+    if (!hasNext()) {
+      throw new NoSuchElementException();
+    }
+    DocLine d;
+    if (last != null) {
+      d = last;
+      last = null;
+    } else {
+      d = units.next();
+    }
+    emitted++;
+    return d.inPart(split);
+  }
+
+  private void close() {
+    if (stream != null) {
+      try {
+        stream.close();
+      } catch (IOException e) {
+        // a broken stream may fail to close too; the failure is already recorded
+      }
+      stream = null;
+    }
+  }
+
+  /** A Hadoop stream as a {@link RangeInput}: each {@code openAt} seeks the one stream. */
+  private record Range(FSDataInputStream in, long length) implements RangeInput {
+    @Override
+    public InputStream openAt(long position) throws IOException {
+      in.seek(position);
+      return new FilterInputStream(in) {
+        @Override
+        public void close() {
+          // the split closes the file
+        }
+      };
+    }
+  }
+}
