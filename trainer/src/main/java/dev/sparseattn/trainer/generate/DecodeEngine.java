@@ -2,6 +2,7 @@ package dev.sparseattn.trainer.generate;
 
 import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.model.attention.AttentionSpec;
+import dev.sparseattn.trainer.model.attention.LshAttention;
 import dev.sparseattn.trainer.model.network.LmParams;
 import dev.sparseattn.trainer.model.network.PositionTable;
 import dev.sparseattn.trainer.model.network.TransformerConfig;
@@ -90,6 +91,10 @@ public final class DecodeEngine implements AutoCloseable {
         boolean lshBelow = false;
         for (int i = 0; i < layers.length; i++) {
             AttentionSpec spec = config.attentionFor(i);
+            if (spec.kind() == AttentionSpec.Kind.LSH) {
+                // layer i's inference rotations; a fresh kernel (layer 0, inference) and the cache both draw from it
+                spec = spec.withSeed(LshAttention.drawSeed(spec.seed(), i, -1));
+            }
             lshBelow |= i < layers.length - 1 && spec.kind() == AttentionSpec.Kind.LSH;
             layers[i] = new DecodeLayer(spec, BlockWeights.of(params, i), maxSlots, d, config.nHeads(),
                     config.ffnHidden(), rotary, type, Math.min(maxLength, 1024));

@@ -120,6 +120,11 @@ public record AttentionSpec(Kind kind, boolean causal, int window, int blockSize
                 seed);
     }
 
+    public AttentionSpec withSeed(long newSeed) {
+        return new AttentionSpec(kind, causal, window, blockSize, dilations, globalPositions, stride, summary,
+                summaryPerHead, randomBlocks, nHashes, nBuckets, chunk, newSeed);
+    }
+
     public AttentionSpec withBlockSize(int size) {
         return new AttentionSpec(kind, causal, window, size, dilations, globalPositions, stride, summary, summaryPerHead,
                 randomBlocks, nHashes, nBuckets, chunk, seed);
