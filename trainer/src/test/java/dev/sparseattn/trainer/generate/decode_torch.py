@@ -55,7 +55,8 @@ class Decoder:
             self.v[i][:, slot] = v
             m = min(p + 1, self.cap)
             keys, vals = self.k[i][:, :m], self.v[i][:, :m]
-            att = torch.softmax((keys @ q.unsqueeze(-1)).squeeze(-1) / math.sqrt(self.hd), dim=-1)
+            scores = (keys @ q.unsqueeze(-1)).squeeze(-1).contiguous() / math.sqrt(self.hd)   # [heads, m]
+            att = torch.softmax(scores, dim=-1)   # contiguous: torch 1.13 softmax on the strided bmm output is ~100x slower
             ctx = (att.unsqueeze(1) @ vals).reshape(self.d)
             x = x + ctx @ L["wo"] + L["bo"]
             hdn = torch.nn.functional.gelu(L["ln2"](x) @ L["w1"] + L["b1"], approximate="tanh")
