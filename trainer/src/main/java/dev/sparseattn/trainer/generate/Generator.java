@@ -222,15 +222,16 @@ public final class Generator {
             while (end > emitted && t.charAt(end - 1) == '\uFFFD') {
                 end--;
             }
+            int cut = end;
             for (String s : config.stop()) {
                 for (int k = Math.min(s.length() - 1, end); k > 0; k--) {
-                    if (t.startsWith(s.substring(0, k), end - k)) {
-                        end = Math.min(end, t.length() - k);
+                    if (t.startsWith(s.substring(0, k), end - k)) {      // the text may go on into s
+                        cut = Math.min(cut, end - k);
                         break;
                     }
                 }
             }
-            return Math.max(end, emitted);
+            return Math.max(cut, emitted);
         }
 
         /** Ends the sequence now (e.g. its client went away), freeing its slot; finish reason {@link #CANCELLED}. */
