@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.learning.config.NoOp;
 
 /**
- * Time per generated token (median and p99 of one-token engine steps, batch 1, float32) after a prompt of each
+ * Time per step (median and p99 of one-token engine steps of {@code bench.batch} slots, default 1, float32) after a prompt of each
  * context length, against today's full recomputation ({@link TransformerLM#nextTokenLogProbs} over the context):
  * the quickstart shape (dense, 2 layers, d 128, 4 heads, ffn 512, byte vocabulary) and a 6-layer d 128 model with
  * sliding window 128 and rotary positions (trained length 1,024; decoded past it). Not a timed test: it prints.
@@ -32,31 +32,41 @@ class DecodeBenchmark {
         int steps = Integer.getInteger("bench.steps", 300);
         int recomputeMax = Integer.getInteger("bench.recomputeMax", 4096);
         int denseMax = Integer.getInteger("bench.denseMax", 1024);
+        int batch = Integer.getInteger("bench.batch", 1);
         System.out.println("model | context | prefill s | step median ms | step p99 ms | cache MB | recompute ms");
         for (int context : contexts) {
             if (context <= denseMax) {
                 TransformerConfig dense = new TransformerConfig(258, context + steps + 64, 128, 4, 2, 512, 1);
-                run("dense 2x128", dense, context, steps, recomputeMax);
+                run("dense 2x128", dense, context, steps, recomputeMax, batch);
             }
             TransformerConfig window = new TransformerConfig(258, 1024, 128, 4, 6, 512, 1)
                     .withAttention(AttentionSpec.slidingWindow(128, true)).withRotaryPositions();
-            run("sliding-128 6x128 rotary", window, context, steps, recomputeMax);
+            run("sliding-128 6x128 rotary", window, context, steps, recomputeMax, batch);
         }
     }
 
-    private static void run(String name, TransformerConfig config, int context, int steps, int recomputeMax) {
+    /** {@code batch} slots prefilled with {@code context} tokens each, stepped together (time per batched step). */
+    private static void run(String name, TransformerConfig config, int context, int steps, int recomputeMax,
+                            int batch) {
         MultiLayerNetwork net = TransformerLM.build(config, new NoOp());
         Random random = new Random(1);
         int[] prompt = random.ints(context, 0, 256).toArray();
-        try (DecodeEngine engine = new DecodeEngine(net, 1, context + steps + 64)) {
+        try (DecodeEngine engine = new DecodeEngine(net, batch, context + steps + 64)) {
             long t0 = System.nanoTime();
-            int slot = engine.open(prompt);
-            double prefill = (System.nanoTime() - t0) / 1e9;
+            int[] slots = new int[batch];
+            for (int b = 0; b < batch; b++) {
+                slots[b] = engine.open(prompt);
+            }
+            double prefill = (System.nanoTime() - t0) / 1e9 / batch;
+            int[] next = new int[batch];
             int warm = Math.min(50, steps / 3);
             long[] t = new long[steps];
             for (int s = 0; s < warm + steps; s++) {
                 long a = System.nanoTime();
-                engine.step(new int[] {slot}, new int[] {random.nextInt(256)});
+                for (int b = 0; b < batch; b++) {
+                    next[b] = random.nextInt(256);
+                }
+                engine.step(slots, next);
                 if (s >= warm) {
                     t[s - warm] = System.nanoTime() - a;
                 }
@@ -78,7 +88,8 @@ class DecodeBenchmark {
             } else {
                 recompute = context > config.seqLen() ? "n/a (past seq-len)" : "skipped";
             }
-            System.out.printf("%s | %,d | %.2f | %.3f | %.3f | %.2f | %s%n", name, context, prefill, median, p99,
+            System.out.printf("%s, batch %d | %,d | %.2f | %.3f | %.3f | %.2f | %s%n", name, batch, context, prefill,
+                    median, p99,
                     engine.cacheBytes() / 1e6, recompute);
         }
     }
