@@ -65,17 +65,6 @@ public final class DecodeEngine implements AutoCloseable {
      * @param maxLength longest context a slot holds (tokens); at most {@code seqLen} for absolute positions
      */
     public DecodeEngine(MultiLayerNetwork net, int maxSlots, int maxLength) {
-        this(net, maxSlots, maxLength, GEMM_ROWS);
-    }
-
-    /**
-     * From this many rows stepped together on, a layer's projections run as one BLAS product over the rows instead
-     * of per-row loops (measured with {@code DecodeBenchmark}: batch 8 ...).
-     */
-    static final int GEMM_ROWS = 4;
-
-    /** @param gemmRows see {@link #GEMM_ROWS} (tests force either path) */
-    DecodeEngine(MultiLayerNetwork net, int maxSlots, int maxLength, int gemmRows) {
         this.config = TransformerLM.config(net);
         if (maxSlots < 1) {
             throw new IllegalArgumentException("maxSlots must be >= 1, got " + maxSlots);
@@ -102,7 +91,7 @@ public final class DecodeEngine implements AutoCloseable {
             AttentionSpec spec = config.attentionFor(i);
             lshBelow |= i < layers.length - 1 && spec.kind() == AttentionSpec.Kind.LSH;
             layers[i] = new DecodeLayer(spec, BlockWeights.of(params, i), maxSlots, d, config.nHeads(),
-                    config.ffnHidden(), rotary, type, Math.min(maxLength, 1024), gemmRows);
+                    config.ffnHidden(), rotary, type, Math.min(maxLength, 1024));
         }
         this.stepwisePrefill = lshBelow;
         this.head = Head.of(config, params);

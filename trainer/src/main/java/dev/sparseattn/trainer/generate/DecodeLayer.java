@@ -18,9 +18,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <p>{@link #attentionPrefill} runs the training code's branch over a whole prompt (the sparse kernel, in the model's
  * data type) and fills the slot's cache row from its q, k, v; {@link #attentionStep} takes one token per active row
- * as plain double arrays ({@link RowMath}, the cache's array step; the projections as one BLAS product over the
- * rows for larger batches, {@link Projection}): per-call overhead, not arithmetic, dominates a one-row step.
- * Rotary models rotate q and k by each row's absolute position, in both.
+ * as plain double arrays ({@link RowMath}, the cache's array step): per-call overhead, not arithmetic, dominates a
+ * step at these sizes. Rotary models rotate q and k by each row's absolute position, in both.
  */
 final class DecodeLayer {
 
@@ -34,15 +33,9 @@ final class DecodeLayer {
     private final int headDim;
     private final int ffn;
     private final boolean rotary;
-    private final Projection qkvProjection;
-    private final Projection outProjection;
-    private final Projection up;
-    private final Projection down;
-    private final int[] rows;             // active rows of a step, packed
-    private final double[] packedIn;      // [slots][d]
-    private final double[] packedQkv;     // [slots][3d]
-    private final double[] packedHidden;  // [slots][ffn]
-    private final double[] packedOut;     // [slots][d]
+    private final double[] h;      // LN of one row     [d]
+    private final double[] qkv;    // one row           [3d]
+    private final double[] hidden; // one row           [ffn]
     private final double[] q;      // [slots][heads][headDim]
     private final double[] k;
     private final double[] v;
@@ -50,9 +43,8 @@ final class DecodeLayer {
     private final double[] one;    // one row's q or k  [heads * headDim]
     private final int[] pos = new int[1];
 
-    /** @param gemmRows from this many rows on a step's projections are one BLAS product (see {@link Projection}) */
     DecodeLayer(AttentionSpec spec, BlockWeights w, int slots, int d, int heads, int ffn, boolean rotary,
-                DataType type, int capacity, int gemmRows) {
+                DataType type, int capacity) {
         this.w = w;
         this.slots = slots;
         this.d = d;
@@ -62,15 +54,9 @@ final class DecodeLayer {
         this.rotary = rotary;
         this.attention = new AttentionBranch(Attentions.create(spec, heads), heads).rotary(rotary);
         this.cache = DecodeCaches.create(spec, slots, heads, headDim, null, type, capacity);
-        this.qkvProjection = new Projection(w.wqkv(), w.bqkv(), d, 3 * d, gemmRows);
-        this.outProjection = new Projection(w.wo(), w.bo(), d, d, gemmRows);
-        this.up = new Projection(w.w1(), w.b1(), d, ffn, gemmRows);
-        this.down = new Projection(w.w2(), w.b2(), ffn, d, gemmRows);
-        this.rows = new int[slots];
-        this.packedIn = new double[slots * d];
-        this.packedQkv = new double[slots * 3 * d];
-        this.packedHidden = new double[slots * ffn];
-        this.packedOut = new double[slots * d];
+        this.h = new double[d];
+        this.qkv = new double[3 * d];
+        this.hidden = new double[ffn];
         this.q = new double[slots * d];
         this.k = new double[slots * d];
         this.v = new double[slots * d];
@@ -119,57 +105,40 @@ final class DecodeLayer {
      * @param out F(x)    // [slots][d], overwritten in the active rows
      */
     void attentionStep(double[] x, boolean[] active, double[] out) {
-        int n = pack(active);
-        for (int r = 0; r < n; r++) {
-            RowMath.layerNorm(x, rows[r] * d, d, w.ln1g(), w.ln1b(), packedIn, r * d);
-        }
-        qkvProjection.apply(packedIn, n, packedQkv);                  // [n][q | k | v], heads consecutive
-        for (int r = 0; r < n; r++) {
-            int b = rows[r];
-            int o = r * 3 * d;
+        for (int b = 0; b < slots; b++) {
+            if (!active[b]) {
+                continue;
+            }
+            int o = b * d;
+            RowMath.layerNorm(x, o, d, w.ln1g(), w.ln1b(), h, 0);
+            RowMath.affine(h, 0, d, w.wqkv(), w.bqkv(), 3 * d, qkv, 0);       // [q | k | v], heads consecutive
             if (rotary) {
                 pos[0] = cache.length(b);
-                rotate(packedQkv, o, pos);
-                rotate(packedQkv, o + d, pos);
+                rotate(qkv, 0, pos);
+                rotate(qkv, d, pos);
             }
-            System.arraycopy(packedQkv, o, q, b * d, d);
-            System.arraycopy(packedQkv, o + d, k, b * d, d);
-            System.arraycopy(packedQkv, o + 2 * d, v, b * d, d);
+            System.arraycopy(qkv, 0, q, o, d);
+            System.arraycopy(qkv, d, k, o, d);
+            System.arraycopy(qkv, 2 * d, v, o, d);
         }
         cache.step(q, k, v, null, active, ctx);
-        for (int r = 0; r < n; r++) {
-            System.arraycopy(ctx, rows[r] * d, packedIn, r * d, d);
+        for (int b = 0; b < slots; b++) {
+            if (active[b]) {
+                RowMath.affine(ctx, b * d, d, w.wo(), w.bo(), d, out, b * d);
+            }
         }
-        outProjection.apply(packedIn, n, packedOut);
-        unpack(n, out);
     }
 
     /** G of each active row // [slots][d] -> out [slots][d] (active rows overwritten). */
     void feedForwardStep(double[] x, boolean[] active, double[] out) {
-        int n = pack(active);
-        for (int r = 0; r < n; r++) {
-            RowMath.layerNorm(x, rows[r] * d, d, w.ln2g(), w.ln2b(), packedIn, r * d);
-        }
-        up.apply(packedIn, n, packedHidden);
-        RowMath.gelu(packedHidden, 0, n * ffn);
-        down.apply(packedHidden, n, packedOut);
-        unpack(n, out);
-    }
-
-    /** The active rows' indices into {@link #rows}; returns their count. */
-    private int pack(boolean[] active) {
-        int n = 0;
         for (int b = 0; b < slots; b++) {
-            if (active[b]) {
-                rows[n++] = b;
+            if (!active[b]) {
+                continue;
             }
-        }
-        return n;
-    }
-
-    private void unpack(int n, double[] out) {
-        for (int r = 0; r < n; r++) {
-            System.arraycopy(packedOut, r * d, out, rows[r] * d, d);
+            RowMath.layerNorm(x, b * d, d, w.ln2g(), w.ln2b(), h, 0);
+            RowMath.affine(h, 0, d, w.w1(), w.b1(), ffn, hidden, 0);
+            RowMath.gelu(hidden, 0, ffn);
+            RowMath.affine(hidden, 0, ffn, w.w2(), w.b2(), d, out, b * d);
         }
     }
 

@@ -97,16 +97,6 @@ class DecodeEngineTest {
         check(net, 1e-9);
     }
 
-    /** Steps of several rows can run their projections as one BLAS product: the same log-probabilities. */
-    @Test
-    void blasProjectionsForBatches() {
-        AttentionSpec sw = AttentionSpec.slidingWindow(3, true).withDilations(1, 2, 1, 3).withGlobal(0, 2);
-        check(net(config(new AttentionSpec[] {sw, AttentionSpec.lsh(2, 4, 4, 11, true)},
-                TransformerConfig.Residual.REVERSIBLE, TransformerConfig.Positions.ROTARY, SEQ), DataType.DOUBLE), 1e-9, 1);
-        check(net(config(new AttentionSpec[] {AttentionSpec.denseCausal()}, TransformerConfig.Residual.STANDARD,
-                TransformerConfig.Positions.LEARNED, SEQ), DataType.FLOAT), 1e-4, 1);
-    }
-
     @Test
     void float32WithinTolerance() {
         AttentionSpec[] specs = {AttentionSpec.slidingWindow(3, true).withGlobal(0), AttentionSpec.lsh(2, 4, 4, 11, true)};
@@ -118,14 +108,10 @@ class DecodeEngineTest {
 
     /** Slots prefilled to 4, 9 and 1 tokens step together to the end; then slot 1 is reused by a new sequence. */
     private static void check(MultiLayerNetwork net, double tol) {
-        check(net, tol, DecodeEngine.GEMM_ROWS);
-    }
-
-    private static void check(MultiLayerNetwork net, double tol, int gemmRows) {
         FULL.clear();
         int[][] seqs = {tokens(SEQ, 1), tokens(SEQ - 2, 2), tokens(SEQ - 5, 3)};
         int[] prompt = {4, 9, 1};
-        try (DecodeEngine engine = new DecodeEngine(net, 3, SEQ, gemmRows)) {
+        try (DecodeEngine engine = new DecodeEngine(net, 3, SEQ)) {
             int[] slot = new int[3];
             for (int i = 0; i < 3; i++) {
                 slot[i] = engine.open(Arrays.copyOf(seqs[i], prompt[i]));
