@@ -11,7 +11,6 @@ import java.util.Map;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
@@ -267,7 +266,6 @@ public final class DecodeEngine implements AutoCloseable {
     /** One forward of the prompt through every block in the model's type; the caches take its q, k, v. */
     private void prefill(int slot, int[] prompt) {
         int len = prompt.length;
-        INDArray ids = Nd4j.createFromArray(prompt);
         INDArray x = tokenTable.getRows(prompt).dup('c');                                   // [L, d]
         if (positionTable != null) {
             x.addi(positionTable.get(NDArrayIndex.interval(0, len), NDArrayIndex.all()));
@@ -283,7 +281,6 @@ public final class DecodeEngine implements AutoCloseable {
         }
         double[] hLast = last.castTo(DataType.DOUBLE).dup('c').data().asDouble();            // [d]
         logProbs[slot] = head.logProbs(hLast, 0, logProbs[slot]);
-        ids.close();
     }
 
     /** Token embedding plus the absolute position's (none for rotary), into {@code out[off..+d)}. */

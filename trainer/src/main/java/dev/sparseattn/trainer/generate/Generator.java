@@ -23,6 +23,7 @@ public final class Generator {
     public static final String STOP = "stop";
     public static final String LENGTH = "length";
     public static final String CONTEXT = "context";
+    public static final String CANCELLED = "cancelled";
 
     /** One generated token: its id, the text it completes (may be empty: held back), its log-probability. */
     public record TokenEvent(int token, String text, double logProb) {
@@ -160,6 +161,7 @@ public final class Generator {
             double[] logProbs = engine.logProbs(slot);
             int token = sampler.next(logProbs, tokenizer.padId());
             if (token == tokenizer.eosId() && config.stopAtEos()) {
+                emit(-1, 0, text.length());                        // text held back for a stop string
                 finish(EOS);
                 return false;
             }
@@ -220,15 +222,21 @@ public final class Generator {
             while (end > emitted && t.charAt(end - 1) == '\uFFFD') {
                 end--;
             }
+            int cut = end;
             for (String s : config.stop()) {
                 for (int k = Math.min(s.length() - 1, end); k > 0; k--) {
-                    if (t.startsWith(s.substring(0, k), end - k)) {
-                        end = Math.min(end, t.length() - k);
+                    if (t.startsWith(s.substring(0, k), end - k)) {      // the text may go on into s
+                        cut = Math.min(cut, end - k);
                         break;
                     }
                 }
             }
-            return Math.max(end, emitted);
+            return Math.max(cut, emitted);
+        }
+
+        /** Ends the sequence now (e.g. its client went away), freeing its slot; finish reason {@link #CANCELLED}. */
+        public void cancel() {
+            finish(CANCELLED);
         }
 
         private void finish(String why) {

@@ -19,7 +19,7 @@ import java.util.stream.IntStream;
  *   d-model = 256, heads = 4, layers = 12, ffn-hidden = 1024
  *   attention = [ { kind = sliding-window, window = 256 }, { kind = lsh, buckets = 64, chunk = 128 } ]  # repeated
  *   residual = reversible        # standard | reversible (RevNet blocks: memory flat in depth)
- *   positions = axial            # learned | axial
+ *   positions = axial            # learned | axial | rotary (RoPE: no table, decodes past seq-len)
  *   axial-shape = [64, 64]       # factors of the sequence length; default: two near its square root
  *   tied-embeddings = true       # output projection = token table transposed
  *   ffn-chunk = 1024             # rows per feed-forward chunk, 0 = whole sequence
@@ -35,7 +35,7 @@ import java.util.stream.IntStream;
  * @param attention attention pattern: empty for dense causal, one for every layer, or one per layer (a
  *     configured cycle of patterns, e.g. local then LSH, is repeated over the layers)
  * @param residual standard or reversible blocks
- * @param positions learned or axial position embeddings
+ * @param positions learned or axial position embeddings, or rotary positions in the attention
  * @param axialShape axial factors; empty for the default factorisation of the sequence length
  * @param tiedEmbeddings whether the output projection is the token table transposed
  * @param ffnChunk feed-forward rows per chunk, 0 for all
@@ -64,6 +64,8 @@ public record ModelShape(int dModel, int heads, int layers, int ffnHidden, List<
     }
     Residual residual = s.choice("residual", Residual.class, Residual.STANDARD);
     Positions positions = s.choice("positions", Positions.class, Positions.LEARNED);
+    s.check(positions != Positions.ROTARY || h < 1 || d % h != 0 || (d / h) % 2 == 0, "positions",
+        "rotary needs an even head width (d-model / heads), got " + (h < 1 ? 0 : d / h));
     List<Integer> axial = s.integers("axial-shape", List.of());
     s.check(axial.isEmpty() || positions == Positions.AXIAL, "axial-shape", "needs model.positions = axial");
     s.check(axial.isEmpty() || axial.size() >= 2 && axial.stream().allMatch(f -> f >= 1), "axial-shape",

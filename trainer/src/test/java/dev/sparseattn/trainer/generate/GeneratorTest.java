@@ -157,4 +157,31 @@ class GeneratorTest {
         assertThrows(IllegalArgumentException.class, () -> new GenerationConfig(1, 0, 1, 5, List.of(""), true, 0));
         assertEquals(List.of("a"), new GenerationConfig(1, 0, 1, 5, Arrays.asList("a"), true, 0).stop());
     }
+
+    @Test
+    void requestsJoinLeaveAndCancelBetweenSteps() {
+        try (DecodeEngine engine = new DecodeEngine(net, 2, 64)) {
+            Generator g = new Generator(engine, TOK);
+            String alone = g.generate("ab", sampled(5, 15, List.of()), null).text();
+            StringBuilder streamed = new StringBuilder();
+            Generator.Sequence a = g.start("ab", sampled(5, 15, List.of()), e -> streamed.append(e.text()));
+            Generator.Sequence b = g.start("zz", sampled(6, 50, List.of()), null);
+            List<Generator.Sequence> running = new ArrayList<>(List.of(a, b));
+            for (int i = 0; i < 5; i++) {
+                g.step(running);
+            }
+            b.cancel();                                              // its client went away
+            assertEquals(Generator.CANCELLED, b.result().finishReason());
+            assertEquals(1, engine.freeSlots());
+            Generator.Sequence c = g.start("q", sampled(7, 3, List.of()), null);   // joins mid-run
+            running = new ArrayList<>(List.of(a, c));
+            while (!a.done() || !c.done()) {
+                g.step(running);
+            }
+            assertEquals(alone, a.result().text(), "joining and leaving neighbours change nothing");
+            assertEquals(alone, streamed.toString());
+            assertEquals(3, c.result().tokens().length);
+            assertEquals(2, engine.freeSlots());
+        }
+    }
 }
