@@ -63,6 +63,6 @@ class JobHelpTest {
     assertTrue(sample.contains("  sample.prompt = unset    [string]\n") && sample.contains("  sample.prompt-file = unset"), sample);
     String score = help("score", ScoreConfig::parse);
     assertTrue(score.contains("  score.model (required)    [string]\n")
-        && score.contains("  score.split = validation    [train | validation]\n"), score);
+        && score.contains("  score.split = validation    [train | validation | test]\n"), score);
   }
 }
