@@ -1,13 +1,8 @@
 package dev.sparseattn.trainer.distributed;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
+import dev.sparseattn.datasets.fs.HadoopConfBytes;
 import dev.sparseattn.trainer.train.OptimConfig;
 import java.io.Serializable;
-import java.io.UncheckedIOException;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 
@@ -38,23 +33,11 @@ public record RunSpec(String runId, String networkJson, String architectureJson,
 
   /** Serialises a Hadoop configuration (all properties, defaults included). */
   static byte[] encode(Configuration conf) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      conf.write(out);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return bytes.toByteArray();
+    return HadoopConfBytes.encode(conf);
   }
 
   /** The driver's Hadoop configuration, rebuilt on an executor. */
   Configuration hadoopConfiguration() {
-    Configuration conf = new Configuration(false);
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(hadoopConf))) {
-      conf.readFields(in);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return conf;
+    return HadoopConfBytes.decode(hadoopConf);
   }
 }

@@ -1,5 +1,6 @@
 package dev.sparseattn.trainer.infer;
 
+import dev.sparseattn.datasets.fs.HadoopConfBytes;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sparseattn.datasets.config.DataError;
 import dev.sparseattn.datasets.fs.HadoopPaths;
@@ -9,10 +10,6 @@ import dev.sparseattn.datasets.tokenize.Tokenizers;
 import dev.sparseattn.trainer.io.ModelArchive;
 import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.model.network.TransformerConfig;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.File;
 import java.io.IOException;
 import java.io.Serializable;
@@ -98,13 +95,7 @@ public record ModelRef(String zip, String sha256, String configJson, String toke
 
   /** The driver's Hadoop configuration, rebuilt (on an executor). */
   public Configuration hadoopConfiguration() {
-    Configuration conf = new Configuration(false);
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(hadoopConf))) {
-      conf.readFields(in);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return conf;
+    return HadoopConfBytes.decode(hadoopConf);
   }
 
   /** The cache key: the same path with other content is another model. */
@@ -120,12 +111,6 @@ public record ModelRef(String zip, String sha256, String configJson, String toke
   }
 
   private static byte[] encode(Configuration conf) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      conf.write(out);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return bytes.toByteArray();
+    return HadoopConfBytes.encode(conf);
   }
 }
