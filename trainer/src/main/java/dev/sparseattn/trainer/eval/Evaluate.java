@@ -101,7 +101,7 @@ public final class Evaluate {
    * it is evaluated as it was trained: true by default; false for a model whose training configuration predates the
    * key (it attended across documents). A model without provenance gets the default.
    */
-  static boolean trainedWithDocumentMask(File zip) throws IOException {
+  public static boolean trainedWithDocumentMask(File zip) throws IOException {
     Optional<Provenance> p = ModelArchive.readProvenance(zip);
     if (p.isEmpty()) {
       return true;

@@ -89,8 +89,8 @@ public final class DocumentScorer {
         Arrays.fill(rows[b], batch.get(b).ids().length, width, tok.padId());
         n[b] = batch.get(b).ids().length;
       }
-      float[][] t = RowScorer.targetBits(lease.net(), lease.config(), rows, n, tok.padId());
-      RowScorer.Embedding[] e = embed ? RowScorer.embed(lease.net(), lease.config(), rows, n, tok.padId()) : null;
+      float[][] t = RowScorer.targetBits(lease.net(), lease.config(), rows, null, n, tok.padId());
+      RowScorer.Embedding[] e = embed ? RowScorer.embed(lease.net(), lease.config(), rows, null, n, tok.padId()) : null;
       for (int b = 0; b < batch.size(); b++) {
         int doc = batch.get(b).doc();
         bits[doc] += RowScorer.sumBits(t[b]);

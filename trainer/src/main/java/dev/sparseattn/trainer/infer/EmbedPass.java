@@ -32,7 +32,7 @@ final class EmbedPass extends ShardPass {
 
   @Override
   List<Object[]> process(ModelCache.Lease lease, List<ShardRow> batch) {
-    RowScorer.Embedding[] e = RowScorer.embed(lease.net(), lease.config(), tokens(batch), nTokens(batch),
+    RowScorer.Embedding[] e = RowScorer.embed(lease.net(), lease.config(), tokens(batch), segments(batch), nTokens(batch),
         lease.tokenizer().padId());
     List<Object[]> out = new ArrayList<>(batch.size());
     for (RowScorer.Embedding x : e) {

@@ -31,8 +31,11 @@ import org.deeplearning4j.util.ModelSerializer;
  * @param configJson the {@link TransformerConfig} JSON stored in the zip
  * @param tokenizerJson the tokenizer description stored in the zip (JSON)
  * @param hadoopConf the driver's Hadoop configuration ({@link Configuration#write})
+ * @param documentMask the model was trained with the document mask ({@code train.document-mask}): packed rows are
+ *                     scored with it, as the model was trained and as {@code Evaluate} scores them
  */
-public record ModelRef(String zip, String sha256, String configJson, String tokenizerJson, byte[] hadoopConf)
+public record ModelRef(String zip, String sha256, String configJson, String tokenizerJson, byte[] hadoopConf,
+                       boolean documentMask)
     implements Serializable {
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -65,7 +68,8 @@ public record ModelRef(String zip, String sha256, String configJson, String toke
               + "): retrain or re-save it");
         }
         return new ModelRef(zip.toString(), FileDigest.sha256(new Path(local.toURI()), conf), config,
-            JSON.writeValueAsString(tokenizer), encode(conf));
+            JSON.writeValueAsString(tokenizer), encode(conf),
+            dev.sparseattn.trainer.eval.Evaluate.trainedWithDocumentMask(local));
       } finally {
         Files.deleteIfExists(local.toPath());
       }

@@ -3,6 +3,7 @@ package dev.sparseattn.trainer.infer;
 import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.model.network.TransformerConfig;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 
@@ -16,10 +17,13 @@ public final class RowScorer {
 
   private RowScorer() {}
 
-  /** Per row, the surprisal {@code -log2 p} of each of its {@code n - 1} real targets ({@code n} its non-PAD ids). */
-  public static float[][] targetBits(MultiLayerNetwork net, TransformerConfig arch, int[][] rows, int[] nTokens,
-                                     int padId) {
-    DataSet batch = TransformerLM.toDataSet(arch, rows, padId);
+  /**
+   * Per row, the surprisal {@code -log2 p} of each of its {@code n - 1} real targets ({@code n} its non-PAD ids);
+   * {@code segments}: the rows' segment ids for the document mask, or null for none.
+   */
+  public static float[][] targetBits(MultiLayerNetwork net, TransformerConfig arch, int[][] rows, int[][] segments,
+                                     int[] nTokens, int padId) {
+    DataSet batch = TransformerLM.toDataSet(arch, rows, segments, padId, DataType.FLOAT);
     float[][] nats = TransformerLM.tokenNats(net, batch).toFloatMatrix();              // [B, L]
     float[][] out = new float[rows.length][];
     for (int i = 0; i < rows.length; i++) {
@@ -48,9 +52,9 @@ public final class RowScorer {
    * Per row, the mean and last final hidden state ({@link TransformerLM#hiddenStates}) over its real input positions
    * {@code 0..min(n, L) - 1}.
    */
-  public static Embedding[] embed(MultiLayerNetwork net, TransformerConfig arch, int[][] rows, int[] nTokens,
-                                  int padId) {
-    DataSet batch = TransformerLM.toDataSet(arch, rows, padId);
+  public static Embedding[] embed(MultiLayerNetwork net, TransformerConfig arch, int[][] rows, int[][] segments,
+                                  int[] nTokens, int padId) {
+    DataSet batch = TransformerLM.toDataSet(arch, rows, segments, padId, DataType.FLOAT);
     INDArray h = TransformerLM.hiddenStates(net, batch);                               // [B, L, d]
     long len = h.size(1);
     Embedding[] out = new Embedding[rows.length];

@@ -54,7 +54,7 @@ final class ScorePass extends ShardPass {
       }
       unitsKnown = true;
     }
-    float[][] bits = RowScorer.targetBits(lease.net(), lease.config(), tokens(batch), nTokens(batch),
+    float[][] bits = RowScorer.targetBits(lease.net(), lease.config(), tokens(batch), segments(batch), nTokens(batch),
         lease.tokenizer().padId());
     List<Object[]> out = new ArrayList<>(batch.size());
     for (int i = 0; i < batch.size(); i++) {

@@ -134,6 +134,14 @@ abstract class ShardPass implements FlatMapFunction<Iterator<String>, Row> {
     return batch.stream().map(ShardRow::tokens).toArray(int[][]::new);
   }
 
+  /** The rows' segment ids when the model was trained with the document mask and the shards carry them, else null. */
+  int[][] segments(List<ShardRow> batch) {
+    if (!model.documentMask() || batch.stream().anyMatch(r -> r.segmentIds() == null)) {
+      return null;
+    }
+    return batch.stream().map(ShardRow::segmentIds).toArray(int[][]::new);
+  }
+
   static int[] nTokens(List<ShardRow> batch) {
     return batch.stream().mapToInt(ShardRow::nTokens).toArray();
   }

@@ -50,7 +50,9 @@ class EmbedJobTest {
       try (ShardReader r = ds.openShard(shard)) {
         for (ShardRow row; (row = r.read()) != null; rows++) {
           INDArray h = TransformerLM.hiddenStates(local.network(),
-              TransformerLM.toDataSet(local.config(), new int[][] {row.tokens()}, 256));   // [1, 32, d]
+              TransformerLM.toDataSet(local.config(), new int[][] {row.tokens()},
+                  row.segmentIds() == null ? null : new int[][] {row.segmentIds()}, 256,
+                  org.nd4j.linalg.api.buffer.DataType.FLOAT));   // [1, 32, d]
           int n = Math.min(row.nTokens(), 32);
           padded += n < 32 ? 1 : 0;
           INDArray states = h.get(NDArrayIndex.point(0), NDArrayIndex.interval(0, n), NDArrayIndex.all());

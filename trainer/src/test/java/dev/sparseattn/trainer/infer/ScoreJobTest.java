@@ -88,7 +88,9 @@ class ScoreJobTest {
       try (ShardReader r = d.openShard(shard)) {
         for (ShardRow row; (row = r.read()) != null; rows++) {
           double[] nats = TransformerLM.sumNats(local.network(),
-              TransformerLM.toDataSet(local.config(), new int[][] {row.tokens()}, 256));
+              TransformerLM.toDataSet(local.config(), new int[][] {row.tokens()},
+                  row.segmentIds() == null ? null : new int[][] {row.segmentIds()}, 256,
+                  org.nd4j.linalg.api.buffer.DataType.FLOAT));
           Group g = out.get(row.seqId());
           double bits = g.getDouble("bits", 0);
           assertEquals(nats[0] / LN2, bits, 1e-5 * bits, "seq " + row.seqId());

@@ -101,13 +101,13 @@ class ScoreThroughputBenchmark {
 
   /** Tokens per second of the same forward passes without Spark: batches of 16 within each shard of 64 rows. */
   private static double singleMachine(MultiLayerNetwork net, TransformerConfig arch, List<ShardRow> rows, int pad) {
-    RowScorer.targetBits(net, arch, ShardPass.tokens(rows.subList(0, 16)), ShardPass.nTokens(rows.subList(0, 16)),
+    RowScorer.targetBits(net, arch, ShardPass.tokens(rows.subList(0, 16)), null, ShardPass.nTokens(rows.subList(0, 16)),
         pad);                                                                              // warm-up
     long t0 = System.nanoTime();
     long tokens = 0;
     for (int from = 0; from < rows.size(); from += 16) {
       List<ShardRow> b = rows.subList(from, Math.min(rows.size(), from + 16));
-      for (float[] t : RowScorer.targetBits(net, arch, ShardPass.tokens(b), ShardPass.nTokens(b), pad)) {
+      for (float[] t : RowScorer.targetBits(net, arch, ShardPass.tokens(b), null, ShardPass.nTokens(b), pad)) {
         tokens += t.length;
       }
     }
