@@ -28,15 +28,8 @@ public final class Embed {
 
   /** Runs the job, starting Spark (or joining the running session) and stopping it if it started it. */
   public static Map<String, Object> run(EmbedConfig config) throws Exception {
-    boolean running = InferenceRun.sessionRunning();
-    SparkSession spark = InferenceRun.session(config.settings());
-    try {
-      return run(config, spark);
-    } finally {
-      if (!running) {
-        spark.stop();
-      }
-    }
+    return InferenceRun.inSession(config.settings().appName(), config.settings().master(),
+        spark -> run(config, spark));
   }
 
   /** Runs the job on a running session and returns the summary it writes. */

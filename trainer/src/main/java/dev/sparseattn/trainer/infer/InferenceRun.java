@@ -34,18 +34,29 @@ final class InferenceRun {
   /** What a finished run reports, before the job adds its totals. */
   record Result(Map<String, Object> summary, Dataset<Row> written, ModelDirectory out) {}
 
-  /** Starts Spark (or joins the running session) with the job's master unless one is set. */
-  static SparkSession session(InferenceSettings settings) {
-    SparkSession.Builder builder = SparkSession.builder().appName(settings.appName());
-    if (!new SparkConf().contains("spark.master")) {
-      builder.master(settings.master());
-    }
-    return builder.getOrCreate();
+  /** A job's work on a Spark session. */
+  interface SessionWork<T> {
+    T run(SparkSession spark) throws Exception;
   }
 
-  /** Whether a session was running before the job (then the job leaves it running). */
-  static boolean sessionRunning() {
-    return SparkSession.getActiveSession().isDefined() || SparkSession.getDefaultSession().isDefined();
+  /**
+   * Runs {@code work} on Spark: joins the running session, or starts one (with {@code master} unless
+   * {@code spark.master} is set, as under spark-submit) and stops it afterwards.
+   */
+  static <T> T inSession(String appName, String master, SessionWork<T> work) throws Exception {
+    boolean running = SparkSession.getActiveSession().isDefined() || SparkSession.getDefaultSession().isDefined();
+    SparkSession.Builder builder = SparkSession.builder().appName(appName);
+    if (!new SparkConf().contains("spark.master")) {
+      builder.master(master);
+    }
+    SparkSession spark = builder.getOrCreate();
+    try {
+      return work.run(spark);
+    } finally {
+      if (!running) {
+        spark.stop();
+      }
+    }
   }
 
   /** The checked inputs of a run, prepared on the driver without any Spark job. */

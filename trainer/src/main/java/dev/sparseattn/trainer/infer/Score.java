@@ -31,15 +31,8 @@ public final class Score {
 
   /** Runs the job, starting Spark (or joining the running session) and stopping it if it started it. */
   public static Map<String, Object> run(ScoreConfig config) throws Exception {
-    boolean running = InferenceRun.sessionRunning();
-    SparkSession spark = InferenceRun.session(config.settings());
-    try {
-      return run(config, spark);
-    } finally {
-      if (!running) {
-        spark.stop();
-      }
-    }
+    return InferenceRun.inSession(config.settings().appName(), config.settings().master(),
+        spark -> run(config, spark));
   }
 
   /** Runs the job on a running session (tests, notebooks) and returns the summary it writes. */

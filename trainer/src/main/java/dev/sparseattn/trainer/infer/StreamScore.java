@@ -11,7 +11,6 @@ import java.util.concurrent.TimeoutException;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -42,13 +41,7 @@ public final class StreamScore {
 
   /** Runs the query until it is stopped (or idle for {@code stop-after-idle-seconds}), starting Spark if needed. */
   public static void run(StreamScoreConfig config) throws Exception {
-    boolean running = InferenceRun.sessionRunning();
-    SparkSession.Builder builder = SparkSession.builder().appName(config.appName());
-    if (!new SparkConf().contains("spark.master")) {
-      builder.master(config.master());
-    }
-    SparkSession spark = builder.getOrCreate();
-    try {
+    InferenceRun.inSession(config.appName(), config.master(), spark -> {
       StreamingQuery q = start(config, spark);
       if (config.stopAfterIdleSeconds() == 0) {
         q.awaitTermination();
@@ -65,11 +58,8 @@ public final class StreamScore {
         }
         q.stop();
       }
-    } finally {
-      if (!running) {
-        spark.stop();
-      }
-    }
+      return null;
+    });
   }
 
   /** Starts the query on a running session; the model is checked (resolved) before the query starts. */
