@@ -1,5 +1,6 @@
 package dev.sparseattn.pipeline;
 
+import dev.sparseattn.datasets.read.CsvOptions;
 import dev.sparseattn.datasets.config.Section;
 
 /**
@@ -22,7 +23,7 @@ import dev.sparseattn.datasets.config.Section;
  * @param paragraphMaxBytes the longest paragraph document
  * @param parquet Parquet columns
  * @param splitSize bytes of an uncompressed file one task reads, for the formats that can be split
- *     ({@code dev.sparseattn.pipeline.read.SplittableFormat})
+ *     ({@code dev.sparseattn.datasets.read.SplittableFormat})
  */
 public record FormatOptions(Fasta fasta, Fastq fastq, CsvOptions csv, String jsonTextField, int paragraphMaxBytes,
     Parquet parquet, long splitSize) {

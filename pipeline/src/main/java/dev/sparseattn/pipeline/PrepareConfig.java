@@ -1,5 +1,6 @@
 package dev.sparseattn.pipeline;
 
+import dev.sparseattn.datasets.read.CsvOptions;
 import com.typesafe.config.Config;
 import dev.sparseattn.datasets.config.ResolvedConfig;
 import dev.sparseattn.datasets.config.Section;

@@ -1,5 +1,6 @@
 package dev.sparseattn.pipeline;
 
+import dev.sparseattn.datasets.read.TimeStep;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

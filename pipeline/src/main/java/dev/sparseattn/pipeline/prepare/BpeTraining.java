@@ -1,5 +1,6 @@
 package dev.sparseattn.pipeline.prepare;
 
+import dev.sparseattn.datasets.read.DocLine;
 import dev.sparseattn.datasets.tokenize.BpeTokenizer;
 import dev.sparseattn.datasets.tokenize.BpeTrainer;
 import dev.sparseattn.datasets.tokenize.ByteLevel;

@@ -1,5 +1,6 @@
 package dev.sparseattn.pipeline.prepare;
 
+import dev.sparseattn.datasets.read.DocLine;
 import java.util.Iterator;
 import java.util.Map;
 import org.apache.spark.api.java.function.PairFlatMapFunction;

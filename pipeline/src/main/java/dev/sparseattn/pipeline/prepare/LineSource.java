@@ -1,5 +1,6 @@
 package dev.sparseattn.pipeline.prepare;
 
+import dev.sparseattn.datasets.read.DocLine;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Iterator;

@@ -1,5 +1,6 @@
 package dev.sparseattn.pipeline.prepare;
 
+import dev.sparseattn.datasets.read.DocLine;
 import dev.sparseattn.datasets.manifest.Split;
 import dev.sparseattn.datasets.tokenize.NucleotideTokenizer;
 import dev.sparseattn.datasets.tokenize.Tokenizer;

@@ -1,5 +1,6 @@
 package dev.sparseattn.pipeline.prepare;
 
+import dev.sparseattn.datasets.read.DocLine;
 import static dev.sparseattn.pipeline.prepare.BadRecordException.surfacing;
 
 import dev.sparseattn.datasets.config.DataError;

@@ -1,5 +1,6 @@
 package dev.sparseattn.pipeline.prepare;
 
+import dev.sparseattn.datasets.read.DocLine;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;

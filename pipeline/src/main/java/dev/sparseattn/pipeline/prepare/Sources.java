@@ -6,12 +6,12 @@ import dev.sparseattn.pipeline.DocumentMode;
 import dev.sparseattn.pipeline.FormatOptions;
 import dev.sparseattn.pipeline.InputFormat;
 import dev.sparseattn.pipeline.PrepareConfig;
-import dev.sparseattn.pipeline.read.CsvSeriesReader;
-import dev.sparseattn.pipeline.read.FastaReader;
-import dev.sparseattn.pipeline.read.FastqReader;
-import dev.sparseattn.pipeline.read.JsonLinesReader;
-import dev.sparseattn.pipeline.read.ParagraphReader;
-import dev.sparseattn.pipeline.read.RecordFormat;
+import dev.sparseattn.datasets.read.CsvSeriesReader;
+import dev.sparseattn.datasets.read.FastaReader;
+import dev.sparseattn.datasets.read.FastqReader;
+import dev.sparseattn.datasets.read.JsonLinesReader;
+import dev.sparseattn.datasets.read.ParagraphReader;
+import dev.sparseattn.datasets.read.RecordFormat;
 import org.apache.spark.api.java.JavaSparkContext;
 
 /**

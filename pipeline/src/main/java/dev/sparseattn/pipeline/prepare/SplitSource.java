@@ -1,7 +1,8 @@
 package dev.sparseattn.pipeline.prepare;
 
-import dev.sparseattn.pipeline.read.RecordFormat;
-import dev.sparseattn.pipeline.read.SplittableFormat;
+import dev.sparseattn.datasets.read.DocLine;
+import dev.sparseattn.datasets.read.RecordFormat;
+import dev.sparseattn.datasets.read.SplittableFormat;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;

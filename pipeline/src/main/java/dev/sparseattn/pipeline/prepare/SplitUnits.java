@@ -1,8 +1,9 @@
 package dev.sparseattn.pipeline.prepare;
 
-import dev.sparseattn.pipeline.read.RangeInput;
-import dev.sparseattn.pipeline.read.RecordFormat;
-import dev.sparseattn.pipeline.read.SplittableFormat;
+import dev.sparseattn.datasets.read.DocLine;
+import dev.sparseattn.datasets.read.RangeInput;
+import dev.sparseattn.datasets.read.RecordFormat;
+import dev.sparseattn.datasets.read.SplittableFormat;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,6 +1,7 @@
 package dev.sparseattn.pipeline.prepare;
 
-import dev.sparseattn.pipeline.read.RecordFormat;
+import dev.sparseattn.datasets.read.DocLine;
+import dev.sparseattn.datasets.read.RecordFormat;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;

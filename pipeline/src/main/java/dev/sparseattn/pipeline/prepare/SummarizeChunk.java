@@ -1,5 +1,6 @@
 package dev.sparseattn.pipeline.prepare;
 
+import dev.sparseattn.datasets.read.DocLine;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.api.java.function.Function;

@@ -1,5 +1,6 @@
 package dev.sparseattn.pipeline.prepare;
 
+import dev.sparseattn.datasets.read.DocLine;
 import dev.sparseattn.datasets.manifest.RecordAccounting;
 import java.io.Serializable;
 import java.util.Map;

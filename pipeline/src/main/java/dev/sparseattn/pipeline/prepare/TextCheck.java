@@ -1,5 +1,6 @@
 package dev.sparseattn.pipeline.prepare;
 
+import dev.sparseattn.datasets.read.DocLine;
 import dev.sparseattn.pipeline.ControlChars;
 import dev.sparseattn.pipeline.InvalidUtf8;
 import java.io.Serializable;

@@ -172,7 +172,7 @@ class ClimatePipelineTest {
   @Test
   void badRowsAreQuarantinedWithReasons() throws IOException {
     Path csv = tmp.resolve("bad.csv");
-    Files.writeString(csv, dev.sparseattn.pipeline.read.CsvSeriesReaderTest.CSV);
+    Files.writeString(csv, dev.sparseattn.datasets.read.CsvSeriesReaderTest.CSV);
     PrepareResult r = PrepareCorpus.run(TestSpark.config(csv.toUri().toString(), tmp.resolve("bad").toUri().toString(),
         "format = csv", "tokenizer = time-series", "csv.time-column = date", "csv.series-column = station",
         "csv.value-columns = [temp, wind]", "csv.step = P1D", "csv.window = 4", "seq-len = 16"), spark);

@@ -20,7 +20,7 @@ import dev.sparseattn.pipeline.PrepareCorpus;
 import dev.sparseattn.pipeline.PrepareCorpusTest;
 import dev.sparseattn.pipeline.TestSpark;
 import dev.sparseattn.pipeline.prepare.PrepareResult;
-import dev.sparseattn.pipeline.read.FastaReaderTest;
+import dev.sparseattn.datasets.read.FastaReaderTest;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,7 +1,7 @@
-package dev.sparseattn.pipeline.read;
+package dev.sparseattn.datasets.read;
 
 import dev.sparseattn.datasets.tokenize.NucleotideTokenizer;
-import dev.sparseattn.pipeline.prepare.DocLine;
+import dev.sparseattn.datasets.read.DocLine;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

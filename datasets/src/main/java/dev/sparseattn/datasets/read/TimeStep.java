@@ -1,4 +1,4 @@
-package dev.sparseattn.pipeline;
+package dev.sparseattn.datasets.read;
 
 import java.io.Serializable;
 import java.time.Duration;

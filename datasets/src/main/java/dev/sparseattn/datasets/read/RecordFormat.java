@@ -1,6 +1,6 @@
-package dev.sparseattn.pipeline.read;
+package dev.sparseattn.datasets.read;
 
-import dev.sparseattn.pipeline.prepare.DocLine;
+import dev.sparseattn.datasets.read.DocLine;
 import java.io.InputStream;
 import java.io.Serializable;
 import java.util.Iterator;

@@ -1,4 +1,4 @@
-package dev.sparseattn.pipeline.read;
+package dev.sparseattn.datasets.read;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,7 +12,7 @@ import dev.sparseattn.datasets.manifest.Split;
 import dev.sparseattn.datasets.testdata.RealData;
 import dev.sparseattn.datasets.tokenize.TimeSeriesTokenizer;
 import dev.sparseattn.pipeline.PrepareConfig;
-import dev.sparseattn.pipeline.prepare.DocLine;
+import dev.sparseattn.datasets.read.DocLine;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package dev.sparseattn.pipeline.read;
+package dev.sparseattn.datasets.read;
 
 import java.io.IOException;
 import java.io.InputStream;

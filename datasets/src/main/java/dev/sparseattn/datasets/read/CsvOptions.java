@@ -1,4 +1,4 @@
-package dev.sparseattn.pipeline;
+package dev.sparseattn.datasets.read;
 
 import dev.sparseattn.datasets.config.Section;
 import java.io.Serializable;
@@ -43,7 +43,7 @@ public record CsvOptions(String timeColumn, String seriesColumn, List<String> va
   /** What a non-numeric value cell does. */
   public enum BadCell { QUARANTINE, MASK }
 
-  static CsvOptions parse(Section s) {
+  public static CsvOptions parse(Section s) {
     String time = s.string("time-column", "");
     String series = s.string("series-column", "");
     List<String> values = s.strings("value-columns", List.of());

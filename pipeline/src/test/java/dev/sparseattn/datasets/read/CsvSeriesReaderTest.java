@@ -1,4 +1,4 @@
-package dev.sparseattn.pipeline.read;
+package dev.sparseattn.datasets.read;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import com.typesafe.config.ConfigFactory;
 import dev.sparseattn.datasets.testdata.RealData;
 import dev.sparseattn.datasets.tokenize.TimeSeriesTokenizer;
-import dev.sparseattn.pipeline.CsvOptions;
+import dev.sparseattn.datasets.read.CsvOptions;
 import dev.sparseattn.pipeline.PrepareConfig;
-import dev.sparseattn.pipeline.prepare.DocLine;
+import dev.sparseattn.datasets.read.DocLine;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

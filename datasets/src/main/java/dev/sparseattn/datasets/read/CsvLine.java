@@ -1,4 +1,4 @@
-package dev.sparseattn.pipeline.read;
+package dev.sparseattn.datasets.read;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

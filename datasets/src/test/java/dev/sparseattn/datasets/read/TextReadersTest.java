@@ -1,8 +1,8 @@
-package dev.sparseattn.pipeline.read;
+package dev.sparseattn.datasets.read;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.sparseattn.pipeline.prepare.DocLine;
+import dev.sparseattn.datasets.read.DocLine;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -1,9 +1,9 @@
-package dev.sparseattn.pipeline.read;
+package dev.sparseattn.datasets.read;
 
 import dev.sparseattn.datasets.manifest.Split;
 import dev.sparseattn.datasets.tokenize.TimeSeriesTokenizer;
-import dev.sparseattn.pipeline.CsvOptions;
-import dev.sparseattn.pipeline.prepare.DocLine;
+import dev.sparseattn.datasets.read.CsvOptions;
+import dev.sparseattn.datasets.read.DocLine;
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDateTime;
 import java.util.Arrays;

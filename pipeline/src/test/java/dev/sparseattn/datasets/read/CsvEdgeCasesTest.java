@@ -1,4 +1,4 @@
-package dev.sparseattn.pipeline.read;
+package dev.sparseattn.datasets.read;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.ConfigFactory;
 import dev.sparseattn.datasets.tokenize.TimeSeriesTokenizer;
 import dev.sparseattn.pipeline.PrepareConfig;
-import dev.sparseattn.pipeline.TimeStep;
-import dev.sparseattn.pipeline.prepare.DocLine;
+import dev.sparseattn.datasets.read.TimeStep;
+import dev.sparseattn.datasets.read.DocLine;
 import java.time.LocalDateTime;
 import java.util.List;
 import org.junit.jupiter.api.Test;

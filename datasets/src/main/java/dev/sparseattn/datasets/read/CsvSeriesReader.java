@@ -1,10 +1,10 @@
-package dev.sparseattn.pipeline.read;
+package dev.sparseattn.datasets.read;
 
 import dev.sparseattn.datasets.manifest.Split;
 import dev.sparseattn.datasets.tokenize.TimeSeriesTokenizer;
-import dev.sparseattn.pipeline.CsvOptions;
-import dev.sparseattn.pipeline.TimeStep;
-import dev.sparseattn.pipeline.prepare.DocLine;
+import dev.sparseattn.datasets.read.CsvOptions;
+import dev.sparseattn.datasets.read.TimeStep;
+import dev.sparseattn.datasets.read.DocLine;
 import java.io.InputStream;
 import java.time.LocalDate;
 import java.time.LocalDateTime;

@@ -1,4 +1,4 @@
-package dev.sparseattn.pipeline.read;
+package dev.sparseattn.datasets.read;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,4 +1,4 @@
-package dev.sparseattn.pipeline.prepare;
+package dev.sparseattn.datasets.read;
 
 import dev.sparseattn.datasets.manifest.Split;
 import java.io.Serializable;
@@ -57,29 +57,29 @@ public final class DocLine implements Serializable {
   }
 
   /** This document with repaired bytes (e.g. invalid UTF-8 replaced). */
-  DocLine repairedAs(byte[] fixed) {
+  public DocLine repairedAs(byte[] fixed) {
     return new DocLine(offset, recordNo, fixed, records, null, meta, true, split).inPart(part);
   }
 
   /** This unit quarantined for {@code why}, keeping a sample of its bytes. */
-  DocLine quarantine(String why) {
+  public DocLine quarantine(String why) {
     return new DocLine(offset, recordNo, java.util.Arrays.copyOf(bytes, Math.min(bytes.length, 96)), 1, why, null, false,
         null).inPart(part);
   }
 
   /** This unit as read by byte-range part {@code part} (global part index), its record number counted within it. */
-  DocLine inPart(int part) {
+  public DocLine inPart(int part) {
     this.part = part;
     return this;
   }
 
   /** The byte-range part that read the unit ({@link #inPart}), or -1 when the record number is the file's. */
-  int part() {
+  public int part() {
     return part;
   }
 
   /** The record number in the file, given the records before each part ({@code partBases}), or -1. */
-  long recordNo(long[] partBases) {
+  public long recordNo(long[] partBases) {
     return part < 0 || recordNo < 0 ? recordNo : partBases[part] + recordNo;
   }
 
@@ -139,6 +139,6 @@ public final class DocLine implements Serializable {
   }
 
   /** File order: offset, then record number. */
-  static final java.util.Comparator<DocLine> ORDER =
+  public static final java.util.Comparator<DocLine> ORDER =
       java.util.Comparator.comparingLong(DocLine::offset).thenComparingLong(DocLine::recordNo);
 }

@@ -1,9 +1,9 @@
-package dev.sparseattn.pipeline.read;
+package dev.sparseattn.datasets.read;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sparseattn.pipeline.prepare.DocLine;
+import dev.sparseattn.datasets.read.DocLine;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
