@@ -122,9 +122,9 @@ public final class FanChart {
     g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
     g.drawString(title, LEFT, TOP - 20);
     g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
-    g.drawString(xLabel, LEFT, H - 20);
-    g.drawString("black: observed   blue: median   bands: 0.1-0.9, 0.2-0.8, 0.3-0.7, 0.4-0.6   (" + yLabel + ")",
-        LEFT + 250, H - 20);
+    g.drawString(xLabel, LEFT, H - 35);
+    g.drawString("black: observed " + yLabel + "   blue: median   bands: 0.1-0.9, 0.2-0.8, 0.3-0.7, 0.4-0.6", LEFT,
+        H - 15);
     g.dispose();
     ImageIO.write(img, "png", out);
   }

@@ -37,7 +37,7 @@ class ClimateRecipeCiTest {
         String model = tmp.resolve("model").toString();
         List<String> args = new ArrayList<>(List.of(conf.toString(), "prepare.input=[\"" + csv.toUri() + "\"]",
                 "prepare.output=\"" + data + "\"", "prepare.spark.master=\"local[2]\"", "train.output=\"" + model + "\"",
-                "train.steps=" + Integer.getInteger("ci.climate.steps", 250), "train.eval-every=250",
+                "train.steps=" + Integer.getInteger("ci.climate.steps", 150), "train.eval-every=150",
                 "evaluate.output=\"" + tmp.resolve("evaluation") + "\"", "evaluate.forecast.samples=10"));
         PrepareCorpus.run(PrepareConfig.parse(JobArgs.load(args.toArray(String[]::new))));
         Train.run(TrainConfig.parse(JobArgs.load(args.toArray(String[]::new))));
