@@ -125,7 +125,7 @@ class PipelineBenchmarkTest {
       }
     }
     PrepareResult r = PrepareCorpus.run(ConfFiles.prepare("climate-weather.conf", big, tmp.resolve("climate"),
-        "prepare.csv.series-column=station"), spark);
+        "prepare.csv.series-column=station", "prepare.csv.window=64", "prepare.csv.stride=32"), spark);
     assertEquals(200 * 1461, r.manifest().records().emitted());
     report("csv seattle x200 stations", Files.size(big), r);
   }

@@ -69,6 +69,21 @@ class ClimatePipelineTest {
   }
 
   /**
+   * The weather recipe's columns, split and tokenizer with 64-day windows of stride 32 and Chronos' 4,094 bins over
+   * [-15, 15] (the recipe itself trains on 32-day windows of stride 1 with 2,048 bins; the counts below are worked
+   * out for these).
+   */
+  private static final String[] WINDOWS_64 = {"prepare.csv.window=64", "prepare.csv.stride=32", "prepare.seq-len=512",
+      "prepare.time-series.bins=4094", "prepare.time-series.low=-15", "prepare.time-series.high=15",
+      "prepare.time-series.horizon=32"};
+
+  private static String[] windows64(String... more) {
+    String[] all = java.util.Arrays.copyOf(WINDOWS_64, WINDOWS_64.length + more.length);
+    System.arraycopy(more, 0, all, WINDOWS_64.length, more.length);
+    return all;
+  }
+
+  /**
    * The 2012 fixture with the shipped 365-day validation period: training is the first day alone (one
    * window); validation, the other 365 days: 10 full windows of 64 days x 4 variables (stride 32), a last
    * one of 45 days; one EOS each.
@@ -90,7 +105,7 @@ class ClimatePipelineTest {
 
   private static void prepareSeattle(Path csv, long days, long windows, long streamTokens) throws IOException {
     PrepareResult r = PrepareCorpus.run(ConfFiles.prepare("climate-weather.conf", csv,
-        tmp.resolve("seattle-" + days)), spark);
+        tmp.resolve("seattle-" + days), WINDOWS_64), spark);
     Manifest m = r.manifest();
     assertEquals(new RecordAccounting("row", days, days, 0, 0, Map.of()), m.records());
     assertEquals("csv", m.format());
@@ -110,7 +125,7 @@ class ClimatePipelineTest {
   void windowsDecodeToTheCsvValuesWithinHalfABin() throws IOException {
     Path csv = RealData.SEATTLE.fixture();
     PrepareResult r = PrepareCorpus.run(ConfFiles.prepare("climate-weather.conf", csv, tmp.resolve("seattle-all"),
-        "prepare.validation-period=0", "prepare.chunk-bytes=64MiB"), spark);
+        windows64("prepare.validation-period=0", "prepare.chunk-bytes=64MiB")), spark);
     TimeSeriesTokenizer tok = (TimeSeriesTokenizer) PreparedDataset.open(r.output(), new Configuration()).tokenizer();
     int[] stream = stream(r);
     List<Row> meta = spark.read().json(r.output() + "/metadata").collectAsList().stream()

@@ -6,7 +6,10 @@ import dev.sparseattn.datasets.config.DataError;
 import dev.sparseattn.datasets.fs.HadoopPaths;
 import dev.sparseattn.datasets.manifest.PreparedDataset;
 import dev.sparseattn.datasets.manifest.Split;
+import dev.sparseattn.datasets.tokenize.TimeSeriesTokenizer;
 import dev.sparseattn.datasets.tokenize.Tokenizer;
+import dev.sparseattn.trainer.eval.series.SeriesEvaluate;
+import dev.sparseattn.trainer.eval.series.SeriesEvaluation;
 import dev.sparseattn.trainer.io.ModelArchive;
 import dev.sparseattn.trainer.io.ModelDirectory;
 import dev.sparseattn.trainer.io.Provenance;
@@ -30,6 +33,8 @@ import org.apache.hadoop.conf.Configuration;
  * whole rows); the model and every baseline are scored on exactly the same target units, the model
  * by {@link Evaluator} (its total bits over the decoded units, see {@link RowUnits}).
  *
+ * <p>A time-series dataset is evaluated by forecasting instead ({@link #runSeries}; {@link #main} chooses).
+ *
  * <p>Usage: {@code Evaluate <config-file> [key=value ...]}, e.g.
  * {@code Evaluate conf/quickstart.conf evaluate.model=work/quickstart/model}.
  */
@@ -37,7 +42,39 @@ public final class Evaluate {
   private Evaluate() {}
 
   public static void main(String[] args) {
-    Cli.main("evaluate", args, EvaluateConfig::parse, c -> System.out.print(run(c).toMarkdown()));
+    Cli.main("evaluate", args, EvaluateConfig::parse, c -> System.out.print(report(c)));
+  }
+
+  /**
+   * Runs the job on any dataset and returns its markdown: {@link #run} for text and DNA, {@link #runSeries} for a
+   * time-series dataset.
+   */
+  public static String report(EvaluateConfig config) throws Exception {
+    PreparedDataset data = PreparedDataset.open(HadoopPaths.resolve(config.data()), new Configuration());
+    return data.tokenizer() instanceof TimeSeriesTokenizer ? runSeries(config).toMarkdown()
+        : run(config).toMarkdown();
+  }
+
+  /**
+   * Runs the job on a time-series dataset: rolling-origin forecasts of its held-out period by the model and the
+   * baselines ({@link SeriesEvaluate}), written as {@code evaluation.json}, {@code evaluation.md}, fan charts
+   * {@code fan-<variable>.png} and {@code evaluate.conf}.
+   */
+  public static SeriesEvaluation runSeries(EvaluateConfig config) throws Exception {
+    Configuration hadoop = new Configuration();
+    PreparedDataset data = PreparedDataset.open(HadoopPaths.resolve(config.data()), hadoop);
+    if (!(data.tokenizer() instanceof TimeSeriesTokenizer)) {
+      throw new DataError("dataset " + data.dir() + " is not a time-series dataset (tokenizer '"
+          + data.tokenizer().name() + "')");
+    }
+    File zip = config.model().isEmpty() ? null : modelZip(config.model(), hadoop);
+    TransformerLM.Loaded model = zip == null ? null : loadModel(zip, config.model(), data);
+    ModelDirectory out = ModelDirectory.create(HadoopPaths.resolve(config.output()), config.overwrite(), hadoop);
+    SeriesEvaluation evaluation = SeriesEvaluate.run(data, model, config.forecast(), out);
+    out.writeJson("evaluation.json", evaluation.toJson());
+    out.writeText("evaluation.md", evaluation.toMarkdown());
+    out.writeText("evaluate.conf", config.resolved().render());
+    return evaluation;
   }
 
   /** Runs the job with a validated configuration. */

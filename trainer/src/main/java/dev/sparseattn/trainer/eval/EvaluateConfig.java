@@ -3,6 +3,7 @@ package dev.sparseattn.trainer.eval;
 import com.typesafe.config.Config;
 import dev.sparseattn.datasets.config.ResolvedConfig;
 import dev.sparseattn.datasets.config.Section;
+import dev.sparseattn.trainer.eval.series.ForecastKeys;
 import java.util.List;
 
 /**
@@ -17,11 +18,12 @@ import java.util.List;
  * @param maxBytes cap on the held-out target units (bytes or bases) scored, whole rows, 0 for all
  * @param maxTrainBytes cap on the training units the Markov and unigram baselines learn from, 0 for all
  * @param batchSize sequences per model evaluation batch
+ * @param forecast how a time-series dataset is forecast (section {@code evaluate.forecast})
  * @param resolved the configuration as read, defaults included
  */
 public record EvaluateConfig(String model, String data, String output, boolean overwrite,
                              List<Integer> markovOrders, long maxBytes, long maxTrainBytes, int batchSize,
-                             ResolvedConfig resolved) {
+                             ForecastKeys forecast, ResolvedConfig resolved) {
   /** Text's default Markov orders. */
   public static final List<Integer> TEXT_ORDERS = List.of(1, 2, 3, 4, 5);
   /** DNA's default Markov orders. */
@@ -42,9 +44,10 @@ public record EvaluateConfig(String model, String data, String output, boolean o
     long maxBytes = s.bytes("max-bytes", 16L << 20, 0, Integer.MAX_VALUE);
     long maxTrainBytes = s.bytes("max-train-bytes", 64L << 20, 0, Integer.MAX_VALUE);
     int batch = s.integer("batch-size", 8, 1, 1 << 12);
+    ForecastKeys forecast = ForecastKeys.parse(s);
     s.finish();
     return new EvaluateConfig(model, data, output, overwrite, List.copyOf(orders), maxBytes, maxTrainBytes,
-        batch, s.resolved());
+        batch, forecast, s.resolved());
   }
 
   /** The Markov orders for an alphabet: the configured ones, or the domain's default. */
