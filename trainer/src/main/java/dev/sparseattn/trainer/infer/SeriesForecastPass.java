@@ -39,7 +39,7 @@ import org.apache.spark.sql.types.StructType;
  * observed value in their context come out with a {@code reason}. {@code csv_rows} accounts for the CSV rows: the
  * series' rows on its first output row, 1 on a quarantined row, else 0.
  */
-final class SeriesForecastPass implements FlatMapFunction<Iterator<String>, Row> {
+public final class SeriesForecastPass implements FlatMapFunction<Iterator<String>, Row> {
   private static final long serialVersionUID = 1L;
   private static final ObjectMapper JSON = new ObjectMapper();
   /** Column names of the deciles 0.1 .. 0.9. */
@@ -84,7 +84,7 @@ final class SeriesForecastPass implements FlatMapFunction<Iterator<String>, Row>
   }
 
   /** The seed of a series' paths: the job's seed mixed with the series name (not its file or partition). */
-  static long seriesSeed(long seed, String series) {
+  public static long seriesSeed(long seed, String series) {
     return Forecaster.pathSeed(seed, series.hashCode());
   }
 

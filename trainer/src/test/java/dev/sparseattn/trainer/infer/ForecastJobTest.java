@@ -21,7 +21,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import dev.sparseattn.trainer.infer.ml.SequenceForecaster;
 import org.apache.parquet.example.data.Group;
+import org.apache.spark.ml.Pipeline;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PipelineStage;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.AfterAll;
@@ -36,7 +45,8 @@ import org.nd4j.linalg.learning.config.NoOp;
  * The forecast job with real Spark on raw CSV (two files, three series of two variables, a gap, a bad row): its
  * median and deciles equal the {@link Forecaster} called directly on each series' last N steps with the same seed; 1
  * and 2 tasks give identical output; the bad row is quarantined and the CSV rows are accounted for; a model that is
- * not a time-series model, or a context too long for it, fails before any Spark job naming the key.
+ * not a time-series model, or a context too long for it, fails before any Spark job naming the key; the Spark ML
+ * {@link SequenceForecaster} adds the same forecasts as columns and round-trips through a saved PipelineModel.
  */
 class ForecastJobTest {
   private static final TimeSeriesTokenizer TOK =
@@ -180,5 +190,66 @@ class ForecastJobTest {
         text.getMessage());
     assertEquals(jobs, spark.sparkContext().statusTracker().getJobIdsForGroup(null).length);
     assertTrue(!Files.exists(tmp.resolve("long")) && !Files.exists(tmp.resolve("text")));
+  }
+
+  @Test
+  void sequenceForecasterAddsTheForecastersColumnsAndRoundTripsThroughSaveAndLoad() throws Exception {
+    SparkSession spark = InferFixture.spark("local[2]");
+    List<Row> in = new ArrayList<>();
+    Map<String, double[]> contexts = new TreeMap<>();
+    for (Map.Entry<String, List<double[]>> e : SERIES.entrySet()) {
+      List<double[]> steps = e.getValue();
+      int n = Math.min(N, steps.size());
+      double[] context = new double[2 * n];
+      for (int i = 0; i < n; i++) {
+        System.arraycopy(steps.get(steps.size() - n + i), 0, context, 2 * i, 2);
+      }
+      contexts.put(e.getKey(), context);
+      List<Double> boxed = new ArrayList<>();
+      for (double x : context) {
+        boxed.add(Double.isNaN(x) ? null : x);                      // a missing value as a null cell
+      }
+      in.add(RowFactory.create(e.getKey(), boxed));
+    }
+    in.add(RowFactory.create("none", null));
+    StructType schema = new StructType().add("station", DataTypes.StringType)
+        .add("context", DataTypes.createArrayType(DataTypes.DoubleType, true));
+    Dataset<Row> frame = spark.createDataFrame(in, schema).repartition(2);
+    SequenceForecaster stage = new SequenceForecaster().setModelPath(model.toString()).setSeriesCol("station")
+        .setHorizon(H).setSamples(7).setSeed(5);
+    PipelineModel fitted = new Pipeline().setStages(new PipelineStage[] {stage}).fit(frame);
+    String saved = tmp.resolve("forecaster-pipeline").toString();
+    fitted.write().overwrite().save(saved);
+    PipelineModel loaded = PipelineModel.load(saved);
+    SequenceForecaster back = (SequenceForecaster) loaded.stages()[0];
+    assertEquals(stage.extractParamMap().toString(), back.extractParamMap().toString());
+    Map<String, Row> out = new TreeMap<>();
+    for (Row r : loaded.transform(frame).collectAsList()) {
+      out.put(r.getString(0), r);
+    }
+    assertEquals("empty: no context", out.get("none").getString(out.get("none").fieldIndex("forecast_error")));
+    TransformerLM.Loaded net = TransformerLM.load(model.resolve("model.zip").toFile(), false);
+    try (DecodeEngine engine = new DecodeEngine(net.network(), 3, 64)) {
+      Forecaster direct = new Forecaster(engine, TOK);
+      for (Map.Entry<String, double[]> e : contexts.entrySet()) {
+        dev.sparseattn.trainer.forecast.Forecast f = direct.forecast(e.getValue(), new ForecastSettings(H, 7, 1.0, 0,
+            SeriesForecastPass.seriesSeed(5, e.getKey())));
+        Row r = out.get(e.getKey());
+        assertTrue(r.isNullAt(r.fieldIndex("forecast_error")));
+        List<Double> median = r.getList(r.fieldIndex("forecast_median"));
+        List<Object> deciles = r.getList(r.fieldIndex("forecast_quantiles"));
+        assertEquals(2 * H, median.size());
+        assertEquals(9, deciles.size());
+        for (int h = 0; h < H; h++) {
+          for (int v = 0; v < 2; v++) {
+            assertEquals(f.median()[v][h], median.get(h * 2 + v), 0.0, e.getKey());
+            for (int l = 0; l < 9; l++) {
+              scala.collection.Seq<?> level = (scala.collection.Seq<?>) deciles.get(l);
+              assertEquals(f.quantiles()[l][v][h], (Double) level.apply(h * 2 + v), 0.0, e.getKey());
+            }
+          }
+        }
+      }
+    }
   }
 }
