@@ -20,8 +20,7 @@ import org.junit.jupiter.api.Test;
 /**
  * {@code stream.source = kafka}: the keys map to the options of Spark's Kafka source, bad or missing keys fail at
  * parse time naming the key, and the source resolves with the real connector ({@code spark-sql-kafka-0-10}) into a
- * streaming frame of {@code source, value} strings. No broker runs here: that a restarted query writes every Kafka
- * record exactly once is not tested (see the README).
+ * streaming frame of {@code source, value} strings. No broker runs here; {@link KafkaStreamScoreTest} (slow) runs one.
  */
 class KafkaSourceTest {
   @AfterAll
