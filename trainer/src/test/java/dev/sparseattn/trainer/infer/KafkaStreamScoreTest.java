@@ -4,28 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparseattn.datasets.config.JobArgs;
-import java.io.File;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.UUID;
 import java.util.stream.Stream;
-import kafka.server.KafkaConfig;
-import kafka.server.KafkaRaftServer;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.Uuid;
-import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.common.utils.Time;
 import org.apache.parquet.example.data.Group;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.streaming.StreamingQuery;
@@ -42,17 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 class KafkaStreamScoreTest {
   @TempDir Path tmp;
 
-  private static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
-  private static void send(String servers, List<String> docs, List<String> sent) throws Exception {
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-    try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(),
-        new StringSerializer())) {
+  private static void send(EmbeddedKafka kafka, List<String> docs, List<String> sent) throws Exception {
+    try (KafkaProducer<String, String> producer = kafka.producer()) {
       for (String d : docs) {
         producer.send(new ProducerRecord<>("docs", d)).get();
         sent.add(d);
@@ -62,37 +40,15 @@ class KafkaStreamScoreTest {
 
   @Test
   void restartedQueryWritesEveryRecordExactlyOnce() throws Exception {
-    int broker = freePort();
-    int controller = freePort();
-    Path logs = Files.createDirectories(tmp.resolve("kafka-logs"));
-    Files.writeString(logs.resolve("meta.properties"), "version=1\ncluster.id=" + Uuid.randomUuid()
-        + "\nnode.id=1\n");
-    Properties props = new Properties();
-    props.put("process.roles", "broker,controller");
-    props.put("node.id", "1");
-    props.put("controller.quorum.voters", "1@127.0.0.1:" + controller);
-    props.put("listeners", "PLAINTEXT://127.0.0.1:" + broker + ",CONTROLLER://127.0.0.1:" + controller);
-    props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + broker);
-    props.put("controller.listener.names", "CONTROLLER");
-    props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-    props.put("log.dirs", logs.toString());
-    props.put("offsets.topic.replication.factor", "1");
-    props.put("transaction.state.log.replication.factor", "1");
-    props.put("transaction.state.log.min.isr", "1");
-    props.put("group.initial.rebalance.delay.ms", "0");
-    KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props), Time.SYSTEM, scala.Option.empty());
-    server.startup();
-    String servers = "127.0.0.1:" + broker;
-    try {
-      try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, servers))) {
-        admin.createTopics(List.of(new NewTopic("docs", 2, (short) 1))).all().get();
-      }
+    try (EmbeddedKafka kafka = new EmbeddedKafka(tmp.resolve("kafka-logs"))) {
+      kafka.createTopic("docs", 2);
+      String servers = kafka.servers();
       List<String> sent = new ArrayList<>();
       List<String> first = new ArrayList<>();
       for (int i = 0; i < 6; i++) {
         first.add("record " + i + ": and God saw the light, that it was good");
       }
-      send(servers, first, sent);
+      send(kafka, first, sent);
       Path out = tmp.resolve("out");
       Path checkpoint = tmp.resolve("checkpoint");
       StreamScoreConfig config = StreamScoreConfig.parse(JobArgs.parseOverrides(List.of(
@@ -117,7 +73,7 @@ class KafkaStreamScoreTest {
       for (int i = 6; i < 9; i++) {
         more.add("record " + i + ": sent while the query was down");
       }
-      send(servers, more, sent);
+      send(kafka, more, sent);
       q = StreamScore.start(config, spark);
       q.processAllAvailable();
       q.stop();
@@ -136,9 +92,6 @@ class KafkaStreamScoreTest {
       for (String doc : sent) {
         assertEquals(1, seen.get(doc), doc);
       }
-    } finally {
-      server.shutdown();
-      server.awaitShutdown();
     }
   }
 }
