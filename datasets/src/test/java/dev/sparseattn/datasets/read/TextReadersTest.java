@@ -36,4 +36,17 @@ class TextReadersTest {
     assertEquals("line\nbreak", Units.text(units.get(4)));
     assertEquals(List.of(0L, 1L, 2L, 3L, 4L), units.stream().map(DocLine::recordNo).toList());
   }
+
+  @Test
+  void textLinesAreDocumentsAndBlankLinesAreNotRecords() {
+    List<DocLine> units = Units.read(new TextLinesReader(1024), "first\r\n\n \t\nsecond line\nlast");
+    assertEquals(List.of("first", "second line", "last"), units.stream().map(Units::text).toList());
+    assertEquals(List.of(0L, 11L, 23L), units.stream().map(DocLine::offset).toList());
+    assertEquals(List.of(0L, 1L, 2L), units.stream().map(DocLine::recordNo).toList());
+    List<DocLine> capped = Units.read(new TextLinesReader(1024), "ok\n" + "x".repeat(2000) + "\nafter\n");
+    assertEquals("ok", Units.text(capped.get(0)));
+    assertEquals("too-long: a line over 1024 bytes", capped.get(1).reason());
+    assertEquals("after", Units.text(capped.get(2)));
+    assertEquals(3, capped.size());
+  }
 }

@@ -13,16 +13,21 @@ import java.util.List;
  * is scored) cut into windows of at most {@code seqLen + 1} ids with stride {@code seqLen} (as the prepare job packs
  * rows: consecutive windows share one token); the windows of several documents share forward passes, each batch padded
  * only to its longest window. A document's bits are the sum over its windows; its units are its bytes or bases
- * ({@link RowUnits}); its embedding averages the final hidden states over every input position of its windows, and
- * {@code last} is the state at the last input position.
+ * ({@link RowUnits}); its embedding averages the final hidden states over every input position of its windows (the ids
+ * with a target: all of {@code EOS + ids} but the last), and {@code last} is the state at the last of them.
  */
 public final class DocumentScorer {
   private DocumentScorer() {}
 
-  /** A document's result: values, or a reason it could not be scored (the values then null). */
-  public record Outcome(Integer tokens, Double bits, Double bitsPerUnit, float[] mean, float[] last, String reason) {
+  /**
+   * A document's result: values, or a reason it could not be scored (the values then null). {@code units} are its
+   * bytes or bases (null without units, e.g. time series); {@code positions} the input positions its embedding
+   * averages (null unless embedded).
+   */
+  public record Outcome(Integer tokens, Double bits, Double bitsPerUnit, float[] mean, float[] last, String reason,
+                        Long units, Integer positions) {
     static Outcome rejected(String reason) {
-      return new Outcome(null, null, null, null, null, reason);
+      return new Outcome(null, null, null, null, null, reason, null, null);
     }
   }
 
@@ -90,7 +95,16 @@ public final class DocumentScorer {
         n[b] = batch.get(b).ids().length;
       }
       float[][] t = RowScorer.targetBits(lease.net(), lease.config(), rows, null, n, tok.padId());
-      RowScorer.Embedding[] e = embed ? RowScorer.embed(lease.net(), lease.config(), rows, null, n, tok.padId()) : null;
+      RowScorer.Embedding[] e = null;
+      if (embed) {
+        // a window's input positions are those with a target (all its ids but the last, which the next window, if
+        // any, reads): so a document's positions do not depend on the width its batch is padded to
+        int[] inputs = new int[n.length];
+        for (int b = 0; b < n.length; b++) {
+          inputs[b] = n[b] - 1;
+        }
+        e = RowScorer.embed(lease.net(), lease.config(), rows, null, inputs, tok.padId());
+      }
       for (int b = 0; b < batch.size(); b++) {
         int doc = batch.get(b).doc();
         bits[doc] += RowScorer.sumBits(t[b]);
@@ -121,7 +135,8 @@ public final class DocumentScorer {
         }
       }
       Double perUnit = units == null || unitCount[i] == 0 ? null : bits[i] / unitCount[i];
-      out.add(new Outcome(tokens[i], bits[i], perUnit, mean, last[i], null));
+      out.add(new Outcome(tokens[i], bits[i], perUnit, mean, last[i], null, units == null ? null : unitCount[i],
+          embed ? positions[i] : null));
     }
     return out;
   }

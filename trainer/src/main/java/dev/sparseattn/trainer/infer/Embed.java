@@ -2,6 +2,7 @@ package dev.sparseattn.trainer.infer;
 
 import dev.sparseattn.datasets.config.Cli;
 import java.util.Map;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -35,9 +36,10 @@ public final class Embed {
   /** Runs the job on a running session and returns the summary it writes. */
   public static Map<String, Object> run(EmbedConfig config, SparkSession spark) throws Exception {
     InferenceSettings s = config.settings();
-    InferenceRun.Inputs in = InferenceRun.prepare(s, spark);
-    EmbedPass pass = new EmbedPass(in.model(), in.data().dir().toString(), in.data().manifest().seqLen(),
-        s.batchSize());
+    InferenceRun.Inputs in = InferenceRun.prepare("embed", s, spark);
+    org.apache.spark.api.java.function.FlatMapFunction<java.util.Iterator<String>, Row> pass = s.raw() != null
+        ? new RawPass(in.model(), s.raw(), s.batchSize(), true)
+        : new EmbedPass(in.model(), in.data().dir().toString(), in.data().manifest().seqLen(), s.batchSize());
     InferenceRun.Result r = InferenceRun.execute("embed", s, spark, in, pass, EmbedPass.columns(), "embeddings");
     r.summary().put("dimension", in.model().config().dModel());
     r.out().writeJson("summary.json", r.summary());

@@ -5,6 +5,7 @@ import dev.sparseattn.datasets.fs.HadoopPaths;
 import dev.sparseattn.datasets.manifest.PreparedDataset;
 import dev.sparseattn.datasets.manifest.ShardInfo;
 import dev.sparseattn.trainer.io.ModelDirectory;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +13,7 @@ import java.util.TreeMap;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -59,8 +61,28 @@ final class InferenceRun {
     }
   }
 
-  /** The checked inputs of a run, prepared on the driver without any Spark job. */
+  /**
+   * The checked inputs of a run, prepared on the driver without any Spark job: the prepared dataset and its shards,
+   * or (raw inputs, {@code data} null) the input files.
+   */
   record Inputs(PreparedDataset data, ModelRef model, ModelDirectory out, List<String> shards) {}
+
+  /**
+   * Opens the inputs: with {@code job}'s raw input keys, the model, its tokenizer checked against the raw format, and
+   * the input files listed (so a glob that matches nothing fails here, naming the key); else {@link #prepare(
+   * InferenceSettings, SparkSession)}.
+   */
+  static Inputs prepare(String job, InferenceSettings s, SparkSession spark) throws Exception {
+    if (s.raw() == null) {
+      return prepare(s, spark);
+    }
+    org.apache.hadoop.conf.Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+    ModelRef model = ModelRef.resolve(s.model(), hadoop);
+    s.raw().checkTokenizer(model.tokenizerDescription(), job + ".format");
+    List<String> files = s.raw().files(hadoop, job + ".input");
+    ModelDirectory out = ModelDirectory.create(HadoopPaths.resolve(s.output()), s.overwrite(), hadoop);
+    return new Inputs(null, model, out, files);
+  }
 
   static Inputs prepare(InferenceSettings s, SparkSession spark) throws Exception {
     org.apache.hadoop.conf.Configuration hadoop = spark.sparkContext().hadoopConfiguration();
@@ -80,8 +102,8 @@ final class InferenceRun {
    *
    * @param table name of the Parquet directory under the output
    */
-  static Result execute(String job, InferenceSettings s, SparkSession spark, Inputs in, ShardPass pass,
-                        List<StructField> columns, String table) {
+  static Result execute(String job, InferenceSettings s, SparkSession spark, Inputs in,
+                        FlatMapFunction<Iterator<String>, Row> pass, List<StructField> columns, String table) {
     long start = System.nanoTime();
     StructType schema = schema(columns);
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -103,22 +125,33 @@ final class InferenceRun {
         byReason.put(r.getString(0), r.getLong(1));
       }
       long quarantined = byReason.values().stream().mapToLong(Long::longValue).sum();
-      long listed = in.data().manifest().split(s.split()).shards().stream().mapToLong(ShardInfo::rows).sum();
-      if (read != writtenRows + quarantined || read != listed) {
+      Long listed = in.data() == null ? null
+          : in.data().manifest().split(s.split()).shards().stream().mapToLong(ShardInfo::rows).sum();
+      if (read != writtenRows + quarantined || (listed != null && read != listed)) {
         throw new IllegalStateException(job + ": record accounting does not add up: read " + read + ", written "
-            + writtenRows + ", quarantined " + quarantined + ", listed in the manifest " + listed);
+            + writtenRows + ", quarantined " + quarantined + (listed == null ? "" : ", listed in the manifest "
+            + listed));
       }
       Map<String, Object> records = new LinkedHashMap<>();
       records.put("read", read);
       records.put("written", writtenRows);
       records.put("quarantined", quarantined);
       records.put("by_reason", byReason);
-      records.put("listed_in_manifest", listed);
+      if (listed != null) {
+        records.put("listed_in_manifest", listed);
+      } else {
+        records.put("files", in.shards().size());
+      }
       Map<String, Object> summary = new LinkedHashMap<>();
       summary.put("job", job);
       summary.put("model", Map.of("zip", in.model().zip(), "sha256", in.model().sha256()));
-      summary.put("dataset", in.data().dir().toString());
-      summary.put("split", s.split().id());
+      if (in.data() != null) {
+        summary.put("dataset", in.data().dir().toString());
+        summary.put("split", s.split().id());
+      } else {
+        summary.put("input", s.raw().paths());
+        summary.put("format", s.raw().format().name().toLowerCase(java.util.Locale.ROOT));
+      }
       summary.put("output", tablePath);
       summary.put("partitions", slices);
       summary.put("records", records);

@@ -8,7 +8,7 @@ import java.io.Serializable;
  * The keys the batch inference jobs share, read from their section ({@code score} or {@code embed}).
  *
  * @param model a model directory written by the train job, or its {@code model.zip}
- * @param data the prepared dataset
+ * @param data the prepared dataset, or null when {@code raw} is given
  * @param split the split to read
  * @param output the output directory
  * @param overwrite whether an existing output directory may be replaced
@@ -16,14 +16,20 @@ import java.io.Serializable;
  * @param partitions Spark tasks; 0 for one per shard
  * @param master Spark master, used only when spark-submit or the JVM did not set one
  * @param appName Spark application name
+ * @param raw raw input files read instead of a prepared dataset ({@code input}, {@code format}, ...), or null
  */
 public record InferenceSettings(String model, String data, Split split, String output, boolean overwrite,
-                                int batchSize, int partitions, String master, String appName) implements Serializable {
+                                int batchSize, int partitions, String master, String appName, RawInput raw)
+    implements Serializable {
 
   /** Reads the shared keys of {@code s} (the caller reads its own keys and calls {@code finish}). */
   public static InferenceSettings parse(Section s, String defaultAppName) {
     String model = s.string("model");
-    String data = s.string("data");
+    String data = s.string("data", "");
+    RawInput raw = RawInput.parse(s);
+    s.check(data.isEmpty() != (raw == null), "data", data.isEmpty()
+        ? "give a prepared dataset (data) or raw input files (input)"
+        : "give either a prepared dataset (data) or raw input files (input), not both");
     Split split = s.choice("split", Split.class, Split.VALIDATION);
     String output = s.string("output");
     boolean overwrite = s.bool("overwrite", false);
@@ -32,6 +38,7 @@ public record InferenceSettings(String model, String data, Split split, String o
     Section spark = s.section("spark");
     String master = spark.string("master", "local[*]");
     String appName = spark.string("app-name", defaultAppName);
-    return new InferenceSettings(model, data, split, output, overwrite, batch, partitions, master, appName);
+    return new InferenceSettings(model, data.isEmpty() ? null : data, split, output, overwrite, batch, partitions,
+        master, appName, raw);
   }
 }

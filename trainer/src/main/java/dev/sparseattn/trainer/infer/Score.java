@@ -38,9 +38,11 @@ public final class Score {
   /** Runs the job on a running session (tests, notebooks) and returns the summary it writes. */
   public static Map<String, Object> run(ScoreConfig config, SparkSession spark) throws Exception {
     InferenceSettings s = config.settings();
-    InferenceRun.Inputs in = InferenceRun.prepare(s, spark);
-    ScorePass pass = new ScorePass(in.model(), in.data().dir().toString(), in.data().manifest().seqLen(),
-        s.batchSize(), config.tokenScores());
+    InferenceRun.Inputs in = InferenceRun.prepare("score", s, spark);
+    org.apache.spark.api.java.function.FlatMapFunction<java.util.Iterator<String>, Row> pass = s.raw() != null
+        ? new RawPass(in.model(), s.raw(), s.batchSize(), false)
+        : new ScorePass(in.model(), in.data().dir().toString(), in.data().manifest().seqLen(), s.batchSize(),
+            config.tokenScores());
     InferenceRun.Result r = InferenceRun.execute("score", s, spark, in, pass, ScorePass.columns(config.tokenScores()),
         "scores");
     Row t = r.written().agg(functions.sum("n_tokens"), functions.sum("bits"), functions.sum("n_units")).first();

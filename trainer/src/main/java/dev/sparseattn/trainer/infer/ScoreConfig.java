@@ -18,6 +18,8 @@ public record ScoreConfig(InferenceSettings settings, boolean tokenScores, Resol
     Section s = new Section(root, "score");
     InferenceSettings settings = InferenceSettings.parse(s, "sparseattn-score");
     boolean tokenScores = s.bool("token-scores", false);
+    s.check(!(tokenScores && settings.raw() != null), "token-scores",
+        "per-token scores are written for prepared datasets only (data), not for raw input files (input)");
     s.finish();
     return new ScoreConfig(settings, tokenScores, s.resolved());
   }

@@ -21,7 +21,8 @@ import org.apache.spark.sql.streaming.StreamingQuery;
 
 /**
  * The {@code stream-score} job: a Structured Streaming query that scores documents as they arrive (new text files in
- * {@code stream.input}, one document per line) with {@link SequenceScorer} and writes each micro-batch to
+ * {@code stream.input}, one document per line, or with {@code stream.source = kafka} the records of Kafka topics,
+ * {@link KafkaSource}) with {@link SequenceScorer} and writes each micro-batch to
  * {@code stream.output/batch_id=<n>/} (Parquet: {@code source, value, bits, bits_per_unit, score_error}), replacing
  * that directory if the batch runs again. With the checkpoint ({@code stream.checkpoint}: offsets and commits), a
  * query restarted after a failure re-runs only uncommitted batches, with their original ids and files, so its output
@@ -68,12 +69,27 @@ public final class StreamScore {
     SequenceScorer scorer = new SequenceScorer().setModelPath(config.model()).setInputCol("value")
         .setBatchSize(config.batchSize());
     String output = HadoopPaths.resolve(config.output());
-    Dataset<Row> docs = spark.readStream().option("maxFilesPerTrigger", config.maxFilesPerTrigger())
-        .text(HadoopPaths.resolve(config.input()))
-        .select(functions.input_file_name().as("source"), functions.col("value"));
+    Dataset<Row> docs = source(config, spark);
     VoidFunction2<Dataset<Row>, Long> write = (batch, id) -> writeBatch(scorer, batch, id, output);
     return docs.writeStream().queryName("stream-score").option("checkpointLocation",
         HadoopPaths.resolve(config.checkpoint())).foreachBatch(write).start();
+  }
+
+  /**
+   * The documents as they arrive: {@code source} (the file, or {@code topic/partition@offset}) and {@code value} (the
+   * document). Files: new text files of {@code stream.input}, a line a document. Kafka: the records of the topics, the
+   * value decoded as UTF-8.
+   */
+  static Dataset<Row> source(StreamScoreConfig config, SparkSession spark) {
+    if (config.kafka() != null) {
+      return spark.readStream().format("kafka").options(config.kafka().options()).load()
+          .select(functions.concat(functions.col("topic"), functions.lit("/"), functions.col("partition"),
+              functions.lit("@"), functions.col("offset")).as("source"),
+              functions.col("value").cast("string").as("value"));
+    }
+    return spark.readStream().option("maxFilesPerTrigger", config.maxFilesPerTrigger())
+        .text(HadoopPaths.resolve(config.input()))
+        .select(functions.input_file_name().as("source"), functions.col("value"));
   }
 
   /** Scores one micro-batch and replaces {@code batch_id=<id>/}: running a batch again never duplicates its rows. */

@@ -43,7 +43,7 @@ class JobHelpTest {
   void everyKeyHasAMeaning() {
     for (Function<Config, ?> parse : java.util.List.<Function<Config, ?>>of(
         TrainConfig::parse, DistributedConfig::parse, SampleConfig::parse, EvaluateConfig::parse, ScoreConfig::parse,
-        EmbedConfig::parse, StreamScoreConfig::parse)) {
+        EmbedConfig::parse, StreamScoreConfig::parse, dev.sparseattn.trainer.infer.ForecastConfig::parse)) {
       assertEquals(Set.of(), Help.undocumented(parse));
       assertEquals(Set.of(), Help.stale(parse));
     }
