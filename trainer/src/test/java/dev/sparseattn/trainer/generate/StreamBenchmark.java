@@ -14,7 +14,8 @@ import org.nd4j.linalg.learning.config.NoOp;
  * One stream of {@code bench.streamTokens} tokens (default 1,000,000) through a 6-layer rotary sliding-window model
  * (window {@code bench.window}, d {@code bench.d}, 4 global sink tokens, {@link SinkPositions#CAPPED}, float32,
  * trained length 1,024, random weights), one token at a time: per block of {@code bench.every} tokens the median and
- * p99 time per token, the cache's bytes and the JVM's used heap. Not a timed test: it prints as it goes.
+ * p99 time per token, the cache's bytes, the JVM's used heap and the process's resident memory. Not a timed test: it
+ * prints as it goes (also into the file {@code bench.out}, if given).
  *
  * <pre>
  * mvn -B -pl trainer -am test -Pslow -Dtest=StreamBenchmark -Dsurefire.failIfNoSpecifiedTests=false \
@@ -23,6 +24,20 @@ import org.nd4j.linalg.learning.config.NoOp;
  */
 @Tag("slow")
 class StreamBenchmark {
+
+    /** Prints a line, and appends it to the file {@code bench.out} when set (surefire holds output until the end). */
+    static void print(String line) {
+        System.out.println(line);
+        String file = System.getProperty("bench.out", "");
+        if (!file.isEmpty()) {
+            try {
+                java.nio.file.Files.writeString(java.nio.file.Paths.get(file), line + "\n",
+                        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+    }
 
     @Test
     void constantTimeAndMemoryOverAStream() {
@@ -35,8 +50,8 @@ class StreamBenchmark {
         MultiLayerNetwork net = TransformerLM.build(config, new NoOp());
         Random random = new Random(1);
         Runtime rt = Runtime.getRuntime();
-        System.out.printf("stream: sliding-%d 6x%d rotary, 4 sinks capped; tokens | median ms | p99 ms | cache MB | "
-                + "heap MB%n", window, d);
+        print(String.format("stream: sliding-%d 6x%d rotary, 4 sinks capped; tokens | median ms | p99 ms | cache MB "
+                + "| heap MB", window, d));
         try (DecodeEngine engine = new DecodeEngine(net, 1, Integer.MAX_VALUE - 1, SinkPositions.CAPPED)) {
             int slot = engine.open(random.ints(16, 0, 256).toArray());
             int[] s = {slot};
@@ -54,10 +69,10 @@ class StreamBenchmark {
                 done += n;
                 long[] u = Arrays.copyOf(t, n);
                 Arrays.sort(u);
-                System.out.printf("stream: %,d | %.3f | %.3f | %.2f | %.0f   (%.0f s)%n", done, u[n / 2] / 1e6,
-                        u[Math.min(n - 1, (int) Math.ceil(0.99 * n) - 1)] / 1e6, engine.cacheBytes() / 1e6,
-                        (rt.totalMemory() - rt.freeMemory()) / 1e6, (System.nanoTime() - start) / 1e9);
-                System.out.flush();
+                print(String.format("stream: %,d | %.3f | %.3f | %.2f | %.0f | RSS %.0f MB  (%.0f s)", done,
+                        u[n / 2] / 1e6, u[Math.min(n - 1, (int) Math.ceil(0.99 * n) - 1)] / 1e6,
+                        engine.cacheBytes() / 1e6, (rt.totalMemory() - rt.freeMemory()) / 1e6,
+                        DecodeBenchmark.rssMb(), (System.nanoTime() - start) / 1e9));
             }
         }
     }
