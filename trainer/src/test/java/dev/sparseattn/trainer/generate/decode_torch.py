@@ -8,12 +8,13 @@ models: comma list of dense, sw128-d128, sw256-d128, sw128-d256, sw256-d256, str
 all); contexts: a comma list overriding each model's own (dense 1k, 4k; sliding 1k-64k; the others 4k, 16k).
 """
 import math
+import os
 import sys
 import time
 
 import torch
 
-torch.set_num_threads(2)
+torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "2")))   # 2 as the benchmark; 1 to compare
 torch.manual_seed(1)
 
 
