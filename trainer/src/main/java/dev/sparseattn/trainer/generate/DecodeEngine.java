@@ -33,6 +33,12 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * prefilled token by token (prefix-consistent throughout, and equal to decoding it step by step); otherwise with one
  * forward, whose last position is exactly the full forward's.
  *
+ * <p>Streams past the training length (rotary models): with {@link SinkPositions#CAPPED} a sliding-window model's
+ * global tokens act as StreamingLLM's attention sinks (Xiao et al. 2023): a query past {@code seqLen - 1} reads them
+ * at the distance the last training position does, so a stream of any length sees only distances training saw, in
+ * constant memory; a prompt longer than {@code seqLen} is then prefilled up to {@code seqLen} and stepped on from
+ * there (the same semantics at every position).
+ *
  * <p>The weights are copied when the engine is built: later training of {@code net} does not reach it.
  */
 public final class DecodeEngine implements AutoCloseable {
@@ -45,6 +51,7 @@ public final class DecodeEngine implements AutoCloseable {
     private final int vocab;
     private final boolean reversible;
     private final boolean stepwisePrefill;
+    private final int prefillLimit;        // longest prompt prefilled by one forward; the rest is stepped
     private final DecodeLayer[] layers;
     private final Head head;
     private final INDArray tokenTable;     // [vocab, d], the model's type
@@ -66,6 +73,17 @@ public final class DecodeEngine implements AutoCloseable {
      * @param maxLength longest context a slot holds (tokens); at most {@code seqLen} for absolute positions
      */
     public DecodeEngine(MultiLayerNetwork net, int maxSlots, int maxLength) {
+        this(net, maxSlots, maxLength, SinkPositions.STREAM);
+    }
+
+    /**
+     * @param net       a network built by {@link TransformerLM}
+     * @param maxSlots  sequences decoded at once
+     * @param maxLength longest context a slot holds (tokens); at most {@code seqLen} for absolute positions
+     * @param sinks     where a rotary model's global (sink) keys sit for queries past {@code seqLen - 1}; no effect
+     *                  on absolute positions (they end at {@code seqLen})
+     */
+    public DecodeEngine(MultiLayerNetwork net, int maxSlots, int maxLength, SinkPositions sinks) {
         this.config = TransformerLM.config(net);
         if (maxSlots < 1) {
             throw new IllegalArgumentException("maxSlots must be >= 1, got " + maxSlots);
@@ -86,6 +104,9 @@ public final class DecodeEngine implements AutoCloseable {
         this.vocab = config.vocabSize();
         this.reversible = config.residual() == TransformerConfig.Residual.REVERSIBLE;
         boolean rotary = config.positions() == TransformerConfig.Positions.ROTARY;
+        boolean capped = rotary && sinks == SinkPositions.CAPPED;
+        int sinkCap = capped ? config.seqLen() - 1 : -1;
+        this.prefillLimit = capped ? config.seqLen() : Integer.MAX_VALUE;
         this.layers = new DecodeLayer[config.nLayers()];
         boolean lshBelow = false;
         for (int i = 0; i < layers.length; i++) {
@@ -96,7 +117,7 @@ public final class DecodeEngine implements AutoCloseable {
             }
             lshBelow |= i < layers.length - 1 && spec.kind() == AttentionSpec.Kind.LSH;
             layers[i] = new DecodeLayer(spec, BlockWeights.of(params, i), maxSlots, d, config.nHeads(),
-                    config.ffnHidden(), rotary, type, Math.min(maxLength, 1024));
+                    config.ffnHidden(), rotary, type, Math.min(maxLength, 1024), sinkCap);
         }
         this.stepwisePrefill = lshBelow;
         this.head = Head.of(config, params);
@@ -183,9 +204,13 @@ public final class DecodeEngine implements AutoCloseable {
             }
             return slot;
         }
-        prefill(slot, prompt);
+        int direct = Math.min(prompt.length, prefillLimit);
+        prefill(slot, Arrays.copyOf(prompt, direct));
         open[slot] = true;
-        length[slot] = prompt.length;
+        length[slot] = direct;
+        for (int t = direct; t < prompt.length; t++) {
+            step(new int[] {slot}, new int[] {prompt[t]});
+        }
         return slot;
     }
 

@@ -19,7 +19,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>{@link #attentionPrefill} runs the training code's branch over a whole prompt (the sparse kernel, in the model's
  * data type) and fills the slot's cache row from its q, k, v; {@link #attentionStep} takes one token per active row
  * as plain double arrays ({@link RowMath}, the cache's array step): per-call overhead, not arithmetic, dominates a
- * step at these sizes. Rotary models rotate q and k by each row's absolute position, in both.
+ * step at these sizes. Rotary models rotate q and k by each row's absolute position, in both; with a sink cap
+ * ({@link SinkPositions#CAPPED}) a query at {@code i > cap} reads the global (sink) keys rotated to
+ * {@code g + i - cap}, i.e. at distance {@code cap - g} (the keys as stored, rotated by {@code i - cap} more: rotations
+ * compose, and attention depends only on the distance).
  */
 final class DecodeLayer {
 
@@ -42,9 +45,13 @@ final class DecodeLayer {
     private final double[] ctx;
     private final double[] one;    // one row's q or k  [heads * headDim]
     private final int[] pos = new int[1];
+    private final int sinkCap;     // -1: none
+    private final int[] sinks;     // global positions from the start, < sinkCap
+    private final double[][] sinkKeys; // per slot, the sinks' keys as stored at their own positions [sinks][d]
+    private final boolean[] sinkKeysRead;
 
     DecodeLayer(AttentionSpec spec, BlockWeights w, int slots, int d, int heads, int ffn, boolean rotary,
-                DataType type, int capacity) {
+                DataType type, int capacity, int sinkCap) {
         this.w = w;
         this.slots = slots;
         this.d = d;
@@ -62,6 +69,13 @@ final class DecodeLayer {
         this.v = new double[slots * d];
         this.ctx = new double[slots * d];
         this.one = new double[d];
+        boolean lsh = spec.kind() == AttentionSpec.Kind.LSH;
+        this.sinks = !rotary || sinkCap < 0 || lsh ? new int[0]
+                : spec.globalPositions().stream().mapToInt(Integer::intValue).filter(g -> g >= 0 && g < sinkCap)
+                        .sorted().distinct().toArray();
+        this.sinkCap = sinks.length == 0 ? -1 : sinkCap;
+        this.sinkKeys = new double[slots][sinks.length * d];
+        this.sinkKeysRead = new boolean[slots];
     }
 
     /**
@@ -72,6 +86,7 @@ final class DecodeLayer {
      */
     INDArray attentionPrefill(INDArray x, int slot) {
         long len = x.size(0);
+        sinkKeysRead[slot] = false;
         Alloc work = Alloc.current(x.dataType());
         return attention.forwardWithQkv(x, 1, len, w.attention(), work.create(len, d), work,
                 (qq, kk, vv) -> cache.prefillRow(slot, qq.dup('c'), kk.dup('c'), vv.dup('c'), null));
@@ -86,6 +101,7 @@ final class DecodeLayer {
     /** Row {@code slot}'s cache starts a new, empty sequence. */
     void reset(int slot) {
         cache.reset(slot);
+        sinkKeysRead[slot] = false;
     }
 
     /** Tokens in row {@code slot}'s cache. */
@@ -120,6 +136,9 @@ final class DecodeLayer {
             System.arraycopy(qkv, 0, q, o, d);
             System.arraycopy(qkv, d, k, o, d);
             System.arraycopy(qkv, 2 * d, v, o, d);
+            if (sinkCap >= 0 && cache.length(b) > sinkCap) {
+                moveSinks(b, cache.length(b) - sinkCap);
+            }
         }
         cache.step(q, k, v, null, active, ctx);
         for (int b = 0; b < slots; b++) {
@@ -139,6 +158,27 @@ final class DecodeLayer {
             RowMath.affine(h, 0, d, w.w1(), w.b1(), ffn, hidden, 0);
             RowMath.gelu(hidden, 0, ffn);
             RowMath.affine(hidden, 0, ffn, w.w2(), w.b2(), d, out, b * d);
+        }
+    }
+
+    /** Row {@code b}'s sink keys, rotated by {@code shift} positions past where they were stored, into its cache. */
+    private void moveSinks(int b, int shift) {
+        double[] kept = sinkKeys[b];
+        if (!sinkKeysRead[b]) {
+            for (int s = 0; s < sinks.length; s++) {
+                for (int hh = 0; hh < heads; hh++) {
+                    cache.readKey(b, hh, sinks[s], kept, s * d + hh * headDim);
+                }
+            }
+            sinkKeysRead[b] = true;
+        }
+        pos[0] = shift;
+        for (int s = 0; s < sinks.length; s++) {
+            System.arraycopy(kept, s * d, one, 0, d);
+            Rotary.forwardInPlace(one, 1, heads, headDim, pos, Rotary.BASE);
+            for (int hh = 0; hh < heads; hh++) {
+                cache.writeKey(b, hh, sinks[s], one, hh * headDim);
+            }
         }
     }
 

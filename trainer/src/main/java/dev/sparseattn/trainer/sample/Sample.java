@@ -7,6 +7,7 @@ import dev.sparseattn.datasets.tokenize.Tokenizer;
 import dev.sparseattn.datasets.tokenize.Tokenizers;
 import dev.sparseattn.trainer.generate.DecodeEngine;
 import dev.sparseattn.trainer.generate.Generator;
+import dev.sparseattn.trainer.generate.SinkPositions;
 import dev.sparseattn.trainer.io.ModelArchive;
 import dev.sparseattn.trainer.io.ModelDirectory;
 import dev.sparseattn.trainer.model.TransformerLM;
@@ -65,6 +66,16 @@ public final class Sample {
           + "than the model's seq-len " + arch.seqLen() + " (its " + arch.positions().name().toLowerCase()
           + " positions end there)");
     }
+    if (absolute && config.overflow() == SampleConfig.Overflow.STREAM) {
+      throw new ConfigError("sample.overflow", "stream needs a model with rotary positions (train.model.positions = "
+          + "rotary); this model's are " + arch.positions().name().toLowerCase() + " and end at its seq-len "
+          + arch.seqLen() + ": use error or slide");
+    }
+    boolean stream = !absolute && config.overflow() == SampleConfig.Overflow.STREAM;
+    if (stream && wanted > arch.seqLen()) {
+      notes.println("sample: sample.overflow = stream: past the model's seq-len " + arch.seqLen() + " its global "
+          + "tokens act as attention sinks at the distances the last training position saw (StreamingLLM)");
+    }
     boolean slide = absolute && wanted > arch.seqLen();
     if (slide && config.overflow() != SampleConfig.Overflow.SLIDE) {
       throw new ConfigError("sample.max-new-tokens", "the prompt (" + context + " tokens with the start-of-document "
@@ -80,7 +91,8 @@ public final class Sample {
     StringBuilder text = new StringBuilder(prompt);
     out.print(prompt);
     out.flush();
-    try (DecodeEngine engine = new DecodeEngine(model.network(), 1, maxLength)) {
+    try (DecodeEngine engine = new DecodeEngine(model.network(), 1, maxLength,
+        stream ? SinkPositions.CAPPED : SinkPositions.STREAM)) {
       new Generator(engine, tokenizer, slide).generate(prompt, config.generation(), e -> {
         text.append(e.text());
         out.print(e.text());

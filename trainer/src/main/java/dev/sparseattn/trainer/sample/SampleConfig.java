@@ -19,19 +19,25 @@ import java.util.List;
  * @param seed seeds the sampling
  * @param stop strings that end the text (it ends before them)
  * @param stopAtEos end at the model's end-of-document token
- * @param overflow what a model with absolute positions does when prompt and new tokens exceed its seq-len
+ * @param overflow what happens when prompt and new tokens exceed the model's seq-len
  * @param resolved the configuration as read
  */
 public record SampleConfig(String model, String prompt, String promptFile, int maxNewTokens, double temperature,
                            int topK, double topP, long seed, List<String> stop, boolean stopAtEos, Overflow overflow,
                            ResolvedConfig resolved) {
 
-  /** What happens when a model with absolute positions runs out of them. */
+  /** What happens when prompt and new tokens exceed the model's seq-len. */
   public enum Overflow {
     /** Stop before generating, naming the limit. */
     ERROR,
     /** Keep the last half of the context and prefill it again whenever the context is full (said on stderr). */
-    SLIDE
+    SLIDE,
+    /**
+     * Rotary models only: generate past seq-len with the model's global tokens as attention sinks at capped distances
+     * ({@link dev.sparseattn.trainer.generate.SinkPositions#CAPPED}, StreamingLLM); a sliding-window model then
+     * streams in constant memory.
+     */
+    STREAM
   }
 
   public static SampleConfig parse(Config root) {

@@ -15,6 +15,11 @@ record Limits(int promptTokens, int scoreTokens, int slotLength) {
 
   static Limits of(ServeConfig config, TransformerConfig model) {
     boolean rotary = model.positions() == TransformerConfig.Positions.ROTARY;
+    if (!rotary && config.overflow() == ServeConfig.Overflow.STREAM) {
+      throw new ConfigError("serve.overflow", "stream needs a model with rotary positions (train.model.positions = "
+          + "rotary); this model's are " + model.positions().name().toLowerCase(java.util.Locale.ROOT)
+          + " and end at its seq-len " + model.seqLen());
+    }
     int modelLimit = model.seqLen() - 1;                  // EOS takes one position
     int prompt = config.maxPromptTokens() == 0 ? modelLimit : config.maxPromptTokens();
     if (!rotary && prompt > modelLimit) {

@@ -16,11 +16,27 @@ import dev.sparseattn.datasets.config.Section;
  * @param queueLength requests that may wait for a slot; beyond it the server answers 503
  * @param maxBodyBytes largest request body
  * @param timeoutMs per-request timeout from arrival to the last token, in milliseconds
+ * @param overflow past the model's seq-len (rotary models): {@code error} keeps every key at its stream position;
+ *                 {@code stream} makes the global tokens attention sinks at capped distances (StreamingLLM)
  * @param resolved the configuration as read
  */
 public record ServeConfig(String model, String host, int port, int maxPromptTokens, int maxNewTokens,
                           int maxConcurrent, int queueLength, long maxBodyBytes, long timeoutMs,
-                          ResolvedConfig resolved) {
+                          Overflow overflow, ResolvedConfig resolved) {
+
+  /** What a request does past the model's seq-len. */
+  public enum Overflow {
+    /**
+     * Absolute positions: the generation ends with finish_reason {@code context}; rotary: goes on, every key at its
+     * stream position.
+     */
+    ERROR,
+    /**
+     * Rotary models only: the global tokens act as attention sinks at the distances the last training position saw
+     * ({@link dev.sparseattn.trainer.generate.SinkPositions#CAPPED}).
+     */
+    STREAM
+  }
 
   public static ServeConfig parse(Config root) {
     Section s = new Section(root, "serve");
@@ -34,10 +50,11 @@ public record ServeConfig(String model, String host, int port, int maxPromptToke
         s.integer("queue-length", 64, 0, 1 << 20),
         s.bytes("max-body-bytes", 1 << 20, 64, 1L << 30),
         s.longValue("timeout-ms", 60_000, 1, 24L * 3600 * 1000),
+        s.choice("overflow", Overflow.class, Overflow.ERROR),
         null);
     s.check(!c.host.isBlank(), "host", "must not be blank");
     s.finish();
     return new ServeConfig(c.model, c.host, c.port, c.maxPromptTokens, c.maxNewTokens, c.maxConcurrent,
-        c.queueLength, c.maxBodyBytes, c.timeoutMs, s.resolved());
+        c.queueLength, c.maxBodyBytes, c.timeoutMs, c.overflow, s.resolved());
   }
 }

@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.sparseattn.datasets.tokenize.Tokenizer;
 import dev.sparseattn.trainer.generate.DecodeEngine;
+import dev.sparseattn.trainer.generate.SinkPositions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -41,7 +42,8 @@ public final class ServeServer implements AutoCloseable {
     this.tokenizer = model.tokenizer();
     this.limits = Limits.of(config, model.config());
     this.scorer = new Scorer(model.network(), tokenizer.padId());
-    this.scheduler = new Scheduler(new DecodeEngine(model.network(), config.maxConcurrent(), limits.slotLength()),
+    this.scheduler = new Scheduler(new DecodeEngine(model.network(), config.maxConcurrent(), limits.slotLength(),
+        config.overflow() == ServeConfig.Overflow.STREAM ? SinkPositions.CAPPED : SinkPositions.STREAM),
         tokenizer, config.queueLength());
     this.threads = Executors.newFixedThreadPool(config.maxConcurrent() + config.queueLength() + 8, r -> {
       Thread t = new Thread(r, "serve-http");

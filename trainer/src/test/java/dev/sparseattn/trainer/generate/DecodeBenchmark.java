@@ -11,38 +11,88 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.learning.config.NoOp;
 
 /**
- * Time per step (median and p99 of one-token engine steps of {@code bench.batch} slots, default 1, float32) after a prompt of each
- * context length, against today's full recomputation ({@link TransformerLM#nextTokenLogProbs} over the context):
- * the quickstart shape (dense, 2 layers, d 128, 4 heads, ffn 512, byte vocabulary) and a 6-layer d 128 model with
- * sliding window 128 and rotary positions (trained length 1,024; decoded past it). Not a timed test: it prints.
+ * Time per step (median and p99 of one-token engine steps of {@code bench.batch} slots, default 1, float32) after a
+ * prompt of each context length, the cache's bytes and the process's resident memory, against today's full
+ * recomputation ({@link TransformerLM#nextTokenLogProbs} over the context, up to {@code bench.recomputeMax}). Models
+ * ({@code bench.models}, each with its contexts unless {@code bench.contexts} is given; byte vocabulary, 4 heads,
+ * ffn 4 d, random weights):
+ * <ul>
+ *   <li>{@code dense}: the quickstart shape (2 layers, d 128, learned positions), 1k and 4k;
+ *   <li>{@code sw128-d128}, {@code sw256-d128}, {@code sw128-d256}, {@code sw256-d256}: 6 layers, sliding window,
+ *       rotary (trained length 1,024; decoded past it), 1k, 4k, 16k and 64k;
+ *   <li>{@code strided}, {@code fixed}, {@code bigbird}, {@code lsh}: 6 layers, d 128, rotary, 4k and 16k (strided
+ *       and fixed stride 128, fixed summary 8; BigBird blocks of 64, one side block, 2 random, global token 0; LSH
+ *       5 sliding-window-128 layers under one LSH layer of 2 rounds, 32 buckets, chunks of 128 (the top-layer case,
+ *       prefilled by one forward; LSH feeding another layer prefills token by token, see the README)).
+ * </ul>
+ * Not a timed test: it prints (also into the file {@code bench.out}, if given).
  *
  * <pre>
  * mvn -B -pl trainer -am test -Pslow -Dtest=DecodeBenchmark -Dsurefire.failIfNoSpecifiedTests=false \
- *     -Dbench.contexts=1024,4096,16384,65536 -Dbench.steps=300 -Dbench.recomputeMax=4096
+ *     -Dbench.models=dense,sw128-d128,strided -Dbench.steps=300 -Dbench.recomputeMax=4096
  * </pre>
  * The PyTorch peer with a key/value cache is {@code decode_torch.py} beside this file.
  */
 @Tag("slow")
 class DecodeBenchmark {
 
+    private static final int[] LONG = {1024, 4096, 16384, 65536};
+    private static final int[] MID = {4096, 16384};
+
     @Test
     void timePerToken() {
-        int[] contexts = Arrays.stream(System.getProperty("bench.contexts", "1024,4096,16384,65536").split(","))
-                .mapToInt(Integer::parseInt).toArray();
+        String given = System.getProperty("bench.contexts", "");
+        int[] only = given.isEmpty() ? null : Arrays.stream(given.split(",")).mapToInt(Integer::parseInt).toArray();
         int steps = Integer.getInteger("bench.steps", 300);
         int recomputeMax = Integer.getInteger("bench.recomputeMax", 4096);
-        int denseMax = Integer.getInteger("bench.denseMax", 1024);
         int batch = Integer.getInteger("bench.batch", 1);
-        System.out.println("model | context | prefill s | step median ms | step p99 ms | cache MB | recompute ms");
-        for (int context : contexts) {
-            if (context <= denseMax) {
-                TransformerConfig dense = new TransformerConfig(258, context + steps + 64, 128, 4, 2, 512, 1);
-                run("dense 2x128", dense, context, steps, recomputeMax, batch);
+        String[] models = System.getProperty("bench.models",
+                "dense,sw128-d128,sw256-d128,sw128-d256,sw256-d256,strided,fixed,bigbird,lsh").split(",");
+        StreamBenchmark.print("model | context | prefill s | step median ms | step p99 ms | cache MB | RSS MB | "
+                + "recompute ms");
+        for (String m : models) {
+            int[] contexts = only != null ? only : m.equals("dense") ? new int[] {1024, 4096}
+                    : m.startsWith("sw") ? LONG : MID;
+            for (int context : contexts) {
+                run(m, model(m, context + steps + 64), context, steps, recomputeMax, batch);
             }
-            TransformerConfig window = new TransformerConfig(258, 1024, 128, 4, 6, 512, 1)
-                    .withAttention(AttentionSpec.slidingWindow(128, true)).withRotaryPositions();
-            run("sliding-128 6x128 rotary", window, context, steps, recomputeMax, batch);
         }
+    }
+
+    /** The benchmark's model {@code name}; {@code need} positions for the dense model's learned table. */
+    static TransformerConfig model(String name, int need) {
+        if (name.equals("dense")) {
+            return new TransformerConfig(258, need, 128, 4, 2, 512, 1);
+        }
+        if (name.startsWith("sw")) {
+            int w = Integer.parseInt(name.substring(2, name.indexOf('-')));
+            int d = Integer.parseInt(name.substring(name.indexOf("-d") + 2));
+            return new TransformerConfig(258, 1024, d, 4, 6, 4 * d, 1)
+                    .withAttention(AttentionSpec.slidingWindow(w, true)).withRotaryPositions();
+        }
+        TransformerConfig base = new TransformerConfig(258, 1024, 128, 4, 6, 512, 1).withRotaryPositions();
+        AttentionSpec sw = AttentionSpec.slidingWindow(128, true);
+        return switch (name) {
+            case "strided" -> base.withAttention(AttentionSpec.strided(128, true));
+            case "fixed" -> base.withAttention(AttentionSpec.fixed(128, 8, false, true));
+            case "bigbird" -> base.withAttention(AttentionSpec.bigBird(64, 1, 2, 7, true).withGlobal(0));
+            case "lsh" -> base.withAttention(sw, sw, sw, sw, sw, AttentionSpec.lsh(2, 32, 128, 1, true));
+            default -> throw new IllegalArgumentException("unknown bench model " + name);
+        };
+    }
+
+    /** Resident memory of this process (VmRSS), in MB; -1 where /proc is absent. */
+    static double rssMb() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Paths.get("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1e3;
+                }
+            }
+        } catch (java.io.IOException e) {
+            return -1;
+        }
+        return -1;
     }
 
     /** {@code batch} slots prefilled with {@code context} tokens each, stepped together (time per batched step). */
@@ -88,9 +138,8 @@ class DecodeBenchmark {
             } else {
                 recompute = context > config.seqLen() ? "n/a (past seq-len)" : "skipped";
             }
-            System.out.printf("%s, batch %d | %,d | %.2f | %.3f | %.3f | %.2f | %s%n", name, batch, context, prefill,
-                    median, p99,
-                    engine.cacheBytes() / 1e6, recompute);
+            StreamBenchmark.print(String.format("%s, batch %d | %,d | %.2f | %.3f | %.3f | %.2f | %.0f | %s", name,
+                    batch, context, prefill, median, p99, engine.cacheBytes() / 1e6, rssMb(), recompute));
         }
     }
 }

@@ -1,15 +1,20 @@
 """PyTorch peer of DecodeBenchmark: the same decoder shapes with a key/value cache (a rolling cache of the last
-window + 1 keys for the sliding-window model), float32, batch 1, time per one-token step (median, p99).
+window + 1 keys for the sliding-window models; for strided, fixed, BigBird and LSH a full cache read densely, which
+is what a plain PyTorch decoder with a cache does), float32, batch 1, time per one-token step (median, p99).
 
-    /usr/bin/python3 trainer/src/test/java/dev/sparseattn/trainer/generate/decode_torch.py 1024,4096,16384,65536 300
+    /usr/bin/python3 trainer/src/test/java/dev/sparseattn/trainer/generate/decode_torch.py [models] [steps] [contexts]
+
+models: comma list of dense, sw128-d128, sw256-d128, sw128-d256, sw256-d256, strided, fixed, bigbird, lsh (default
+all); contexts: a comma list overriding each model's own (dense 1k, 4k; sliding 1k-64k; the others 4k, 16k).
 """
 import math
+import os
 import sys
 import time
 
 import torch
 
-torch.set_num_threads(2)
+torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "2")))   # 2 as the benchmark; 1 to compare
 torch.manual_seed(1)
 
 
@@ -78,16 +83,27 @@ def bench(name, dec, steps):
     return t[len(t) // 2] * 1e3, t[min(len(t) - 1, math.ceil(0.99 * len(t)) - 1)] * 1e3
 
 
+def decoder(name, c):
+    if name == "dense":
+        return Decoder(2, 128, 4, 512, 258, 0, False, c)
+    if name.startswith("sw"):
+        w, d = int(name[2:name.index("-")]), int(name[name.index("-d") + 2:])
+        return Decoder(6, d, 4, 4 * d, 258, w, True, c)
+    return Decoder(6, 128, 4, 512, 258, 0, True, c)        # full cache, dense read
+
+
 def main():
-    contexts = [int(c) for c in (sys.argv[1] if len(sys.argv) > 1 else "1024,4096,16384,65536").split(",")]
+    names = (sys.argv[1] if len(sys.argv) > 1 else
+             "dense,sw128-d128,sw256-d128,sw128-d256,sw256-d256,strided,fixed,bigbird,lsh").split(",")
     steps = int(sys.argv[2]) if len(sys.argv) > 2 else 300
+    given = [int(c) for c in sys.argv[3].split(",")] if len(sys.argv) > 3 else None
     print("model | context | step median ms | step p99 ms")
-    for c in contexts:
-        if c <= 1024:
-            med, p99 = bench("dense", Decoder(2, 128, 4, 512, 258, 0, False, c), steps)
-            print(f"torch dense 2x128 | {c:,} | {med:.3f} | {p99:.3f}")
-        med, p99 = bench("window", Decoder(6, 128, 4, 512, 258, 128, True, c), steps)
-        print(f"torch sliding-128 6x128 rotary | {c:,} | {med:.3f} | {p99:.3f}")
+    for name in names:
+        contexts = given or ([1024, 4096] if name == "dense" else
+                             [1024, 4096, 16384, 65536] if name.startswith("sw") else [4096, 16384])
+        for c in contexts:
+            med, p99 = bench(name, decoder(name, c), steps)
+            print(f"torch {name} | {c:,} | {med:.3f} | {p99:.3f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sparseattn.datasets.config.ConfigError;
 import dev.sparseattn.datasets.config.JobArgs;
 import dev.sparseattn.datasets.tokenize.ByteTokenizer;
+import dev.sparseattn.trainer.generate.DecodeEngine;
+import dev.sparseattn.trainer.generate.SinkPositions;
 import dev.sparseattn.trainer.model.SingleThreadNd4j;
 import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.model.attention.AttentionSpec;
@@ -44,6 +46,7 @@ class SampleJobTest {
     static Path tmp;
     private static Path learned;
     private static Path rotary;
+    private static Path sinks;
 
     @BeforeAll
     static void models() throws Exception {
@@ -51,6 +54,8 @@ class SampleJobTest {
                 .withAttention(AttentionSpec.slidingWindow(8, true));
         learned = save(c, "learned");
         rotary = save(c.withRotaryPositions(), "rotary");
+        sinks = save(c.withAttention(AttentionSpec.slidingWindow(4, true).withGlobal(0, 1)).withRotaryPositions(),
+                "sinks");
     }
 
     private static Path save(TransformerConfig c, String name) throws Exception {
@@ -124,6 +129,41 @@ class SampleJobTest {
         String far = Sample.run(config(rotary, "sample.prompt=\"ab\"", "sample.max-new-tokens=60",
                 "sample.stop-at-eos=false"));
         assertEquals(2 + 60, far.length(), "a rotary model needs no slide");
+        ConfigError noStream = assertThrows(ConfigError.class, () -> Sample.run(config(learned,
+                "sample.prompt=\"ab\"", "sample.max-new-tokens=40", "sample.overflow=stream")));
+        assertTrue(noStream.getMessage().contains("sample.overflow") && noStream.getMessage().contains("rotary"),
+                noStream.getMessage());
+    }
+
+    @Test
+    void rotaryModelsStreamWithSinks() throws Exception {
+        ByteArrayOutputStream notes = new ByteArrayOutputStream();
+        PrintStream n = new PrintStream(notes, true, StandardCharsets.UTF_8);
+        PrintStream none = new PrintStream(OutputStream.nullOutputStream());
+        String text = Sample.run(config(sinks, "sample.prompt=\"ab\"", "sample.max-new-tokens=100",
+                "sample.stop-at-eos=false", "sample.temperature=0", "sample.overflow=stream"), none, n, System.in);
+        assertTrue(notes.toString(StandardCharsets.UTF_8).contains("attention sinks"), notes.toString());
+        // greedy: the same text as the engine with capped sinks (past the seq-len of 32), token by token
+        MultiLayerNetwork net = TransformerLM.load(sinks.resolve("model.zip").toFile(), false).network();
+        assertEquals(greedy(net, SinkPositions.CAPPED, 100), text.substring(2));
+        assertEquals(2 + 100, text.length());
+    }
+
+    private static String greedy(MultiLayerNetwork net, SinkPositions sinkPositions, int n) {
+        StringBuilder out = new StringBuilder();
+        try (DecodeEngine engine = new DecodeEngine(net, 1, 200, sinkPositions)) {
+            int s = engine.open(new int[] {ByteTokenizer.EOS, 'a', 'b'});
+            for (int t = 0; t < n; t++) {
+                double[] lp = engine.logProbs(s);
+                int best = 0;
+                for (int v = 1; v < lp.length; v++) {
+                    best = lp[v] > lp[best] ? v : best;
+                }
+                out.append((char) best);
+                engine.step(new int[] {s}, new int[] {best});
+            }
+        }
+        return out.toString();
     }
 
     @Test

@@ -51,6 +51,21 @@ class ServeConfigTest {
   }
 
   @Test
+  void streamNeedsRotaryPositions() {
+    dev.sparseattn.trainer.model.network.TransformerConfig learned =
+        new dev.sparseattn.trainer.model.network.TransformerConfig(260, 64, 16, 2, 2, 32, 1);
+    ServeConfig stream = parse("serve { model = m, overflow = stream }");
+    assertEquals(ServeConfig.Overflow.STREAM, stream.overflow());
+    assertEquals(ServeConfig.Overflow.ERROR, parse("serve.model = m").overflow());
+    ConfigError e = assertThrows(ConfigError.class, () -> Limits.of(stream, learned));
+    assertTrue(e.getMessage().contains("serve.overflow") && e.getMessage().contains("rotary"), e.getMessage());
+    Limits rotary = Limits.of(stream, learned.withRotaryPositions());
+    assertEquals(1 + 63 + 256, rotary.slotLength());
+    assertTrue(assertThrows(ConfigError.class, () -> parse("serve { model = m, overflow = wrap }")).getMessage()
+        .contains("serve.overflow"));
+  }
+
+  @Test
   void everyKeyHasAMeaning() {
     assertEquals(Set.of(), Help.undocumented(ServeConfig::parse));
     assertEquals(Set.of(), Help.stale(ServeConfig::parse));

@@ -118,6 +118,27 @@ class ServeServerTest {
   }
 
   @Test
+  void overflowStreamDecodesPastSeqLenWithCappedSinks() throws Exception {
+    Path sinks = TinyModels.save(tmp.resolve("sinks-model"), new ByteTokenizer(), SEQ_LEN, true,
+        dev.sparseattn.trainer.model.attention.AttentionSpec.slidingWindow(8, true).withGlobal(0, 1, 2));
+    ServedModel copy = ServedModel.load(sinks.toString());
+    GenerationConfig g = new GenerationConfig(1.0, 0, 1.0, 150, List.of(), false, 9);
+    Generator.Result expected;
+    try (DecodeEngine engine = new DecodeEngine(copy.network(), 1, 1000,
+        dev.sparseattn.trainer.generate.SinkPositions.CAPPED)) {
+      expected = new Generator(engine, copy.tokenizer()).generate("And God said", g, null);
+    }
+    ServeConfig c = config(sinks, "serve { overflow = stream, max-new-tokens = 200 }");
+    try (ServeServer s = ServeServer.start(c, ServedModel.load(sinks.toString()))) {
+      Http.Answer a = new Http(s.port()).post("/v1/generate", "{\"prompt\": \"And God said\", "
+          + "\"max_new_tokens\": 150, \"temperature\": 1.0, \"stop_at_eos\": false, \"seed\": 9}");
+      assertEquals(200, a.status(), a.body());
+      assertEquals(150, expected.tokens().length);
+      assertArrayEquals(expected.tokens(), ints(a.json().get("tokens")), "13 + 150 tokens, past seq-len 64");
+    }
+  }
+
+  @Test
   void streamSendsEveryTokenThenTheEnd() throws Exception {
     Generator.Result expected = direct("In the beginning", 25, 1.0, 0, 5);
     Http.Answer a = http.post("/v1/generate", generateBody("In the beginning", 25, 1.0, 0, 5, true));

@@ -22,7 +22,14 @@ final class TinyModels {
    * @param rotary rotary positions (decodes past seqLen) instead of learned ones
    */
   static Path save(Path dir, Tokenizer tokenizer, int seqLen, boolean rotary) throws IOException {
-    TransformerConfig learned = new TransformerConfig(tokenizer.vocabSize(), seqLen, 16, 2, 2, 32, 4242);
+    return save(dir, tokenizer, seqLen, rotary, null);
+  }
+
+  /** {@link #save(Path, Tokenizer, int, boolean)} with one attention pattern for every layer (null: dense). */
+  static Path save(Path dir, Tokenizer tokenizer, int seqLen, boolean rotary,
+                   dev.sparseattn.trainer.model.attention.AttentionSpec attention) throws IOException {
+    TransformerConfig dense = new TransformerConfig(tokenizer.vocabSize(), seqLen, 16, 2, 2, 32, 4242);
+    TransformerConfig learned = attention == null ? dense : dense.withAttention(attention);
     TransformerConfig config = rotary ? learned.withRotaryPositions() : learned;
     MultiLayerNetwork net = TransformerLM.build(config, new Adam(1e-3), DataType.DOUBLE);
     Files.createDirectories(dir);

@@ -82,6 +82,34 @@ public abstract class DecodeCache {
         return false;
     }
 
+    /**
+     * Copies the stored key of position {@code p} of row {@code b}, head {@code h} into {@code out[off .. off + dim)}.
+     *
+     * @throws IllegalArgumentException when no slot keeps that position
+     */
+    public void readKey(int b, int h, int p, double[] out, int off) {
+        System.arraycopy(store.k, keyOffset(b, h, p), out, off, dim);
+    }
+
+    /**
+     * Replaces the stored key of position {@code p} of row {@code b}, head {@code h} by {@code src[off .. off + dim)},
+     * keeping its value and flag (e.g. a rotary attention-sink key moved to another position).
+     *
+     * @throws IllegalArgumentException when no slot keeps that position
+     */
+    public void writeKey(int b, int h, int p, double[] src, int off) {
+        System.arraycopy(src, off, store.k, keyOffset(b, h, p), dim);
+    }
+
+    private int keyOffset(int b, int h, int p) {
+        int s = p < 0 || p >= length[b] ? -1 : slot(b, h, p);
+        if (s < 0 || s >= store.capacity()) {
+            throw new IllegalArgumentException("position " + p + " of row " + b + " is not kept by the "
+                    + getClass().getSimpleName());
+        }
+        return store.offset(b, h, s);
+    }
+
     /** Tokens of row {@code b} so far (the position of its next token). */
     public int length(int b) {
         return length[b];
