@@ -1,11 +1,11 @@
 package dev.sparseattn.trainer.model.attention;
 
 import dev.sparseattn.trainer.model.ops.Alloc;
-import dev.sparseattn.trainer.model.ops.RowOps;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
+import org.nd4j.linalg.factory.Broadcast;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -48,8 +48,7 @@ public final class DenseCausalAttention implements Attention {
 
         INDArray scores = alloc.create(batch, heads, len, len);              // [batch, heads, L, L]
         Nd4j.matmul(q.mul(scale), k, scores, false, true, false);            // Q K^T / sqrt(d)
-        RowOps.addColumns(scores.reshape('c', batch * heads, len * len),      // future keys -> -1e9
-                causalMask(len, q.dataType()).reshape(len * len), scores.reshape('c', batch * heads, len * len));
+        Broadcast.add(scores, causalMask(len, q.dataType()), scores, 2, 3);  // future keys -> -1e9
         Nd4j.exec(new SoftMax(scores, scores, 3));                           // P, softmax over keys, in place
         Nd4j.matmul(scores, v, out, false, false, false);                    // O = P V  [batch, heads, L, headDim]
 
@@ -78,8 +77,7 @@ public final class DenseCausalAttention implements Attention {
         Nd4j.matmul(probs, dOut, dv, true, false, false);                    // dV = P^T dO
         INDArray ds = Nd4j.matmul(dOut, v, false, true, false);              // dP = dO V^T  [batch, heads, L, L]
         INDArray rowDot = dOut.mul(out).sum(3);                              // rowsum(dP*P) = rowsum(dO*O)  [batch, heads, L]
-        long rows = ds.length() / ds.size(3);
-        RowOps.subtractColumn(ds.reshape('c', rows, ds.size(3)), rowDot.reshape('c', rows, 1));
+        Broadcast.sub(ds, rowDot, ds, 0, 1, 2);
         ds.muli(probs);                                                      // dS = P * (dP - rowsum)
         Nd4j.matmul(ds, k, dq, false, false, false);                         // dQ = dS K / sqrt(d)
         dq.muli(scale);

@@ -33,13 +33,14 @@ public final class LayerNorm {
 
     private static INDArray forwardUntimed(INDArray x, INDArray gain, INDArray bias, INDArray y, INDArray xhat,
                                            INDArray rstd) {
-        double d = x.size(1);
-        RowOps.dot(x, null, 1.0 / d, rstd);                      // [N, 1]: mean (rstd as scratch)
-        RowOps.subtractColumn(xhat.assign(x), rstd);             // x - mean
-        RowOps.dot(y.assign(xhat).muli(xhat), null, 1.0 / d, rstd);   // var = mean (x - mean)^2 (y as scratch)
-        Transforms.sqrt(rstd.addi(EPS), false).rdivi(1.0);       // 1 / sqrt(var + eps)
-        RowOps.scaleRows(xhat, rstd, xhat);
-        RowOps.addColumns(RowOps.scaleColumns(xhat, gain, y), bias, y);
+        long d = x.size(1);
+        INDArray mean = x.mean(true, 1);                         // [N, 1]
+        xhat.assign(x).subiColumnVector(mean);                   // x - mean
+        INDArray norm = xhat.norm2(true, 1);                     // [N, 1]: sqrt(sum (x - mean)^2)
+        rstd.assign(norm.muli(norm).divi(d).addi(EPS));          // var + eps
+        Transforms.sqrt(rstd, false).rdivi(1.0);
+        xhat.muliColumnVector(rstd);
+        y.assign(xhat).muliRowVector(gain).addiRowVector(bias);
         return y;
     }
 
@@ -65,15 +66,14 @@ public final class LayerNorm {
 
     private static void backwardUntimed(INDArray dy, INDArray xhat, INDArray rstd, INDArray gain, INDArray dx,
                                         INDArray dgain, INDArray dbias) {
-        double d = dy.size(1);
         INDArray tmp = dy.mul(xhat);                              // [N, d]
         Rows.sum(tmp, dgain);
         Rows.sum(dy, dbias);
-        INDArray meanGx = RowOps.dot(tmp, gain, 1.0 / d, rstd.ulike());   // [N, 1]: mean(g * xhat), g = dy * gain
-        INDArray meanG = RowOps.dot(dy, gain, 1.0 / d, rstd.ulike());     // [N, 1]: mean(g)
-        RowOps.scaleColumns(dy, gain, dx);                        // g
-        RowOps.subtractColumn(dx, meanG);
-        dx.subi(RowOps.scaleRows(xhat, meanGx, tmp));
-        RowOps.scaleRows(dx, rstd, dx);
+        INDArray meanGx = tmp.muliRowVector(gain).mean(true, 1);  // [N, 1]: mean(g * xhat)
+        dx.assign(dy).muliRowVector(gain);                        // g
+        INDArray meanG = dx.mean(true, 1);                        // [N, 1]
+        dx.subiColumnVector(meanG);
+        dx.subi(tmp.assign(xhat).muliColumnVector(meanGx));
+        dx.muliColumnVector(rstd);
     }
 }

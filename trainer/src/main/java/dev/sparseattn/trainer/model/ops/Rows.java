@@ -17,7 +17,8 @@ public final class Rows {
      * @param out // [k], contiguous, overwritten
      */
     public static INDArray sum(INDArray x, INDArray out) {
-        Nd4j.gemm(RowOps.ones(x.dataType(), 1, x.size(0)), x, out.reshape(1, out.length()), false, false, 1.0, 0.0);
+        INDArray ones = Nd4j.ones(x.dataType(), 1, x.size(0));
+        Nd4j.gemm(ones, x, out.reshape(1, out.length()), false, false, 1.0, 0.0);
         return out;
     }
 }
