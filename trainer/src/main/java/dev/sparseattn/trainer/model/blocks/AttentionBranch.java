@@ -5,6 +5,8 @@ import dev.sparseattn.trainer.model.ops.Alloc;
 import dev.sparseattn.trainer.model.ops.LayerNorm;
 import dev.sparseattn.trainer.model.ops.Linear;
 import dev.sparseattn.trainer.model.ops.Rotary;
+import dev.sparseattn.trainer.model.ops.StepTimer;
+import dev.sparseattn.trainer.model.ops.StepTimer.Section;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -103,6 +105,7 @@ public final class AttentionBranch {
         return forward(x, batch, len, p, out, keep, work, null);
     }
 
+    @SuppressWarnings("try")
     private INDArray forward(INDArray x, long batch, long len, Params p, INDArray out, Alloc keep, Alloc work,
                              QkvSink sink) {
         long n = x.size(0);
@@ -112,20 +115,27 @@ public final class AttentionBranch {
         INDArray xh = a.create(n, d);
         INDArray rs = a.create(n, 1);
         LayerNorm.forward(x, p.lnGain(), p.lnBias(), hh, xh, rs);
-        INDArray qkv = Linear.forward(hh, p.wqkv(), p.bqkv(), a.create(n, 3 * d));        // [N, 3d]
+        INDArray qkv = a.create(n, 3 * d);                                                  // [N, 3d]
+        try (StepTimer.Span ignored = StepTimer.open(Section.ATTENTION_PROJECTIONS)) {
+            Linear.forward(hh, p.wqkv(), p.bqkv(), qkv);
+        }
         INDArray c = a.create(n, d);
         INDArray q = heads(qkv, 3, 0, batch, len);                                          // [batch, H, L, hd]
         INDArray k = heads(qkv, 3, 1, batch, len);
         INDArray v = heads(qkv, 3, 2, batch, len);
-        if (rotary) {
-            Rotary.forward(q, null, Rotary.BASE, q);
-            Rotary.forward(k, null, Rotary.BASE, k);
+        try (StepTimer.Span ignored = StepTimer.open(Section.ATTENTION)) {
+            if (rotary) {
+                Rotary.forward(q, null, Rotary.BASE, q);
+                Rotary.forward(k, null, Rotary.BASE, k);
+            }
+            if (sink != null) {
+                sink.accept(q, k, v);
+            }
+            attention.forward(q, k, v, heads(c, 1, 0, batch, len), keep);
         }
-        if (sink != null) {
-            sink.accept(q, k, v);
+        try (StepTimer.Span ignored = StepTimer.open(Section.ATTENTION_PROJECTIONS)) {
+            Linear.forward(c, p.wo(), p.bo(), out);
         }
-        attention.forward(q, k, v, heads(c, 1, 0, batch, len), keep);
-        Linear.forward(c, p.wo(), p.bo(), out);
         if (keep != null) {
             this.batch = batch;
             this.len = len;
@@ -147,6 +157,7 @@ public final class AttentionBranch {
      * @param grads parameter gradients, overwritten
      * @param dx    gradient of x                     // [N, d], overwritten
      */
+    @SuppressWarnings("try")
     public void backward(INDArray dOut, Params p, Params grads, INDArray dx, Alloc work) {
         if (ctx == null) {
             throw new IllegalStateException("backward needs a preceding training forward");
@@ -154,17 +165,23 @@ public final class AttentionBranch {
         long n = dOut.size(0);
         long d = dOut.size(1);
         INDArray dCtx = work.create(n, d);
-        Linear.backward(ctx, p.wo(), dOut, grads.wo(), grads.bo(), dCtx);
+        try (StepTimer.Span ignored = StepTimer.open(Section.ATTENTION_PROJECTIONS)) {
+            Linear.backward(ctx, p.wo(), dOut, grads.wo(), grads.bo(), dCtx);
+        }
         INDArray dQkv = work.create(n, 3 * d);
         INDArray dq = heads(dQkv, 3, 0, batch, len);
         INDArray dk = heads(dQkv, 3, 1, batch, len);
-        attention.backward(heads(dCtx, 1, 0, batch, len), dq, dk, heads(dQkv, 3, 2, batch, len));
-        if (rotary) {                                           // gradient of the rotated q, k -> of the projected
-            Rotary.backward(dq, null, Rotary.BASE, dq);
-            Rotary.backward(dk, null, Rotary.BASE, dk);
+        try (StepTimer.Span ignored = StepTimer.open(Section.ATTENTION)) {
+            attention.backward(heads(dCtx, 1, 0, batch, len), dq, dk, heads(dQkv, 3, 2, batch, len));
+            if (rotary) {                                       // gradient of the rotated q, k -> of the projected
+                Rotary.backward(dq, null, Rotary.BASE, dq);
+                Rotary.backward(dk, null, Rotary.BASE, dk);
+            }
         }
         INDArray dh = work.create(n, d);
-        Linear.backward(h, p.wqkv(), dQkv, grads.wqkv(), grads.bqkv(), dh);
+        try (StepTimer.Span ignored = StepTimer.open(Section.ATTENTION_PROJECTIONS)) {
+            Linear.backward(h, p.wqkv(), dQkv, grads.wqkv(), grads.bqkv(), dh);
+        }
         LayerNorm.backward(dh, xhat, rstd, p.lnGain(), dx, grads.lnGain(), grads.lnBias());
     }
 

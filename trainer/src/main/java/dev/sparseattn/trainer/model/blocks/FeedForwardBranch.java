@@ -4,6 +4,8 @@ import dev.sparseattn.trainer.model.ops.Alloc;
 import dev.sparseattn.trainer.model.ops.Gelu;
 import dev.sparseattn.trainer.model.ops.LayerNorm;
 import dev.sparseattn.trainer.model.ops.Linear;
+import dev.sparseattn.trainer.model.ops.StepTimer;
+import dev.sparseattn.trainer.model.ops.StepTimer.Section;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -30,6 +32,7 @@ public final class FeedForwardBranch {
      * @param keep allocation of what backward needs; null for inference
      * @param work allocation of temporaries
      */
+    @SuppressWarnings("try")
     public INDArray forward(INDArray x, Params p, INDArray out, Alloc keep, Alloc work) {
         long n = x.size(0);
         long d = x.size(1);
@@ -39,10 +42,14 @@ public final class FeedForwardBranch {
         INDArray xh = a.create(n, d);
         INDArray rs = a.create(n, 1);
         LayerNorm.forward(x, p.lnGain(), p.lnBias(), hh, xh, rs);
-        INDArray z = Linear.forward(hh, p.w1(), p.b1(), a.create(n, f));                 // [N, f]
+        INDArray z = a.create(n, f);                                                     // [N, f]
         INDArray t = a.create(n, f);
-        INDArray g = Gelu.forward(z, a.create(n, f), t);
-        Linear.forward(g, p.w2(), p.b2(), out);
+        INDArray g = a.create(n, f);
+        try (StepTimer.Span ignored = StepTimer.open(Section.FEED_FORWARD)) {
+            Linear.forward(hh, p.w1(), p.b1(), z);
+            Gelu.forward(z, g, t);
+            Linear.forward(g, p.w2(), p.b2(), out);
+        }
         if (keep != null) {
             h = hh;
             xhat = xh;
@@ -64,16 +71,19 @@ public final class FeedForwardBranch {
      * @param grads parameter gradients, overwritten
      * @param dx    gradient of x      // [N, d], overwritten
      */
+    @SuppressWarnings("try")
     public void backward(INDArray dOut, Params p, Params grads, INDArray dx, Alloc work) {
         if (act == null) {
             throw new IllegalStateException("backward needs a preceding training forward");
         }
         long n = dOut.size(0);
         INDArray dAct = work.create(n, act.size(1));
-        Linear.backward(act, p.w2(), dOut, grads.w2(), grads.b2(), dAct);
-        Gelu.backward(pre, tanh, dAct, dAct);                                             // now d(pre)
         INDArray dh = work.create(n, dOut.size(1));
-        Linear.backward(h, p.w1(), dAct, grads.w1(), grads.b1(), dh);
+        try (StepTimer.Span ignored = StepTimer.open(Section.FEED_FORWARD)) {
+            Linear.backward(act, p.w2(), dOut, grads.w2(), grads.b2(), dAct);
+            Gelu.backward(pre, tanh, dAct, dAct);                                         // now d(pre)
+            Linear.backward(h, p.w1(), dAct, grads.w1(), grads.b1(), dh);
+        }
         LayerNorm.backward(dh, xhat, rstd, p.lnGain(), dx, grads.lnGain(), grads.lnBias());
     }
 

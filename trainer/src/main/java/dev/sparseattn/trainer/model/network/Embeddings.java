@@ -5,6 +5,7 @@ import static dev.sparseattn.trainer.model.network.LmParams.POSITION;
 import static dev.sparseattn.trainer.model.network.LmParams.TOKEN;
 
 import dev.sparseattn.trainer.model.ops.Rows;
+import dev.sparseattn.trainer.model.ops.StepTimer;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
@@ -35,7 +36,14 @@ final class Embeddings {
      * @param params parameter table
      * @param out    embeddings, overwritten     // [N, d]
      */
+    @SuppressWarnings("try")
     void forward(INDArray ids, long batch, long len, Map<String, INDArray> params, INDArray out) {
+        try (StepTimer.Span ignored = StepTimer.open(StepTimer.Section.EMBEDDING)) {
+            forwardUntimed(ids, batch, len, params, out);
+        }
+    }
+
+    private void forwardUntimed(INDArray ids, long batch, long len, Map<String, INDArray> params, INDArray out) {
         long d = config.dModel();
         Nd4j.exec(DynamicCustomOp.builder("gather")
                 .addInputs(params.get(TOKEN), ids)
@@ -55,7 +63,14 @@ final class Embeddings {
      *
      * @param dy gradient of the output // [N, d]
      */
+    @SuppressWarnings("try")
     void backward(INDArray dy, INDArray ids, long batch, long len, Map<String, INDArray> grads) {
+        try (StepTimer.Span ignored = StepTimer.open(StepTimer.Section.EMBEDDING)) {
+            backwardUntimed(dy, ids, batch, len, grads);
+        }
+    }
+
+    private void backwardUntimed(INDArray dy, INDArray ids, long batch, long len, Map<String, INDArray> grads) {
         long d = config.dModel();
         INDArray dTok = grads.get(TOKEN);
         Nd4j.exec(DynamicCustomOp.builder("scatter_add")

@@ -2,6 +2,7 @@ package dev.sparseattn.trainer.model.network;
 
 import dev.sparseattn.trainer.model.ops.LayerNorm;
 import dev.sparseattn.trainer.model.ops.Rows;
+import dev.sparseattn.trainer.model.ops.StepTimer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -70,6 +71,14 @@ final class LmHead {
     @SuppressWarnings("try")
     double loss(INDArray h, INDArray targets, INDArray mask, double scale, Params p, INDArray rowLoss, Params grads,
                 INDArray dh) {
+        try (StepTimer.Span ignored = StepTimer.open(StepTimer.Section.HEAD_LOSS)) {
+            return lossUntimed(h, targets, mask, scale, p, rowLoss, grads, dh);
+        }
+    }
+
+    @SuppressWarnings("try")
+    private double lossUntimed(INDArray h, INDArray targets, INDArray mask, double scale, Params p, INDArray rowLoss,
+                               Params grads, INDArray dh) {
         long n = h.size(0);
         long d = h.size(1);
         DataType t = h.dataType();

@@ -1,6 +1,7 @@
 package dev.sparseattn.trainer.model.network;
 
 import dev.sparseattn.trainer.model.ops.Alloc;
+import dev.sparseattn.trainer.model.ops.StepTimer;
 import java.util.Arrays;
 import java.util.List;
 import org.deeplearning4j.exception.DL4JInvalidInputException;
@@ -97,7 +98,8 @@ public class LmLayer extends LmLayerBase implements IOutputLayer {
         long batch = input.size(0);
         long len = input.size(1);
         long n = batch * len;
-        try (MemoryWorkspace ignored = Scopes.open(Scopes.CALL)) {
+        try (StepTimer.Span timed = StepTimer.open(StepTimer.Section.LAYER_OTHER);
+             MemoryWorkspace ignored = Scopes.open(Scopes.CALL)) {
             INDArray ids = tokenIds();
             INDArray h = hidden(ids, batch, len, inputMask(), true);
             Alloc here = Scopes.here(dataType);

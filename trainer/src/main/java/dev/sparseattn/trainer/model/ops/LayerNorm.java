@@ -23,8 +23,16 @@ public final class LayerNorm {
      * @param xhat normalised input, for backward  // [N, d], overwritten
      * @param rstd 1/sqrt(var + eps), for backward // [N, 1], overwritten
      */
+    @SuppressWarnings("try")
     public static INDArray forward(INDArray x, INDArray gain, INDArray bias, INDArray y, INDArray xhat,
                                    INDArray rstd) {
+        try (StepTimer.Span ignored = StepTimer.open(StepTimer.Section.LAYER_NORM)) {
+            return forwardUntimed(x, gain, bias, y, xhat, rstd);
+        }
+    }
+
+    private static INDArray forwardUntimed(INDArray x, INDArray gain, INDArray bias, INDArray y, INDArray xhat,
+                                           INDArray rstd) {
         long d = x.size(1);
         INDArray mean = x.mean(true, 1);                         // [N, 1]
         xhat.assign(x).subiColumnVector(mean);                   // x - mean
@@ -48,8 +56,16 @@ public final class LayerNorm {
      * @param dgain gradient of gain         // [d], overwritten
      * @param dbias gradient of bias         // [d], overwritten
      */
+    @SuppressWarnings("try")
     public static void backward(INDArray dy, INDArray xhat, INDArray rstd, INDArray gain, INDArray dx,
                                 INDArray dgain, INDArray dbias) {
+        try (StepTimer.Span ignored = StepTimer.open(StepTimer.Section.LAYER_NORM)) {
+            backwardUntimed(dy, xhat, rstd, gain, dx, dgain, dbias);
+        }
+    }
+
+    private static void backwardUntimed(INDArray dy, INDArray xhat, INDArray rstd, INDArray gain, INDArray dx,
+                                        INDArray dgain, INDArray dbias) {
         INDArray tmp = dy.mul(xhat);                              // [N, d]
         Rows.sum(tmp, dgain);
         Rows.sum(dy, dbias);
