@@ -20,6 +20,8 @@ import java.util.List;
  *   document = line                             # line | file
  *   seq-len = 256                               # L: rows hold L + 1 ids        [8, 65536]
  *   validation-fraction = 0.05                  # share of documents held out   [0, 0.5] (not csv)
+ *   test-fraction = 0                           # share of documents in the test split [0, 0.5] (not csv);
+ *                                               # validation + test at most 0.5
  *   validation-period = 0                       # csv: last steps of every series held out (by time)
  *   test-period = 0                             # csv: the steps after those, the test split
  *   chunk-bytes = 4 MiB                         # packing unit within a file    [1 KiB, 1 GiB]
@@ -53,6 +55,7 @@ public record PrepareConfig(
     DocumentMode document,
     int seqLen,
     double validationFraction,
+    double testFraction,
     long chunkBytes,
     int rowsPerShard,
     long shardBytes,
@@ -108,6 +111,7 @@ public record PrepareConfig(
     DocumentMode document = s.choice("document", DocumentMode.class, DocumentMode.LINE);
     int seqLen = s.integer("seq-len", 256, 8, 65536);
     double validationFraction = s.number("validation-fraction", 0.05, 0.0, 0.5);
+    double testFraction = s.number("test-fraction", 0.0, 0.0, 0.5);
     long chunkBytes = s.bytes("chunk-bytes", 4L << 20, 1L << 10, 1L << 30);
     int rowsPerShard = s.integer("rows-per-shard", 4096, 1, 10_000_000);
     long shardBytes = s.bytes("shard-bytes", 0, 0, 16L << 30);
@@ -128,16 +132,21 @@ public record PrepareConfig(
       s.check(validationFraction == 0 || !s.has("validation-fraction"), "validation-fraction",
           "format = csv is split by time: set prepare.validation-period (the steps held out at the end of every"
               + " series) instead, or validation-fraction = 0");
+      s.check(testFraction == 0, "test-fraction",
+          "format = csv is split by time: set prepare.test-period (the steps after the validation period) instead");
     } else {
       s.check(formats.csv().validationPeriod() == 0, "validation-period",
           "applies to format = csv only (other formats are split by document with validation-fraction)");
-      s.check(formats.csv().testPeriod() == 0, "test-period", "applies to format = csv only");
+      s.check(formats.csv().testPeriod() == 0, "test-period",
+          "applies to format = csv only (other formats hold out a test split with test-fraction)");
+      s.check(validationFraction + testFraction <= 0.5, "test-fraction", "validation-fraction + test-fraction must"
+          + " be at most 0.5, got " + validationFraction + " + " + testFraction);
     }
     int variables = formats.csv().layout() == CsvOptions.Layout.SEPARATE ? 1 : Math.max(1, formats.csv().variables());
     TokenizerOptions tokenizerOptions = TokenizerOptions.parse(s, variables, formats.csv().window());
     s.finish();
     return new PrepareConfig(input.stream().map(HadoopPaths::resolve).toList(), HadoopPaths.resolve(output),
-        tokenizer, document, seqLen, validationFraction, chunkBytes, rowsPerShard, shardBytes, segmentIds, seed, overwrite, spark,
+        tokenizer, document, seqLen, validationFraction, testFraction, chunkBytes, rowsPerShard, shardBytes, segmentIds, seed, overwrite, spark,
         format, records, formats, tokenizerOptions, s.resolved());
   }
 }

@@ -64,8 +64,10 @@ final class ManifestAssembler {
               + " steps before them validation";
       return "by time: " + heldOut + ", in windows of their own; no training window holds a held-out step";
     }
-    return "by document: a document (and its reverse complement) goes whole to validation when a hash of (seed "
+    String rule = "by document: a document (and its reverse complement) goes whole to validation when a hash of (seed "
         + config.seed() + ", file, document offset) falls below validation-fraction " + config.validationFraction();
+    return config.testFraction() == 0 ? rule : rule + ", whole to test when it falls in the next test-fraction "
+        + config.testFraction();
   }
 
   /** What one document is: the text document mode, else {@code line} (JSONL), {@code window}, {@code read}. */

@@ -65,10 +65,11 @@ public final class PrepareJob {
       BpeTraining.save(bpe, plan.output(), hadoop);
       tokenizer = bpe;
     }
-    Packer packer = new Packer(tokenizer, config.seqLen(), new SplitHash(config.seed(), config.validationFraction()));
+    Packer packer = new Packer(tokenizer, config.seqLen(), new SplitHash(config.seed(), config.validationFraction(),
+        config.testFraction()));
     var fasta = config.formats().fasta();
     if (config.format() == dev.sparseattn.pipeline.InputFormat.FASTA && fasta.stride() < fasta.window()
-        && config.validationFraction() > 0) {
+        && config.validationFraction() + config.testFraction() > 0) {
       LOG.warn("prepare: fasta.stride {} < fasta.window {}: neighbouring windows share {} bases, and a window in"
           + " validation shares them with its neighbours in train; use stride = window for a held-out split",
           fasta.stride(), fasta.window(), fasta.window() - fasta.stride());

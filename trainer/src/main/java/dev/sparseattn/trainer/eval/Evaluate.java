@@ -29,7 +29,9 @@ import org.apache.hadoop.conf.Configuration;
  * the baselines it must beat ({@link Baselines}), written to {@code evaluate.output} as
  * {@code evaluation.json}, {@code evaluation.md} (a markdown table) and {@code evaluate.conf}.
  *
- * <p>The held-out data are the validation split's rows in seq_id order (up to {@code max-bytes} units,
+ * <p>The held-out data are the rows of the split {@code evaluate.split} ({@code validation} by default, or
+ * {@code test}: written by the prepare job with {@code prepare.test-fraction} or {@code prepare.test-period}) in
+ * seq_id order (up to {@code max-bytes} units,
  * whole rows); the model and every baseline are scored on exactly the same target units, the model
  * by {@link Evaluator} (its total bits over the decoded units, see {@link RowUnits}).
  *
@@ -92,20 +94,22 @@ public final class Evaluate {
             + ", the highest for " + alphabet.size() + " " + alphabet.unit() + " symbols");
       }
     }
+    requireSplit(data, config.split());
     File zip = config.model().isEmpty() ? null : modelZip(config.model(), hadoop);
     TransformerLM.Loaded model = zip == null ? null : loadModel(zip, config.model(), data);
     ModelDirectory out = ModelDirectory.create(HadoopPaths.resolve(config.output()), config.overwrite(), hadoop);
 
-    UnitCorpus heldOut = UnitCorpus.read(data, Split.VALIDATION, units, config.maxBytes());
+    Split split = config.split();
+    UnitCorpus heldOut = UnitCorpus.read(data, split, units, config.maxBytes());
     UnitCorpus train = UnitCorpus.read(data, Split.TRAIN, units, config.maxTrainBytes());
     if (heldOut.targetUnits() == 0 || train.units().length == 0) {
-      throw new DataError("dataset " + data.dir() + " needs non-empty train and validation splits");
+      throw new DataError("dataset " + data.dir() + " needs non-empty train and " + split + " splits");
     }
     List<Score> scores = new ArrayList<>();
     double bitsPerToken = Double.NaN;
     if (model != null) {
       Evaluator.Result r = new Evaluator(data, config.batchSize(), heldOut.rows(), trainedWithDocumentMask(zip))
-          .evaluate(model.network(), model.config(), Split.VALIDATION);
+          .evaluate(model.network(), model.config(), split);
       if (r.tokens() != heldOut.targetTokens()) {
         throw new IllegalStateException("the model was scored on " + r.tokens() + " tokens, the baselines on "
             + heldOut.targetTokens());
@@ -115,13 +119,26 @@ public final class Evaluate {
           r.bitsPerToken() * r.tokens() / heldOut.targetUnits()));
     }
     scores.addAll(Baselines.compute(train, heldOut, alphabet, orders));
-    Evaluation evaluation = new Evaluation(data.dir().toString(), tokenizer.name(), alphabet.unit(),
+    Evaluation evaluation = new Evaluation(data.dir().toString(), tokenizer.name(), alphabet.unit(), split.id(),
         heldOut.targetUnits(), heldOut.rows(), heldOut.complete(), train.units().length, train.complete(),
         bitsPerToken, scores);
     out.writeJson("evaluation.json", evaluation.toJson());
     out.writeText("evaluation.md", evaluation.toMarkdown());
     out.writeText("evaluate.conf", config.resolved().render());
     return evaluation;
+  }
+
+  /**
+   * Refuses, naming {@code evaluate.split}, a held-out split the dataset lacks or holds no rows of (a dataset
+   * prepared without {@code prepare.test-fraction} or {@code prepare.test-period} has no test rows).
+   */
+  static void requireSplit(PreparedDataset data, Split split) {
+    boolean present = data.manifest().splits().containsKey(split.id());
+    if (!present || data.manifest().split(split).sequences() == 0) {
+      throw new ConfigError("evaluate.split", "the dataset " + data.dir() + " has no " + split + " rows"
+          + (split == Split.TEST ? ": prepare it with prepare.test-fraction > 0 (by document) or prepare.test-period"
+              + " > 0 (csv, by time)" : "") + (present ? "" : " (its manifest has no '" + split + "' split)"));
+    }
   }
 
   /** The model's {@code model.zip}, fetched to a local file. */

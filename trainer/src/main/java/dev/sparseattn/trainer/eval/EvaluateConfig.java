@@ -3,6 +3,7 @@ package dev.sparseattn.trainer.eval;
 import com.typesafe.config.Config;
 import dev.sparseattn.datasets.config.ResolvedConfig;
 import dev.sparseattn.datasets.config.Section;
+import dev.sparseattn.datasets.manifest.Split;
 import dev.sparseattn.trainer.eval.series.ForecastKeys;
 import java.util.List;
 
@@ -11,7 +12,8 @@ import java.util.List;
  *
  * @param model a model directory written by the train job or its {@code model.zip}; empty for the
  *     baselines alone
- * @param data the prepared dataset (its validation split is held out, its train split trains the baselines)
+ * @param data the prepared dataset (its held-out split is scored, its train split trains the baselines)
+ * @param split the held-out split scored: {@link Split#VALIDATION} (the default) or {@link Split#TEST}
  * @param output directory for {@code evaluation.json}, {@code evaluation.md} and {@code evaluate.conf}
  * @param overwrite whether an existing output directory may be replaced
  * @param markovOrders the Markov orders to report; empty for the default (1-5 for text, 1-8 for DNA)
@@ -21,7 +23,7 @@ import java.util.List;
  * @param forecast how a time-series dataset is forecast (section {@code evaluate.forecast})
  * @param resolved the configuration as read, defaults included
  */
-public record EvaluateConfig(String model, String data, String output, boolean overwrite,
+public record EvaluateConfig(String model, String data, Split split, String output, boolean overwrite,
                              List<Integer> markovOrders, long maxBytes, long maxTrainBytes, int batchSize,
                              ForecastKeys forecast, ResolvedConfig resolved) {
   /** Text's default Markov orders. */
@@ -34,6 +36,8 @@ public record EvaluateConfig(String model, String data, String output, boolean o
     Section s = new Section(root, "evaluate");
     String model = s.string("model", "");
     String data = s.string("data");
+    Split split = s.choice("split", Split.class, Split.VALIDATION);
+    s.check(split != Split.TRAIN, "split", "must be a held-out split (validation or test), not train");
     String output = s.string("output");
     boolean overwrite = s.bool("overwrite", false);
     List<Integer> orders = s.integers("markov-orders", List.of());
@@ -46,7 +50,7 @@ public record EvaluateConfig(String model, String data, String output, boolean o
     int batch = s.integer("batch-size", 8, 1, 1 << 12);
     ForecastKeys forecast = ForecastKeys.parse(s);
     s.finish();
-    return new EvaluateConfig(model, data, output, overwrite, List.copyOf(orders), maxBytes, maxTrainBytes,
+    return new EvaluateConfig(model, data, split, output, overwrite, List.copyOf(orders), maxBytes, maxTrainBytes,
         batch, forecast, s.resolved());
   }
 

@@ -12,15 +12,16 @@ import java.util.Map;
  * @param dataset the prepared dataset's location
  * @param tokenizer the dataset's tokenizer name
  * @param unit {@code byte} or {@code base}
+ * @param split the held-out split scored: {@code validation} or {@code test} ({@code evaluate.split})
  * @param heldOutUnits target units scored (bytes or bases)
- * @param heldOutRows validation rows scored
- * @param heldOutComplete whether the whole validation split was scored
+ * @param heldOutRows held-out rows scored
+ * @param heldOutComplete whether the whole held-out split was scored
  * @param trainUnits units the baselines were trained on
  * @param trainComplete whether the whole train split was used
  * @param modelBitsPerToken the model's bits per token, NaN without a model
  * @param scores the model (when given) and the baselines
  */
-public record Evaluation(String dataset, String tokenizer, String unit, long heldOutUnits, int heldOutRows,
+public record Evaluation(String dataset, String tokenizer, String unit, String split, long heldOutUnits, int heldOutRows,
                          boolean heldOutComplete, long trainUnits, boolean trainComplete,
                          double modelBitsPerToken, List<Score> scores) {
 
@@ -30,6 +31,7 @@ public record Evaluation(String dataset, String tokenizer, String unit, long hel
     m.put("dataset", dataset);
     m.put("tokenizer", tokenizer);
     m.put("unit", unit);
+    m.put("split", split);
     m.put("held_out_units", heldOutUnits);
     m.put("held_out_rows", heldOutRows);
     m.put("held_out_complete", heldOutComplete);
@@ -54,8 +56,8 @@ public record Evaluation(String dataset, String tokenizer, String unit, long hel
   /** A markdown table, one method per row, with a one-line caption saying what was measured. */
   public String toMarkdown() {
     StringBuilder b = new StringBuilder();
-    b.append(String.format(Locale.ROOT, "Held-out bits per %s: %,d %ss of %,d validation sequences%s; "
-            + "baselines trained on %,d %ss of the train split%s.%n%n", unit, heldOutUnits, unit, heldOutRows,
+    b.append(String.format(Locale.ROOT, "Held-out bits per %s: %,d %ss of %,d %s sequences%s; "
+            + "baselines trained on %,d %ss of the train split%s.%n%n", unit, heldOutUnits, unit, heldOutRows, split,
         heldOutComplete ? " (the whole split)" : " (capped)", trainUnits, unit, trainComplete ? "" : " (capped)"));
     b.append("| method | bits per ").append(unit).append(" |\n| --- | ---: |\n");
     for (Score s : scores) {

@@ -26,7 +26,7 @@ class ConfFilesTest {
   }
 
   @Test
-  void trainAndSampleSectionsOfEveryConfValidate() throws IOException {
+  void trainEvaluateAndSampleSectionsOfEveryConfValidate() throws IOException {
     List<Path> files = confFiles();
     assertFalse(files.isEmpty());
     int checked = 0;
@@ -40,6 +40,11 @@ class ConfFilesTest {
       if (c.hasPath("distributed")) {
         DistributedConfig d = DistributedConfig.parse(c);
         assertTrue(d.workers() >= 1, file + ": " + d);
+        checked++;
+      }
+      if (c.hasPath("evaluate")) {
+        dev.sparseattn.trainer.eval.EvaluateConfig e = dev.sparseattn.trainer.eval.EvaluateConfig.parse(c);
+        assertFalse(e.data().isEmpty(), file + ": " + e);
         checked++;
       }
       if (c.hasPath("sample")) {
