@@ -30,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * One big input file read in splits ({@code prepare.split-size}) gives the same prepared dataset,
  * byte for byte (shards, manifest, quarantine and metadata tables), as the same file read whole by
- * one task: FASTQ with malformed records (one of them starting exactly on a split edge), JSON lines
+ * one task: FASTQ with malformed records (one of them starting exactly on a split edge),
+ * FASTA (windows overlapping across split edges, a header exactly on a split edge), JSON lines
  * and paragraph text; split sizes from 1 KiB to more than the file, split edges exactly on record
  * starts; on the local file system and on HDFS (a MiniDFSCluster with 64 KiB blocks).
  */
@@ -92,6 +93,33 @@ class SplitDeterminismTest {
         List.of("1 KiB", "" + badEdge, "" + goodEdge, "1000000"), List.of("1 KiB", "40000"));
     String quarantine = quarantineOf(whole);
     for (String detail : List.of("quality-length: ", "outside a record", "third line of the record", "cut short")) {
+      assertTrue(quarantine.contains(detail), detail + " in " + quarantine);
+    }
+  }
+
+  @Test
+  void fastaInSplitsKeepsEveryWindowsRecordOffsetAndStride() throws IOException {
+    Random r = new Random(13);
+    StringBuilder s = new StringBuilder("NNNN\nacgt\n"); // sequence before any header: quarantined
+    List<Integer> headers = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      headers.add(s.length());
+      s.append(">chr").append(i).append(" synthetic record ").append(i).append('\n');
+      int n = i % 5 == 4 ? 0 : 500 + r.nextInt(i % 3 == 0 ? 9000 : 1500); // a few long records, some empty
+      int line = 50 + r.nextInt(30);
+      for (int j = 0; j < n; j++) {
+        s.append("ACGTACGTacgtNRYK".charAt(r.nextInt(16)));
+        if ((j + 1) % line == 0 || j == n - 1) {
+          s.append('\n');
+        }
+      }
+    }
+    int headerEdge = headers.stream().filter(x -> x >= 1024).findFirst().orElseThrow();
+    String[] fasta = {"format = fasta", "tokenizer = nucleotide", "fasta { window = 48, stride = 40 }"};
+    Map<String, byte[]> whole = assertSplitsAgree(s.toString(), "genome.fa", fasta,
+        List.of("1 KiB", "" + headerEdge, "" + (headerEdge + 1), "1000000"), List.of("1 KiB", "40000"));
+    String quarantine = quarantineOf(whole);
+    for (String detail : List.of("no-header: 8 sequence bytes", "empty-record: FASTA record 4")) {
       assertTrue(quarantine.contains(detail), detail + " in " + quarantine);
     }
   }

@@ -18,7 +18,8 @@ import org.apache.spark.TaskContext;
 import org.apache.spark.util.CollectionAccumulator;
 
 /**
- * The units of one split (byte range) of an uncompressed file ({@link SplittableFormat#openSplit}),
+ * The units of one split (byte range) of an uncompressed file ({@link SplittableFormat#openSplit}, or
+ * pass two of a {@link dev.sparseattn.datasets.read.ScannedSplitFormat}),
  * each marked with the split's global index ({@link DocLine#inPart}); a split that cannot be opened
  * is one {@code unreadable} unit, a read that fails midway ends it with one {@code truncated} unit
  * (as {@link StreamSource.Guarded} does for whole files). When the split is read to its end, its
@@ -35,14 +36,20 @@ final class SplitUnits implements Iterator<DocLine> {
   private boolean reported;
   private long emitted;
 
-  SplitUnits(Path path, Configuration conf, SplittableFormat format, long start, long end, int split,
+  /** How a split is opened: {@link SplittableFormat#openSplit}, or a two-pass format's pass two. */
+  @FunctionalInterface
+  interface Opener {
+    RecordFormat.Units open(RangeInput file, long start, long end) throws IOException;
+  }
+
+  SplitUnits(Path path, Configuration conf, Opener format, long start, long end, int split,
       CollectionAccumulator<long[]> counts) {
     this.split = split;
     this.counts = counts;
     try {
       FileSystem fs = path.getFileSystem(conf);
       stream = fs.open(path);
-      units = format.openSplit(new Range(stream, fs.getFileStatus(path).getLen()), start, end);
+      units = format.open(new Range(stream, fs.getFileStatus(path).getLen()), start, end);
     } catch (IOException | RuntimeException e) {
       last = DocLine.quarantined(start, 0, new byte[0], "unreadable: " + GuardedLineReader.message(e));
       done = true;
@@ -109,7 +116,7 @@ final class SplitUnits implements Iterator<DocLine> {
   }
 
   /** A Hadoop stream as a {@link RangeInput}: each {@code openAt} seeks the one stream. */
-  private record Range(FSDataInputStream in, long length) implements RangeInput {
+  record Range(FSDataInputStream in, long length) implements RangeInput {
     @Override
     public InputStream openAt(long position) throws IOException {
       in.seek(position);
