@@ -1,5 +1,6 @@
 package dev.sparseattn.pipeline.prepare;
 
+import dev.sparseattn.datasets.read.Bgzf;
 import dev.sparseattn.datasets.read.DocLine;
 import dev.sparseattn.datasets.read.RecordFormat;
 import dev.sparseattn.datasets.read.ScannedSplitFormat;
@@ -31,7 +32,9 @@ import scala.Tuple2;
  * and at most one header), the summaries chained on the driver into each part's starting state; a
  * file whose scan fails is read whole (and its failure quarantined there). Compressed files are not
  * split because a task starting inside a gzip (or zstd) stream cannot decode it, and offsets must be
- * decompressed ones (bzip2 blocks can be decoded from the middle, but not their decompressed offsets).
+ * decompressed ones (bzip2 blocks can be decoded from the middle, but not their decompressed offsets),
+ * except BGZF gzip files, whose blocks give their sizes ({@link BgzfSplits}): they are split in
+ * decompressed bytes like uncompressed files.
  * Units are admitted and keyed by chunk {@code (file, offset / chunkBytes)} exactly as for whole files,
  * so the packed output does not depend on the split size.
  */
@@ -45,9 +48,22 @@ final class SplitSource {
     boolean splittable = format instanceof SplittableFormat || format instanceof ScannedSplitFormat;
     List<String> paths = files.stream().map(Path::toString).toList();
     Broadcast<SerializableConfiguration> conf = jsc.broadcast(new SerializableConfiguration(hadoop));
-    List<long[]> candidates = new ArrayList<>(); // {file, start, end}
+    List<Bgzf.Index> bgzf = splittable ? BgzfSplits.index(jsc, paths, conf, splitSize)
+        : java.util.Collections.nCopies(files.size(), null);
+    List<long[]> candidates = new ArrayList<>(); // {file, start, end}, in decompressed bytes
     for (int i = 0; i < files.size(); i++) {
       Path p = files.get(i);
+      Bgzf.Index index = bgzf.get(i);
+      if (index != null) {
+        long[] d = index.decompressed();
+        for (int k = 0; k < d.length; k++) {
+          long end = k + 1 < d.length ? d[k + 1] : index.length();
+          if (d[k] < end) {
+            candidates.add(new long[] {i, d[k], end});
+          }
+        }
+        continue;
+      }
       long length = splittable && codecs.getCodec(p) == null ? length(p, hadoop) : 0;
       if (length > splitSize) {
         for (long s = 0; s < length; s += splitSize) {
@@ -55,8 +71,9 @@ final class SplitSource {
         }
       }
     }
+    Broadcast<List<Bgzf.Index>> views = jsc.broadcast(new ArrayList<>(bgzf));
     List<Serializable> starts = format instanceof ScannedSplitFormat<?, ?> scanned && !candidates.isEmpty()
-        ? scan(jsc, paths, conf, scanned, candidates) : null;
+        ? scan(jsc, paths, conf, views, scanned, candidates) : null;
     List<long[]> ranges = new ArrayList<>(); // {file, start, end, split (-1: whole file)}
     List<Integer> splitFile = new ArrayList<>();
     List<Serializable> splitStarts = new ArrayList<>();
@@ -87,7 +104,7 @@ final class SplitSource {
           int file = (int) r[0];
           String path = paths.get(file);
           Iterator<DocLine> read = r[3] < 0 ? new StreamSource.Guarded(new Path(path), conf.value().value(), format)
-              : new SplitUnits(new Path(path), conf.value().value(), opener(format, startOf.value().get((int) r[3])),
+              : new SplitUnits(new Path(path), conf.value().value(), views.value().get(file), opener(format, startOf.value().get((int) r[3])),
                   r[1], r[2], (int) r[3], counts);
           return new Iterator<Tuple2<ChunkId, DocLine>>() {
             @Override
@@ -121,12 +138,14 @@ final class SplitSource {
    */
   @SuppressWarnings("unchecked")
   private static List<Serializable> scan(JavaSparkContext jsc, List<String> paths,
-      Broadcast<SerializableConfiguration> conf, ScannedSplitFormat<?, ?> scanned, List<long[]> candidates) {
+      Broadcast<SerializableConfiguration> conf, Broadcast<List<Bgzf.Index>> views, ScannedSplitFormat<?, ?> scanned,
+      List<long[]> candidates) {
     ScannedSplitFormat<Serializable, Serializable> format = (ScannedSplitFormat<Serializable, Serializable>) scanned;
     List<Serializable> parts = jsc.parallelize(candidates, candidates.size()).map(r -> {
       Path path = new Path(paths.get((int) r[0]));
-      try (org.apache.hadoop.fs.FSDataInputStream in = path.getFileSystem(conf.value().value()).open(path)) {
-        return format.scan(new SplitUnits.Range(in, path.getFileSystem(conf.value().value()).getFileStatus(path).getLen()),
+      org.apache.hadoop.fs.FileSystem fs = path.getFileSystem(conf.value().value());
+      try (org.apache.hadoop.fs.FSDataInputStream in = fs.open(path)) {
+        return format.scan(SplitUnits.input(in, fs.getFileStatus(path).getLen(), views.value().get((int) r[0])),
             r[1], r[2]);
       } catch (IOException | RuntimeException e) {
         return (Serializable) null; // the file is read whole, where the failure is quarantined

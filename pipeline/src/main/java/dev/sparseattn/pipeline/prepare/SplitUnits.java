@@ -1,5 +1,6 @@
 package dev.sparseattn.pipeline.prepare;
 
+import dev.sparseattn.datasets.read.Bgzf;
 import dev.sparseattn.datasets.read.DocLine;
 import dev.sparseattn.datasets.read.RangeInput;
 import dev.sparseattn.datasets.read.RecordFormat;
@@ -42,14 +43,18 @@ final class SplitUnits implements Iterator<DocLine> {
     RecordFormat.Units open(RangeInput file, long start, long end) throws IOException;
   }
 
-  SplitUnits(Path path, Configuration conf, Opener format, long start, long end, int split,
+  /**
+   * The split's units; {@code bgzf}: the file's index when it is BGZF (offsets are then decompressed
+   * ones, as for the file read whole), else null.
+   */
+  SplitUnits(Path path, Configuration conf, Bgzf.Index bgzf, Opener format, long start, long end, int split,
       CollectionAccumulator<long[]> counts) {
     this.split = split;
     this.counts = counts;
     try {
       FileSystem fs = path.getFileSystem(conf);
       stream = fs.open(path);
-      units = format.open(new Range(stream, fs.getFileStatus(path).getLen()), start, end);
+      units = format.open(input(stream, fs.getFileStatus(path).getLen(), bgzf), start, end);
     } catch (IOException | RuntimeException e) {
       last = DocLine.quarantined(start, 0, new byte[0], "unreadable: " + GuardedLineReader.message(e));
       done = true;
@@ -113,6 +118,12 @@ final class SplitUnits implements Iterator<DocLine> {
       }
       stream = null;
     }
+  }
+
+  /** The file's bytes, decompressed ones when {@code bgzf} is not null. */
+  static RangeInput input(FSDataInputStream in, long length, Bgzf.Index bgzf) {
+    RangeInput raw = new Range(in, length);
+    return bgzf == null ? raw : bgzf.input(raw);
   }
 
   /** A Hadoop stream as a {@link RangeInput}: each {@code openAt} seeks the one stream. */
