@@ -14,7 +14,7 @@ import java.util.zip.Inflater;
  * field a {@code BC} subfield with the member's total size minus one ({@code BSIZE}), and ending with
  * its CRC32 and uncompressed size ({@code ISIZE}). Any plain gzip reader reads a BGZF file whole; the
  * block sizes let a reader find block starts in the middle of a file ({@link #nextBlockStart}) and
- * count decompressed bytes without inflating ({@link #decompressedBytes}), so a file can be read in
+ * count decompressed bytes without inflating ({@link #blocks}), so a file can be read in
  * byte ranges with exact decompressed offsets ({@link Index}).
  */
 public final class Bgzf {
@@ -83,8 +83,8 @@ public final class Bgzf {
         continue;
       }
       long next = from + i + size;
-      if (next == raw.length()) {
-        return from + i;
+      if (next >= raw.length()) {
+        return from + i; // the last block, or one cut short (reading it fails clearly)
       }
       if (next < raw.length()) {
         byte[] h = i + size + 12 + 1024 <= b.length ? null : raw.openAt(next).readNBytes(12 + 1024);
@@ -100,23 +100,29 @@ public final class Bgzf {
   }
 
   /**
-   * The decompressed bytes of the blocks that start in {@code [first, end)}, {@code first} a block
-   * start, read from the blocks' trailers (nothing is inflated); a block that is cut short or has no
-   * valid header fails.
+   * The blocks that start in {@code [first, end)}, {@code first} a block start, read from the blocks'
+   * headers and trailers (nothing is inflated): {@code {first, decompressed bytes, start of the last
+   * block (-1 if none), decompressed bytes before the last block, offset after the last block}}; a
+   * block that is cut short or has no valid header fails.
    */
-  public static long decompressedBytes(RangeInput raw, long first, long end) throws IOException {
+  public static long[] blocks(RangeInput raw, long first, long end) throws IOException {
     InputStream in = raw.openAt(first);
     byte[] b = new byte[MAX_BLOCK];
     long total = 0;
-    for (long at = first; at < end; ) {
+    long last = -1;
+    long beforeLast = 0;
+    long at = first;
+    while (at < end) {
       Block blk = readBlock(in, b, at);
       if (blk == null) {
         break;
       }
+      last = at;
+      beforeLast = total;
       total += blk.isize;
       at += blk.size;
     }
-    return total;
+    return new long[] {first, total, last, beforeLast, at};
   }
 
   private record Block(int size, int isize) {}
@@ -185,10 +191,43 @@ public final class Bgzf {
 
   /**
    * Where the splits of a BGZF file start, compressed and decompressed (the first block starting at or
-   * after each split's compressed start, and the decompressed bytes before it), and the file's
-   * decompressed length: what a task needs to read any decompressed range ({@link #input}).
+   * after each split's compressed start, and the decompressed bytes before it), where the last block
+   * before each split's first one starts (compressed and decompressed, -1 if none: for reads that
+   * start just before a split, as finding its first record does), and the file's decompressed length:
+   * what a task needs to read any decompressed range ({@link #input}).
    */
-  public record Index(long[] compressed, long[] decompressed, long length) implements Serializable {
+  public record Index(long[] compressed, long[] decompressed, long[] lastCompressed, long[] lastDecompressed,
+      long length) implements Serializable {
+    /**
+     * The index from {@link #blocks} of each split's compressed range, in file order; fails if the
+     * ranges' blocks do not line up (each range's last block ends where the next range's first starts,
+     * the last at the end of the file): a corrupt file.
+     */
+    public static Index chain(java.util.List<long[]> blocks, long compressedLength) throws IOException {
+      int n = blocks.size();
+      for (int k = 0; k < n; k++) {
+        long next = k + 1 < n ? blocks.get(k + 1)[0] : compressedLength;
+        if (blocks.get(k)[4] != next) {
+          throw new IOException("BGZF blocks do not line up at compressed offset " + blocks.get(k)[4]
+              + " (next block found at " + next + "): corrupt");
+        }
+      }
+      long[] c = new long[n];
+      long[] d = new long[n];
+      long[] lc = new long[n];
+      long[] ld = new long[n];
+      long total = 0;
+      for (int k = 0; k < n; k++) {
+        long[] b = blocks.get(k);
+        c[k] = b[0];
+        d[k] = total;
+        lc[k] = k == 0 ? -1 : blocks.get(k - 1)[2] >= 0 ? blocks.get(k - 1)[2] : lc[k - 1];
+        ld[k] = k == 0 ? -1 : blocks.get(k - 1)[2] >= 0 ? d[k - 1] + blocks.get(k - 1)[3] : ld[k - 1];
+        total += b[1];
+      }
+      return new Index(c, d, lc, ld, total);
+    }
+
     /** The decompressed file read through {@code raw}, the compressed file. */
     public RangeInput input(RangeInput raw) {
       Index index = this;
@@ -204,8 +243,14 @@ public final class Bgzf {
           while (k + 1 < decompressed.length && decompressed[k + 1] <= position) {
             k++;
           }
-          Inflating in = new Inflating(raw.openAt(compressed[k]), compressed[k]);
-          in.skipExactly(position - decompressed[k]);
+          long c = compressed[k];
+          long d = decompressed[k];
+          if (k + 1 < decompressed.length && lastDecompressed[k + 1] >= d && lastDecompressed[k + 1] <= position) {
+            c = lastCompressed[k + 1]; // the last block before the next split: no need to inflate this split
+            d = lastDecompressed[k + 1];
+          }
+          Inflating in = new Inflating(raw.openAt(c), c);
+          in.skipExactly(position - d);
           return in;
         }
       };

@@ -87,15 +87,12 @@ class BgzfTest {
     for (long s = 0; s < bgzf.length; s += splitSize) {
       starts.add(Bgzf.nextBlockStart(raw, s));
     }
-    long[] compressed = starts.stream().mapToLong(Long::longValue).toArray();
-    long[] decompressed = new long[compressed.length];
-    long total = 0;
-    for (int k = 0; k < compressed.length; k++) {
-      decompressed[k] = total;
-      long end = k + 1 < compressed.length ? compressed[k + 1] : bgzf.length;
-      total += Bgzf.decompressedBytes(raw, compressed[k], end);
+    List<long[]> blocks = new ArrayList<>();
+    for (int k = 0; k < starts.size(); k++) {
+      long end = k + 1 < starts.size() ? (k + 1) * splitSize : bgzf.length;
+      blocks.add(Bgzf.blocks(raw, starts.get(k), end));
     }
-    return new Bgzf.Index(compressed, decompressed, total);
+    return Bgzf.Index.chain(blocks, bgzf.length);
   }
 
   static byte[] bgzf(byte[] data, int blockBytes) throws IOException {

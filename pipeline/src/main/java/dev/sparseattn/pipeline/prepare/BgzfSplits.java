@@ -67,7 +67,7 @@ final class BgzfSplits {
       try (FSDataInputStream in = fs.open(path)) {
         RangeInput raw = new SplitUnits.Range(in, fs.getFileStatus(path).getLen());
         long first = Bgzf.nextBlockStart(raw, r[1]);
-        return new long[] {first, Bgzf.decompressedBytes(raw, first, r[2])};
+        return Bgzf.blocks(raw, first, r[2]);
       } catch (IOException | RuntimeException e) {
         return null;
       }
@@ -78,21 +78,12 @@ final class BgzfSplits {
       while (end < ranges.size() && ranges.get(end)[0] == file) {
         end++;
       }
-      long[] compressed = new long[end - k];
-      long[] decompressed = new long[end - k];
-      long total = 0;
-      boolean failed = false;
-      for (int j = k; j < end; j++) {
-        long[] b = blocks.get(j);
-        if (b == null) {
-          failed = true;
-          break;
-        }
-        compressed[j - k] = b[0];
-        decompressed[j - k] = total;
-        total += b[1];
+      List<long[]> fileBlocks = blocks.subList(k, end);
+      try {
+        index[file] = fileBlocks.contains(null) ? null : Bgzf.Index.chain(fileBlocks, ranges.get(end - 1)[2]);
+      } catch (IOException e) {
+        index[file] = null; // read whole, where the corruption is quarantined
       }
-      index[file] = failed ? null : new Bgzf.Index(compressed, decompressed, total);
       k = end;
     }
     return Arrays.asList(index);
