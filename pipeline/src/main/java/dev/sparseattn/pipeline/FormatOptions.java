@@ -13,7 +13,7 @@ import dev.sparseattn.datasets.config.Section;
  * jsonl { text-field = "text" }                  # the document's field (dotted path for nested objects)
  * paragraph-max-bytes = 64 MiB                   # document = paragraph: longer blocks are quarantined
  * parquet { column = "text", id-column = "" }   # the document column (string); an id column for metadata/
- * split-size = 128 MiB                           # uncompressed FASTQ, JSON lines, paragraph files: bytes per task
+ * split-size = 128 MiB                           # uncompressed FASTA, FASTQ, JSON lines, paragraphs: bytes per task
  * </pre>
  *
  * @param fasta FASTA windows
@@ -23,7 +23,7 @@ import dev.sparseattn.datasets.config.Section;
  * @param paragraphMaxBytes the longest paragraph document
  * @param parquet Parquet columns
  * @param splitSize bytes of an uncompressed file one task reads, for the formats that can be split
- *     ({@code dev.sparseattn.datasets.read.SplittableFormat})
+ *     ({@code dev.sparseattn.datasets.read.SplittableFormat}, {@code ScannedSplitFormat})
  */
 public record FormatOptions(Fasta fasta, Fastq fastq, CsvOptions csv, String jsonTextField, int paragraphMaxBytes,
     Parquet parquet, long splitSize) {

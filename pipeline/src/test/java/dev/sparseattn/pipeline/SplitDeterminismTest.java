@@ -30,8 +30,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * One big input file read in splits ({@code prepare.split-size}) gives the same prepared dataset,
  * byte for byte (shards, manifest, quarantine and metadata tables), as the same file read whole by
- * one task: FASTQ with malformed records (one of them starting exactly on a split edge), JSON lines
- * and paragraph text; split sizes from 1 KiB to more than the file, split edges exactly on record
+ * one task: FASTQ with malformed records (one of them starting exactly on a split edge),
+ * FASTA (windows overlapping across split edges, a header exactly on a split edge), JSON lines
+ * and paragraph text, BGZF-compressed FASTQ and FASTA (split in compressed ranges); split sizes from 1 KiB to more than the file, split edges exactly on record
  * starts; on the local file system and on HDFS (a MiniDFSCluster with 64 KiB blocks).
  */
 class SplitDeterminismTest {
@@ -97,6 +98,66 @@ class SplitDeterminismTest {
   }
 
   @Test
+  void fastaInSplitsKeepsEveryWindowsRecordOffsetAndStride() throws IOException {
+    List<Integer> headers = new ArrayList<>();
+    StringBuilder s = fasta(headers);
+    int headerEdge = headers.stream().filter(x -> x >= 1024).findFirst().orElseThrow();
+    String[] fasta = {"format = fasta", "tokenizer = nucleotide", "fasta { window = 48, stride = 40 }"};
+    Map<String, byte[]> whole = assertSplitsAgree(s.toString(), "genome.fa", fasta,
+        List.of("1 KiB", "" + headerEdge, "" + (headerEdge + 1), "1000000"), List.of("1 KiB", "40000"));
+    String quarantine = quarantineOf(whole);
+    for (String detail : List.of("no-header: 8 sequence bytes", "empty-record: FASTA record 4")) {
+      assertTrue(quarantine.contains(detail), detail + " in " + quarantine);
+    }
+  }
+
+  /** A FASTA file of a few long and many short records, some empty, after headerless bytes; header offsets into {@code headers}. */
+  private static StringBuilder fasta(List<Integer> headers) {
+    Random r = new Random(13);
+    StringBuilder s = new StringBuilder("NNNN\nacgt\n"); // sequence before any header: quarantined
+    for (int i = 0; i < 12; i++) {
+      headers.add(s.length());
+      s.append(">chr").append(i).append(" synthetic record ").append(i).append('\n');
+      int n = i % 5 == 4 ? 0 : 500 + r.nextInt(i % 3 == 0 ? 9000 : 1500); // a few long records, some empty
+      int line = 50 + r.nextInt(30);
+      for (int j = 0; j < n; j++) {
+        s.append("ACGTACGTacgtNRYK".charAt(r.nextInt(16)));
+        if ((j + 1) % line == 0 || j == n - 1) {
+          s.append('\n');
+        }
+      }
+    }
+    return s;
+  }
+
+  @Test
+  void bgzfInSplitsIsTheWholeFileReadAndATruncatedOneIsQuarantined() throws IOException {
+    Random r = new Random(14);
+    StringBuilder fq = new StringBuilder();
+    for (int i = 0; i < 1200; i++) {
+      int n = 20 + r.nextInt(80);
+      fq.append(i % 97 == 5 ? "stray line\n" : "").append("@r").append(i).append('\n').append(random(r, "ACGT", n))
+          .append("\n+\n").append(random(r, "!#+5@AI", n)).append('\n');
+    }
+    String[] fastq = {"format = fastq", "tokenizer = nucleotide", "fastq { headers = true }"};
+    byte[] fqz = bgzf(fq.toString(), 3000);
+    assertSplitsAgree(fqz, "reads.fastq.gz", fastq, List.of("1 KiB", "7000"), List.of("1 KiB"));
+    String[] fasta = {"format = fasta", "tokenizer = nucleotide", "fasta { window = 48, stride = 40 }"};
+    assertSplitsAgree(bgzf(fasta(new ArrayList<>()).toString(), 2000), "genome.fa.gz", fasta, List.of("1 KiB", "3000"),
+        List.of("1 KiB"));
+    java.nio.file.Path cut = tmp.resolve("in/cut.fastq.gz");
+    Files.write(cut, java.util.Arrays.copyOf(fqz, fqz.length - 5000));
+    Map<String, byte[]> out = prepare(cut.toUri().toString(), fastq, "split-size = 1 KiB");
+    assertTrue(quarantineOf(out).contains("truncated: "), quarantineOf(out));
+  }
+
+  private static byte[] bgzf(String content, int blockBytes) throws IOException {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    dev.sparseattn.datasets.read.Bgzf.write(content.getBytes(StandardCharsets.UTF_8), blockBytes, out);
+    return out.toByteArray();
+  }
+
+  @Test
   void jsonLinesAndParagraphsInSplitsAreTheWholeFileRead() throws IOException {
     Random r = new Random(12);
     StringBuilder json = new StringBuilder();
@@ -117,7 +178,11 @@ class SplitDeterminismTest {
    */
   private static Map<String, byte[]> assertSplitsAgree(String content, String name, String[] format,
       List<String> localSizes, List<String> hdfsSizes) throws IOException {
-    byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
+    return assertSplitsAgree(content.getBytes(StandardCharsets.UTF_8), name, format, localSizes, hdfsSizes);
+  }
+
+  private static Map<String, byte[]> assertSplitsAgree(byte[] bytes, String name, String[] format,
+      List<String> localSizes, List<String> hdfsSizes) throws IOException {
     java.nio.file.Path local = tmp.resolve("in/" + name);
     Files.createDirectories(local.getParent());
     Files.write(local, bytes);

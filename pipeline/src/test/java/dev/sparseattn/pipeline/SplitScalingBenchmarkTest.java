@@ -22,8 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Scaling of one big file over cores (a benchmark, not a timed test): a generated FASTQ, FASTA and
  * paragraph-text file of {@code -Dbench.mb} MB each (default 32; not committed, written to a temp dir)
  * prepared on {@code local[2]} (a warm-up), {@code local[1]} and {@code local[2]} again with {@code split-size = size / 8}; prints MB/s,
- * MB/s per core and the speed-up, and checks both runs give the same dataset. FASTA is not split (one
- * task per file), so its speed-up shows what the split files gain. Run with
+ * MB/s per core and the speed-up, and checks both runs give the same dataset (FASTA in two passes,
+ * {@code dev.sparseattn.datasets.read.ScannedSplitFormat}). The cluster version is
+ * {@link ClusterScalingBenchmarkTest}. Run with
  * {@code mvn -pl pipeline -am -Pslow test -Dtest=SplitScalingBenchmarkTest -Dsurefire.failIfNoSpecifiedTests=false}.
  */
 @Tag("slow")

@@ -84,6 +84,46 @@ class SplitReadTest {
     assertSplitsMatch(new ParagraphReader(200), s.toString());
   }
 
+  @Test
+  void fastaSplitsKeepTheWindowsOfAWholeFileRead() {
+    String fa = fasta(new Random(11), 30, 150);
+    for (int[] ws : new int[][] {{16, 16}, {16, 5}, {50, 1}, {1, 1}}) {
+      for (boolean rc : new boolean[] {false, true}) {
+        assertScannedSplitsMatch(new FastaReader(ws[0], ws[1], rc), fa);
+      }
+    }
+  }
+
+  @Test
+  void fastaEdgeCasesSplitLikeAWholeFile() {
+    String fa = "ACGTNN\n  acg\n>empty\n\n\n>r1 desc\r\nACGTRYKM\r\nacgtn\r\n\n>r2\n>r3\nAC GT\tAC\n"
+        + ">" + "h".repeat(4100) + "\nTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTT\nGG>notaheader\n>last";
+    for (int[] ws : new int[][] {{4, 4}, {4, 3}, {5, 2}, {3, 1}}) {
+      assertScannedSplitsMatch(new FastaReader(ws[0], ws[1], ws[1] == 2), fa);
+    }
+    assertScannedSplitsMatch(new FastaReader(4, 2, false), "\n\n>only\n" + "A".repeat(23));
+  }
+
+  /** Multi-line FASTA: a few long records and many short ones, lowercase and ambiguous bases, empty records. */
+  static String fasta(Random r, int records, int maxBases) {
+    StringBuilder s = new StringBuilder();
+    for (int i = 0; i < records; i++) {
+      s.append('>').append("rec").append(i).append(r.nextBoolean() ? " some description" : "").append('\n');
+      int n = r.nextInt(8) == 0 ? 0 : 1 + r.nextInt(r.nextInt(4) == 0 ? 10 * maxBases : maxBases);
+      int line = 1 + r.nextInt(80);
+      for (int j = 0; j < n; j++) {
+        s.append("ACGTacgtNnRY".charAt(r.nextInt(12)));
+        if ((j + 1) % line == 0 || j == n - 1) {
+          s.append(r.nextInt(10) == 0 ? "\r\n" : "\n");
+        }
+      }
+      if (r.nextInt(10) == 0) {
+        s.append("\n");
+      }
+    }
+    return s.toString();
+  }
+
   /** FASTQ with valid records, and when {@code bad}, every kind of malformed one now and then. */
   static String fastq(Random r, int records, boolean bad) {
     StringBuilder s = new StringBuilder();
@@ -145,6 +185,63 @@ class SplitReadTest {
       }
       assertSame(whole, format, bytes, cuts, "cuts at record starts " + (shift == 0 ? "" : "shifted " + shift));
     }
+  }
+
+  /** As {@link #assertSplitsMatch}, for a two-pass format: pass one on every part, chained, then pass two. */
+  static <P extends java.io.Serializable, S extends java.io.Serializable> void assertScannedSplitsMatch(
+      ScannedSplitFormat<P, S> format, String content) {
+    byte[] bytes = content.getBytes(StandardCharsets.ISO_8859_1);
+    List<DocLine> whole = new ArrayList<>();
+    format.open(new ByteArrayInputStream(bytes)).forEachRemaining(whole::add);
+    assertTrue(whole.size() > 1);
+    for (long size : new long[] {1, 2, 3, 7, 16, 61, 100, 257, 1000, 4096, bytes.length - 1, bytes.length,
+        bytes.length + 1}) {
+      List<Long> cuts = new ArrayList<>();
+      for (long c = size; c < bytes.length; c += size) {
+        cuts.add(c);
+      }
+      assertScannedSame(whole, format, bytes, cuts, "split size " + size);
+    }
+    for (int shift = -1; shift <= 1; shift++) {
+      List<Long> cuts = new ArrayList<>();
+      for (int i = 0; i < bytes.length; i++) {
+        long c = i + shift;
+        if (bytes[i] == '>' && c > 0 && c < bytes.length && (cuts.isEmpty() || cuts.get(cuts.size() - 1) < c)) {
+          cuts.add(c);
+        }
+      }
+      assertScannedSame(whole, format, bytes, cuts, "cuts at headers " + (shift == 0 ? "" : "shifted " + shift));
+    }
+  }
+
+  private static <P extends java.io.Serializable, S extends java.io.Serializable> void assertScannedSame(
+      List<DocLine> whole, ScannedSplitFormat<P, S> format, byte[] bytes, List<Long> cuts, String what) {
+    List<Long> bounds = new ArrayList<>(List.of(0L));
+    bounds.addAll(cuts);
+    bounds.add((long) bytes.length);
+    List<String> split = new ArrayList<>();
+    long base = 0;
+    try {
+      List<P> parts = new ArrayList<>();
+      for (int i = 0; i + 1 < bounds.size(); i++) {
+        parts.add(format.scan(range(bytes), bounds.get(i), bounds.get(i + 1)));
+      }
+      List<S> starts = format.starts(parts);
+      for (int i = 0; i + 1 < bounds.size(); i++) {
+        RecordFormat.Units units = format.openSplit(range(bytes), bounds.get(i), bounds.get(i + 1), starts.get(i));
+        long local = 0;
+        while (units.hasNext()) {
+          DocLine d = units.next();
+          assertEquals(local++, d.recordNo(), what);
+          split.add(describe(d, base + d.recordNo()));
+        }
+        base += local;
+      }
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+    List<String> expected = whole.stream().map(d -> describe(d, d.recordNo())).toList();
+    assertEquals(String.join("\n", expected), String.join("\n", split), what);
   }
 
   private static void assertSame(List<DocLine> whole, SplittableFormat format, byte[] bytes, List<Long> cuts, String what) {

@@ -1,5 +1,6 @@
 package dev.sparseattn.pipeline.prepare;
 
+import dev.sparseattn.datasets.read.Bgzf;
 import dev.sparseattn.datasets.read.DocLine;
 import dev.sparseattn.datasets.read.RangeInput;
 import dev.sparseattn.datasets.read.RecordFormat;
@@ -18,7 +19,8 @@ import org.apache.spark.TaskContext;
 import org.apache.spark.util.CollectionAccumulator;
 
 /**
- * The units of one split (byte range) of an uncompressed file ({@link SplittableFormat#openSplit}),
+ * The units of one split (byte range) of an uncompressed file ({@link SplittableFormat#openSplit}, or
+ * pass two of a {@link dev.sparseattn.datasets.read.ScannedSplitFormat}),
  * each marked with the split's global index ({@link DocLine#inPart}); a split that cannot be opened
  * is one {@code unreadable} unit, a read that fails midway ends it with one {@code truncated} unit
  * (as {@link StreamSource.Guarded} does for whole files). When the split is read to its end, its
@@ -35,14 +37,24 @@ final class SplitUnits implements Iterator<DocLine> {
   private boolean reported;
   private long emitted;
 
-  SplitUnits(Path path, Configuration conf, SplittableFormat format, long start, long end, int split,
+  /** How a split is opened: {@link SplittableFormat#openSplit}, or a two-pass format's pass two. */
+  @FunctionalInterface
+  interface Opener {
+    RecordFormat.Units open(RangeInput file, long start, long end) throws IOException;
+  }
+
+  /**
+   * The split's units; {@code bgzf}: the file's index when it is BGZF (offsets are then decompressed
+   * ones, as for the file read whole), else null.
+   */
+  SplitUnits(Path path, Configuration conf, Bgzf.Index bgzf, Opener format, long start, long end, int split,
       CollectionAccumulator<long[]> counts) {
     this.split = split;
     this.counts = counts;
     try {
       FileSystem fs = path.getFileSystem(conf);
       stream = fs.open(path);
-      units = format.openSplit(new Range(stream, fs.getFileStatus(path).getLen()), start, end);
+      units = format.open(input(stream, fs.getFileStatus(path).getLen(), bgzf), start, end);
     } catch (IOException | RuntimeException e) {
       last = DocLine.quarantined(start, 0, new byte[0], "unreadable: " + GuardedLineReader.message(e));
       done = true;
@@ -108,8 +120,14 @@ final class SplitUnits implements Iterator<DocLine> {
     }
   }
 
+  /** The file's bytes, decompressed ones when {@code bgzf} is not null. */
+  static RangeInput input(FSDataInputStream in, long length, Bgzf.Index bgzf) {
+    RangeInput raw = new Range(in, length);
+    return bgzf == null ? raw : bgzf.input(raw);
+  }
+
   /** A Hadoop stream as a {@link RangeInput}: each {@code openAt} seeks the one stream. */
-  private record Range(FSDataInputStream in, long length) implements RangeInput {
+  record Range(FSDataInputStream in, long length) implements RangeInput {
     @Override
     public InputStream openAt(long position) throws IOException {
       in.seek(position);

@@ -1,0 +1,211 @@
+package dev.sparseattn.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparseattn.datasets.manifest.Manifest;
+import dev.sparseattn.datasets.manifest.Split;
+import dev.sparseattn.pipeline.prepare.PrepareResult;
+import java.io.BufferedWriter;
+import java.io.File;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Scaling of the prepare job's read stage over a real standalone cluster on 127.0.0.1 (a benchmark,
+ * not a timed test): a master and two single-core workers started as separate JVMs from this JVM's
+ * classpath, the driver in this JVM; each input prepared with one executor core ({@code
+ * spark.cores.max = 1}: one worker used) and with two (both workers), in the same sitting. Inputs,
+ * {@code -Dbench.mb} MB each (default 64; generated in a temp dir, deleted after): one FASTQ file, one
+ * FASTA file of four records, one paragraph-text file, and the same text as 64 small files. Prints
+ * {@code uptime}, MB/s per core, the 1 -> 2 worker speed-up of each input and the per-core throughput of
+ * the single text file relative to the small files; checks both runs give the same dataset. Run with
+ * {@code mvn -pl pipeline -am -Pslow test -Dtest=ClusterScalingBenchmarkTest -Dsurefire.failIfNoSpecifiedTests=false}.
+ */
+@Tag("slow")
+class ClusterScalingBenchmarkTest {
+  @TempDir static Path tmp;
+  private final List<Process> started = new ArrayList<>();
+
+  @Test
+  void oneAndTwoWorkers() throws Exception {
+    long bytes = Long.getLong("bench.mb", 64) << 20;
+    Random r = new Random(1);
+    Path fastq = write(tmp.resolve("big.fastq"), bytes, () -> {
+      int n = 150;
+      return "@read" + r.nextInt() + "\n" + bases(r, n) + "\n+\n" + "I".repeat(n) + "\n";
+    });
+    long[] written = {0};
+    Path fasta = write(tmp.resolve("big.fasta"), bytes, () -> {
+      boolean header = written[0] % (bytes / 4 + 1) < 81; // four records
+      written[0] += 81;
+      return (header ? ">chr" + written[0] + "\n" : "") + bases(r, 80) + "\n";
+    });
+    Path text = write(tmp.resolve("big.txt"), bytes, () -> words(r, 40 + r.nextInt(400)) + "\n\n");
+    Path small = smallFiles(text, 64);
+    System.out.println("SCALING " + uptime());
+    int port = freePort();
+    String master = "spark://127.0.0.1:" + port;
+    try {
+      start("master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", "" + port,
+          "--webui-port", "" + freePort());
+      for (int w = 1; w <= 2; w++) {
+        start("worker" + w, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1", "--cores", "1",
+            "--memory", "1536m", "--webui-port", "" + freePort(), "--work-dir", tmp.resolve("work" + w).toString(),
+            master);
+      }
+      double[] perCore2 = new double[4];
+      String[] names = {"fastq", "fasta", "text", "text-64-files"};
+      Object[][] inputs = {{fastq, "format = fastq", "tokenizer = nucleotide"},
+          {fasta, "format = fasta", "tokenizer = nucleotide"}, {text, "format = text", "document = paragraph"},
+          {small, "format = text", "document = paragraph"}};
+      for (int i = 0; i < inputs.length; i++) {
+        double[] mbPerS = new double[3];
+        Manifest[] manifests = new Manifest[3];
+        for (int cores : new int[] {1, 2}) {
+          SparkSession spark = SparkSession.builder().master(master).appName("scaling-" + names[i] + "-" + cores)
+              .config("spark.cores.max", "" + cores).config("spark.executor.cores", "1")
+              .config("spark.executor.memory", "1g").config("spark.ui.enabled", "false")
+              .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+              .config("spark.executor.extraJavaOptions", String.join(" ", opens()))
+              .config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
+              .getOrCreate();
+          try {
+            awaitExecutors(spark, cores);
+            Path in = (Path) inputs[i][0];
+            PrepareResult res = PrepareCorpus.run(TestSpark.config(in.toUri().toString(),
+                tmp.resolve("out-" + names[i] + "-" + cores).toUri().toString(), (String) inputs[i][1],
+                (String) inputs[i][2], "seq-len = 1024", "overwrite = true", "split-size = " + Math.max(1024, bytes / 8)),
+                spark);
+            mbPerS[cores] = bytes / 1e3 / Math.max(1, res.wallMillis());
+            manifests[cores] = res.manifest();
+            System.out.printf(Locale.ROOT, "SCALING %-14s %d worker(s) %7.1f MB in %6.1f s: %6.2f MB/s, %6.2f MB/s per core%n",
+                names[i], cores, bytes / 1e6, res.wallMillis() / 1e3, mbPerS[cores], mbPerS[cores] / cores);
+          } finally {
+            TestSpark.stop(spark);
+          }
+        }
+        perCore2[i] = mbPerS[2] / 2;
+        System.out.printf(Locale.ROOT, "SCALING %-14s speed-up 1 -> 2 workers: %.2fx (target >= 1.7x)%n", names[i],
+            mbPerS[2] / mbPerS[1]);
+        for (Split s : Split.values()) {
+          assertEquals(manifests[1].split(s), manifests[2].split(s), names[i] + " " + s);
+        }
+      }
+      for (int i = 0; i < 3; i++) {
+        System.out.printf(Locale.ROOT, "SCALING %-14s per-core throughput on 2 workers / text-64-files: %.2fx (target >= 0.85x)%n",
+            names[i], perCore2[i] / perCore2[3]);
+      }
+      System.out.println("SCALING " + uptime());
+    } finally {
+      for (int i = started.size() - 1; i >= 0; i--) {
+        Process p = started.get(i);
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        p.waitFor(30, TimeUnit.SECONDS);
+      }
+      try (Stream<Path> s = Files.walk(tmp)) {
+        s.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
+      }
+    }
+  }
+
+  private static void awaitExecutors(SparkSession spark, int cores) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+    while (spark.sparkContext().getExecutorMemoryStatus().size() < cores + 1) { // executors + the driver
+      assertTrue(System.nanoTime() < deadline, "executors did not register");
+      Thread.sleep(500);
+    }
+  }
+
+  private static List<String> opens() {
+    return ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+        .filter(a -> a.startsWith("--add-opens") || a.startsWith("-XX:+IgnoreUnrecognizedVMOptions")
+            || a.startsWith("-Djdk.reflect")).toList();
+  }
+
+  private void start(String name, String mainClass, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString()));
+    cmd.addAll(opens());
+    cmd.addAll(List.of("-Xmx512m", "-cp", System.getProperty("java.class.path"), mainClass));
+    cmd.addAll(List.of(args));
+    Path home = tmp.resolve("spark-home");
+    Files.createDirectories(home.resolve("jars"));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve(name + ".log").toFile());
+    pb.environment().put("SPARK_HOME", home.toString());
+    pb.environment().put("SPARK_SCALA_VERSION", "2.12");
+    pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+    started.add(pb.start());
+  }
+
+  private static String uptime() throws IOException {
+    return "uptime: " + Files.readString(Paths.get("/proc/loadavg")).trim() + " (load 1/5/15 min), "
+        + Runtime.getRuntime().availableProcessors() + " cores";
+  }
+
+  private static Path smallFiles(Path text, int n) throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("small"));
+    byte[] all = Files.readAllBytes(text);
+    int from = 0;
+    for (int i = 0; i < n; i++) {
+      int to = i == n - 1 ? all.length : Math.max(from, all.length / n * (i + 1));
+      while (to < all.length && !(all[to - 1] == '\n' && all[to] == '\n')) {
+        to++; // cut between paragraphs
+      }
+      Files.write(dir.resolve(String.format(Locale.ROOT, "part-%03d.txt", i)), java.util.Arrays.copyOfRange(all, from, to + (to < all.length ? 1 : 0)));
+      from = to + (to < all.length ? 1 : 0);
+    }
+    return dir;
+  }
+
+  private static Path write(Path p, long bytes, Supplier<String> next) throws IOException {
+    long n = 0;
+    try (BufferedWriter w = Files.newBufferedWriter(p, StandardCharsets.US_ASCII)) {
+      while (n < bytes) {
+        String s = next.get();
+        w.write(s);
+        n += s.length();
+      }
+    }
+    return p;
+  }
+
+  private static String bases(Random r, int n) {
+    char[] c = new char[n];
+    for (int i = 0; i < n; i++) {
+      c[i] = "ACGT".charAt(r.nextInt(4));
+    }
+    return new String(c);
+  }
+
+  private static String words(Random r, int n) {
+    char[] c = new char[n];
+    for (int i = 0; i < n; i++) {
+      c[i] = i % 7 == 6 ? ' ' : (char) ('a' + r.nextInt(26));
+    }
+    return new String(c);
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}

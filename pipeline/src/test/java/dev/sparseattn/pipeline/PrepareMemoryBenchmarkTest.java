@@ -1,0 +1,115 @@
+package dev.sparseattn.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparseattn.pipeline.prepare.PrepareResult;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Peak heap of a 32k-vocabulary BPE preparation of one big generated text file (a benchmark, not a
+ * timed test; {@code -Dbench.mb=N}, default 256; the input is written to a temp dir and deleted):
+ * paragraphs of words drawn from a fixed 40,000-word vocabulary (so the distinct pre-tokens, which
+ * the driver collects to learn the merges, do not grow with the input), read in 8 splits on
+ * {@code local[2]}. Prints the input size, wall time, and the JVM's peak heap use and peak live heap
+ * (heap in use right after a collection, the largest seen), sampled every 100 ms. In local mode the
+ * driver and the executors share this JVM, so the figures bound both. Run it at two sizes, with a
+ * small heap, to see the peak not grow with the input:
+ * {@code mvn -pl pipeline -am -Pslow test -Dtest=PrepareMemoryBenchmarkTest -Dsurefire.failIfNoSpecifiedTests=false
+ * -Dbench.mb=1024 -Dtest.jvm.flags=-Xmx1g}.
+ */
+@Tag("slow")
+class PrepareMemoryBenchmarkTest {
+  @TempDir static Path tmp;
+
+  @Test
+  void bpe32kOnOneBigFile() throws IOException, InterruptedException {
+    long bytes = Long.getLong("bench.mb", 256) << 20;
+    Path text = write(tmp.resolve("big.txt"), bytes);
+    AtomicLong peakUsed = new AtomicLong();
+    AtomicLong peakLive = new AtomicLong();
+    List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
+        .filter(p -> p.getType() == MemoryType.HEAP).toList();
+    Thread sampler = new Thread(() -> {
+      while (!Thread.currentThread().isInterrupted()) {
+        peakUsed.accumulateAndGet(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(), Math::max);
+        long live = 0;
+        for (MemoryPoolMXBean p : heap) {
+          live += p.getCollectionUsage() == null ? 0 : p.getCollectionUsage().getUsed();
+        }
+        peakLive.accumulateAndGet(live, Math::max);
+        try {
+          Thread.sleep(100);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    });
+    sampler.setDaemon(true);
+    SparkSession spark = SparkSession.builder().master("local[2]").appName("memory")
+        .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
+    try {
+      System.gc();
+      sampler.start();
+      PrepareResult res = PrepareCorpus.run(TestSpark.config(text.toUri().toString(),
+          tmp.resolve("out").toUri().toString(), "format = text", "document = paragraph", "tokenizer = bpe",
+          "bpe { vocab-size = 32000 }", "seq-len = 1024", "split-size = " + Math.max(1024, bytes / 8)), spark);
+      sampler.interrupt();
+      sampler.join();
+      assertTrue(res.manifest().documents() > 0);
+      System.out.printf(Locale.ROOT,
+          "MEMORY bpe-32k %.0f MB of text in %.1f s (%.2f MB/s): peak heap used %d MB, peak live heap %d MB,"
+              + " max heap %d MB, %d documents%n",
+          Files.size(text) / 1e6, res.wallMillis() / 1e3, Files.size(text) / 1e3 / res.wallMillis(),
+          peakUsed.get() >> 20, peakLive.get() >> 20, Runtime.getRuntime().maxMemory() >> 20,
+          res.manifest().documents());
+    } finally {
+      TestSpark.stop(spark);
+      Files.deleteIfExists(text);
+    }
+  }
+
+  /** Paragraphs of 20-200 words from a fixed vocabulary, Zipf-like frequencies. */
+  private static Path write(Path p, long bytes) throws IOException {
+    Random r = new Random(7);
+    String[] vocab = new String[40_000];
+    for (int i = 0; i < vocab.length; i++) {
+      char[] c = new char[3 + r.nextInt(8)];
+      for (int j = 0; j < c.length; j++) {
+        c[j] = (char) ('a' + r.nextInt(26));
+      }
+      vocab[i] = new String(c);
+    }
+    long n = 0;
+    StringBuilder s = new StringBuilder();
+    try (BufferedWriter w = Files.newBufferedWriter(p, StandardCharsets.US_ASCII)) {
+      while (n < bytes) {
+        s.setLength(0);
+        int words = 20 + r.nextInt(180);
+        for (int i = 0; i < words; i++) {
+          double u = r.nextDouble();
+          s.append(i == 0 ? "" : " ").append(vocab[(int) (vocab.length * u * u * u)]);
+        }
+        s.append(".\n\n");
+        w.append(s);
+        n += s.length();
+      }
+    }
+    return p;
+  }
+}
