@@ -72,7 +72,7 @@ public final class Evaluate {
     File zip = config.model().isEmpty() ? null : modelZip(config.model(), hadoop);
     TransformerLM.Loaded model = zip == null ? null : loadModel(zip, config.model(), data);
     ModelDirectory out = ModelDirectory.create(HadoopPaths.resolve(config.output()), config.overwrite(), hadoop);
-    SeriesEvaluation evaluation = SeriesEvaluate.run(data, model, config.forecast(), out);
+    SeriesEvaluation evaluation = SeriesEvaluate.run(data, model, config.forecast(), config.split(), out);
     out.writeJson("evaluation.json", evaluation.toJson());
     out.writeText("evaluation.md", evaluation.toMarkdown());
     out.writeText("evaluate.conf", config.resolved().render());

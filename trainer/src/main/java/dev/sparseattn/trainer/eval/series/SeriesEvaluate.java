@@ -3,6 +3,7 @@ package dev.sparseattn.trainer.eval.series;
 import dev.sparseattn.datasets.config.ConfigError;
 import dev.sparseattn.datasets.config.DataError;
 import dev.sparseattn.datasets.manifest.PreparedDataset;
+import dev.sparseattn.datasets.manifest.Split;
 import dev.sparseattn.datasets.tokenize.TimeSeriesTokenizer;
 import dev.sparseattn.trainer.eval.forecast.ForecastComparison;
 import dev.sparseattn.trainer.eval.forecast.ForecastComparison.SeriesCase;
@@ -43,10 +44,11 @@ public final class SeriesEvaluate {
      * Evaluates {@code model} (null: the baselines alone) on {@code data}, writing the charts to {@code out}.
      *
      * @param keys the {@code evaluate.forecast} settings
+     * @param split the held-out period forecast: the validation period (before any test period) or the test period
      */
     @SuppressWarnings("unchecked")
     public static SeriesEvaluation run(PreparedDataset data, TransformerLM.Loaded model, ForecastKeys keys,
-                                       ModelDirectory out) throws IOException {
+                                       Split split, ModelDirectory out) throws IOException {
         if (!(data.tokenizer() instanceof TimeSeriesTokenizer tok)) {
             throw new DataError("dataset " + data.dir() + " is not a time-series dataset");
         }
@@ -54,6 +56,10 @@ public final class SeriesEvaluate {
         Map<String, Object> csv = (Map<String, Object>) prepare.get("csv");
         int validation = ((Number) prepare.get("validation-period")).intValue();
         int test = ((Number) prepare.getOrDefault("test-period", 0)).intValue();
+        if (split == Split.TEST && test <= 0) {
+            throw new ConfigError("evaluate.split", "the dataset " + data.dir() + " has no test period: prepare it"
+                    + " with prepare.test-period > 0");
+        }
         int window = ((Number) csv.get("window")).intValue();
         int contextSteps = keys.context() > 0 ? keys.context() : Math.max(1, window - tok.options().horizon());
         List<Series> all = SeriesCsv.read(data);
@@ -77,8 +83,8 @@ public final class SeriesEvaluate {
             for (int si = 0; si < all.size(); si++) {
                 Series s = all.get(si);
                 int n = s.steps();
-                int heldTo = n - Math.min(test, n);
-                int heldFrom = Math.max(1, heldTo - validation);
+                int heldTo = split == Split.TEST ? n : n - Math.min(test, n);
+                int heldFrom = Math.max(1, heldTo - (split == Split.TEST ? test : validation));
                 double[][] history = new double[names.length][];
                 for (int v = 0; v < names.length; v++) {
                     history[v] = s.variable(v);
@@ -124,8 +130,8 @@ public final class SeriesEvaluate {
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         if (cases.isEmpty()) {
-            throw new DataError("dataset " + data.dir() + " has no held-out steps to forecast (validation-period "
-                    + validation + ")");
+            throw new DataError("dataset " + data.dir() + " has no held-out steps to forecast (" + split + " period "
+                    + (split == Split.TEST ? test : validation) + ")");
         }
         Map<String, List<QuantileForecast>> methods = new LinkedHashMap<>();
         if (model != null) {

@@ -76,6 +76,12 @@ class SeriesEvaluateTest {
 
     /** A manifest as the prepare job writes for {@code csv} (no shards: the evaluation reads the CSV). */
     static Path writeDataset(Path dir, TimeSeriesTokenizer tok, int validationPeriod, String layout) throws Exception {
+        return writeDataset(dir, tok, validationPeriod, 0, layout);
+    }
+
+    /** The same with a test period after the validation period. */
+    static Path writeDataset(Path dir, TimeSeriesTokenizer tok, int validationPeriod, int testPeriod, String layout)
+            throws Exception {
         Map<String, Object> csvKeys = new LinkedHashMap<>();
         csvKeys.put("time-column", "Date");
         csvKeys.put("series-column", "");
@@ -87,7 +93,7 @@ class SeriesEvaluateTest {
         Map<String, Object> prepare = new LinkedHashMap<>();
         prepare.put("format", "csv");
         prepare.put("validation-period", validationPeriod);
-        prepare.put("test-period", 0);
+        prepare.put("test-period", testPeriod);
         prepare.put("csv", csvKeys);
         SplitInfo empty = new SplitInfo(0, 0, 0, List.of(), new long[tok.vocabSize()]);
         Manifest m = new Manifest(Manifest.SCHEMA_VERSION, "SeriesEvaluateTest", tok.describe(), 32, "window", 0,
@@ -213,5 +219,39 @@ class SeriesEvaluateTest {
                 "evaluate.forecast.season=12"))));
         assertEquals(List.of("persistence", "seasonal naive", "seasonal naive + trend"), List.copyOf(e.scores().keySet()));
         assertTrue(new File(tmp.resolve("base/evaluation.md").toString()).length() > 0);
+    }
+
+    @Test
+    void theTestSplitForecastsTheTestPeriodAndIsRefusedWithoutOne() throws Exception {
+        Path both = writeDataset(tmp.resolve("data-test"), tok, 12, 12, "interleaved");
+        double[] y = co2();
+        int n = y.length;
+        SeriesEvaluation test = Evaluate.runSeries(config(both, "eval-test", "evaluate.split=test",
+                "evaluate.forecast.horizon=1", "evaluate.forecast.samples=2", "evaluate.forecast.context=8"));
+        SeriesEvaluation validation = Evaluate.runSeries(config(both, "eval-val", "evaluate.forecast.horizon=1",
+                "evaluate.forecast.samples=2", "evaluate.forecast.context=8"));
+        assertEquals(12, test.origins());
+        assertEquals(12, validation.origins());
+        // persistence one step ahead over each period, by hand: the last observed value before the origin
+        for (boolean isTest : new boolean[] {true, false}) {
+            int from = isTest ? n - 12 : n - 24;
+            double sum = 0;
+            int count = 0;
+            for (int o = from; o < from + 12; o++) {
+                int last = o - 1;
+                while (Double.isNaN(y[last])) {
+                    last--;
+                }
+                if (!Double.isNaN(y[o])) {
+                    sum += Math.abs(y[o] - y[last]);
+                    count++;
+                }
+            }
+            SeriesEvaluation e = isTest ? test : validation;
+            assertEquals(sum / count, e.mae("persistence", "CO2", 1), 1e-9, isTest ? "test period" : "validation");
+        }
+        ConfigError none = assertThrows(ConfigError.class, () -> Evaluate.runSeries(config(data, "no-test",
+                "evaluate.split=test")));
+        assertTrue(none.getMessage().contains("evaluate.split"), none.getMessage());
     }
 }
