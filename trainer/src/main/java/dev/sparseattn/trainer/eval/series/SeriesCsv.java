@@ -1,179 +1,168 @@
 package dev.sparseattn.trainer.eval.series;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.ConfigValueFactory;
 import dev.sparseattn.datasets.config.DataError;
+import dev.sparseattn.datasets.config.Section;
 import dev.sparseattn.datasets.manifest.InputInfo;
 import dev.sparseattn.datasets.manifest.PreparedDataset;
+import dev.sparseattn.datasets.read.CsvOptions;
+import dev.sparseattn.datasets.read.CsvSeriesReader;
+import dev.sparseattn.datasets.read.DocLine;
+import dev.sparseattn.datasets.read.RecordFormat;
+import dev.sparseattn.datasets.read.TimeStep;
 import dev.sparseattn.datasets.tokenize.TimeSeriesTokenizer;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.time.LocalDate;
+import java.io.InputStream;
 import java.time.LocalDateTime;
-import java.time.Period;
-import java.time.YearMonth;
-import java.time.temporal.TemporalAmount;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.io.compress.CompressionCodec;
+import org.apache.hadoop.io.compress.CompressionCodecFactory;
 
 /**
  * The series of a dataset prepared from CSV ({@code format = csv}), read again from its input files in original
- * units with the prepare job's own {@code csv} settings from the manifest (time, series and value columns, step):
- * the values a forecast is scored against, not the quantised tokens. Missing steps on the {@code csv.step} grid
- * become gap steps and non-numeric or empty cells NaN, as the prepare job masks them; rows out of time order are an
- * error (the prepare job quarantines them; evaluate a dataset whose inputs are clean). Plain text or gzip inputs.
+ * units by the project's one CSV reader, {@link CsvSeriesReader}, with the prepare job's own {@code csv} settings
+ * from the manifest: the values a forecast is scored against, not the quantised tokens. The reader runs without a
+ * held-out split and in consecutive windows (stride = window, interleaved), whose values are concatenated per
+ * series; missing steps on the {@code csv.step} grid are gap steps (every value NaN) and masked cells NaN, as the
+ * prepare job has them. Rows the reader quarantines (unreadable time, duplicated or out-of-order time, wrong field
+ * count, a non-numeric value with {@code bad-cell = quarantine}) are left out, as the prepare job leaves them out,
+ * and counted ({@link Read#quarantined()}). Segments the reader splits at a gap longer than {@code max-gap}, and a
+ * series id that reappears later in the inputs, are joined with gap steps; a reappearing id whose time is not after
+ * the series' last is an error. Inputs: plain text or any codec Hadoop knows by the file's extension.
  */
 public final class SeriesCsv {
     private SeriesCsv() {}
 
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * The series read and the rows quarantined on the way.
+     *
+     * @param series      in order of first appearance
+     * @param quarantined input rows the reader quarantined (left out, as by the prepare job)
+     */
+    public record Read(List<Series> series, long quarantined) {}
+
     /** The dataset's series, in order of first appearance. */
-    @SuppressWarnings("unchecked")
     public static List<Series> read(PreparedDataset data) throws IOException {
+        return readCounted(data).series();
+    }
+
+    /** The dataset's series and the count of quarantined rows. */
+    public static Read readCounted(PreparedDataset data) throws IOException {
         Map<String, Object> prepare = data.manifest().prepareConfig();
-        if (prepare == null || !"csv".equals(data.manifest().format())
-                || !(prepare.get("csv") instanceof Map<?, ?> m)) {
+        if (prepare == null || !"csv".equals(data.manifest().format()) || !(prepare.get("csv") instanceof Map<?, ?>)
+                || !(data.tokenizer() instanceof TimeSeriesTokenizer tok)) {
             throw new DataError("dataset " + data.dir() + " was not prepared from CSV (format = csv): no series to"
                     + " forecast");
         }
-        Map<String, Object> csv = (Map<String, Object>) m;
-        String timeColumn = String.valueOf(csv.get("time-column"));
-        String seriesColumn = String.valueOf(csv.getOrDefault("series-column", ""));
-        List<String> valueColumns = (List<String>) csv.get("value-columns");
-        TemporalAmount step = step(String.valueOf(csv.getOrDefault("step", "")));
+        CsvOptions recorded = CsvOptions.parse(new Section(ConfigValueFactory.fromMap(Map.of("prepare", prepare))
+                .toConfig(), "prepare.csv"));
+        TimeStep step = TimeStep.parse(recorded.step());
+        int window = step.none() ? 1 : recorded.window();      // without a step only a window's start has a time
+        CsvOptions options = new CsvOptions(recorded.timeColumn(), recorded.seriesColumn(), recorded.valueColumns(),
+                recorded.categoricalColumns(), recorded.categorical(), recorded.categories(), recorded.step(),
+                recorded.maxGap(), window, window, CsvOptions.Layout.INTERLEAVED, recorded.badCell(), 0, 0);
+        RecordFormat reader = new CsvSeriesReader(options, tok);
+        CompressionCodecFactory codecs = new CompressionCodecFactory(data.hadoopConf());
         Map<String, Builder> series = new LinkedHashMap<>();
+        String[] names = null;
+        long quarantined = 0;
         for (InputInfo input : data.manifest().inputs()) {
             Path path = new Path(input.path());
-            FileSystem fs = path.getFileSystem(data.hadoopConf());
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(
-                    path.getName().endsWith(".gz") ? new java.util.zip.GZIPInputStream(fs.open(path)) : fs.open(path),
-                    StandardCharsets.UTF_8))) {
-                List<String> header = fields(r.readLine());
-                int time = column(header, timeColumn, path);
-                int id = seriesColumn.isEmpty() ? -1 : column(header, seriesColumn, path);
-                int[] value = valueColumns.stream().mapToInt(c -> column(header, c, path)).toArray();
-                String line;
-                long row = 1;
-                while ((line = r.readLine()) != null) {
-                    row++;
-                    if (line.isBlank()) {
+            CompressionCodec codec = codecs.getCodec(path);
+            try (InputStream raw = path.getFileSystem(data.hadoopConf()).open(path);
+                 InputStream in = codec == null ? raw : codec.createInputStream(raw)) {
+                RecordFormat.Units units = reader.open(in);
+                while (units.hasNext()) {
+                    DocLine d = units.next();
+                    if (d.bad()) {
+                        if (d.reason().startsWith("missing-column: not in the header")) {
+                            throw new DataError(path + ": " + d.reason());
+                        }
+                        quarantined++;
                         continue;
                     }
-                    List<String> f = fields(line);
-                    String key = id < 0 ? "" : f.get(id).trim();
-                    double[] values = new double[value.length];
-                    for (int v = 0; v < value.length; v++) {
-                        values[v] = value[v] < f.size() ? number(f.get(value[v])) : Double.NaN;
+                    JsonNode meta = JSON.readTree(d.meta());
+                    if (names == null) {
+                        names = new String[meta.path("variables").size()];
+                        for (int i = 0; i < names.length; i++) {
+                            names[i] = meta.path("variables").get(i).asText();
+                        }
                     }
-                    LocalDateTime t = time(f.get(time).trim(), path, row);
-                    series.computeIfAbsent(key, k -> new Builder(k, step, valueColumns.size())).add(t, values, path,
-                            row);
+                    String id = meta.path("series").asText("");
+                    series.computeIfAbsent(id, k -> new Builder(k, step, options.variables())).add(
+                            LocalDateTime.parse(meta.path("start").asText()),
+                            TimeSeriesTokenizer.parse(d.bytes(), 0, d.bytes().length), path);
                 }
             }
         }
-        String[] names = valueColumns.toArray(new String[0]);
-        return series.values().stream().map(b -> b.build(names)).toList();
+        String[] variables = names == null ? options.valueColumns().toArray(new String[0]) : names;
+        return new Read(series.values().stream().map(b -> b.build(variables)).toList(), quarantined);
     }
 
-    /** The step as an ISO period ({@code P1D}, {@code P1M}) or duration ({@code PT1H}); null for none. */
-    static TemporalAmount step(String text) {
-        String t = text.trim();
-        if (t.isEmpty()) {
-            return null;
-        }
-        return t.toUpperCase(Locale.ROOT).contains("T") ? Duration.parse(t) : Period.parse(t);
-    }
-
-    private static int column(List<String> header, String name, Path path) {
-        int i = header.indexOf(name);
-        if (i < 0) {
-            throw new DataError(path + " has no column '" + name + "' (header: " + header + ")");
-        }
-        return i;
-    }
-
-    private static List<String> fields(String line) {
-        if (line == null) {
-            return List.of();
-        }
-        List<String> out = new ArrayList<>();
-        for (String f : line.split(",", -1)) {
-            String s = f.trim();
-            out.add(s.length() >= 2 && s.startsWith("\"") && s.endsWith("\"") ? s.substring(1, s.length() - 1) : s);
-        }
-        return out;
-    }
-
-    private static double number(String field) {
-        try {
-            return TimeSeriesTokenizer.parseValue(field);
-        } catch (NumberFormatException e) {
-            return Double.NaN;                       // the prepare job masks or quarantines it: never a value
-        }
-    }
-
-    /** ISO date or date-time, year-month, or year (the formats the prepare job accepts). */
-    private static LocalDateTime time(String s, Path path, long row) {
-        try {
-            if (s.matches("\\d{4}")) {
-                return LocalDate.of(Integer.parseInt(s), 1, 1).atStartOfDay();
-            }
-            if (s.matches("\\d{4}-\\d{2}")) {
-                return YearMonth.parse(s).atDay(1).atStartOfDay();
-            }
-            return s.length() <= 10 ? LocalDate.parse(s).atStartOfDay()
-                    : LocalDateTime.parse(s.replace(' ', 'T').toUpperCase(Locale.ROOT));
-        } catch (java.time.format.DateTimeParseException e) {
-            throw new DataError(path + " row " + row + ": unreadable time '" + s + "'");
-        }
-    }
-
-    /** The steps of one series as they arrive; gaps filled on the step's grid. */
+    /** The steps of one series, window after window; gaps between windows filled on the step's grid. */
     private static final class Builder {
         private final String id;
-        private final TemporalAmount step;
+        private final TimeStep step;
         private final int v;
         private final List<LocalDateTime> times = new ArrayList<>();
-        private final List<double[]> rows = new ArrayList<>();
+        private double[] values = new double[64];
+        private int n;                                          // values used
 
-        Builder(String id, TemporalAmount step, int v) {
+        Builder(String id, TimeStep step, int v) {
             this.id = id;
             this.step = step;
             this.v = v;
         }
 
-        void add(LocalDateTime t, double[] values, Path path, long row) {
+        /** A window of steps starting at {@code start} // window: [steps * V]. */
+        void add(LocalDateTime start, double[] window, Path path) {
             if (!times.isEmpty()) {
                 LocalDateTime last = times.get(times.size() - 1);
-                if (!t.isAfter(last)) {
-                    throw new DataError(path + " row " + row + ": time " + t + " of series '" + id
-                            + "' is not after " + last + " (duplicated or out of order)");
+                if (!start.isAfter(last)) {
+                    throw new DataError(path + ": time " + start + " of series '" + id + "' is not after " + last
+                            + " (the series reappears out of order)");
                 }
-                if (step != null) {
-                    for (LocalDateTime e = last.plus(step); e.isBefore(t); e = e.plus(step)) {
-                        double[] gap = new double[v];
-                        Arrays.fill(gap, Double.NaN);
+                if (!step.none()) {
+                    for (LocalDateTime e = step.next(last); e.isBefore(start); e = step.next(e)) {
                         times.add(e);
-                        rows.add(gap);
+                        append(null);
                     }
                 }
             }
-            times.add(t);
-            rows.add(values);
+            int steps = window.length / v;
+            LocalDateTime t = start;
+            for (int i = 0; i < steps; i++) {
+                times.add(t);
+                t = step.none() ? t : step.next(t);
+            }
+            append(window);
+        }
+
+        /** Appends a window's values, or one gap step's NaNs when {@code window} is null. */
+        private void append(double[] window) {
+            int len = window == null ? v : window.length;
+            if (n + len > values.length) {
+                values = Arrays.copyOf(values, Math.max(values.length * 2, n + len));
+            }
+            if (window == null) {
+                Arrays.fill(values, n, n + len, Double.NaN);
+            } else {
+                System.arraycopy(window, 0, values, n, len);
+            }
+            n += len;
         }
 
         Series build(String[] names) {
-            double[] values = new double[rows.size() * v];
-            for (int t = 0; t < rows.size(); t++) {
-                System.arraycopy(rows.get(t), 0, values, t * v, v);
-            }
-            return new Series(id, times.toArray(new LocalDateTime[0]), names, values);
+            return new Series(id, times.toArray(new LocalDateTime[0]), names, Arrays.copyOf(values, n));
         }
     }
 }

@@ -32,7 +32,8 @@ import java.util.Map;
  * the held-out period are not scored. Scores in original units per variable and step, aggregated as Chronos does
  * ({@link SeriesAggregate}: per series over all its origins, relative to seasonal naive, geometric mean across
  * series); the model's step-1 forecasts of the first series are drawn as a fan chart per
- * variable ({@code fan-<variable>.png}).
+ * variable ({@code fan-<variable>.png}). The series are read by {@link SeriesCsv}: rows the CSV reader quarantines
+ * are left out as in the prepare job, and counted in the result.
  */
 public final class SeriesEvaluate {
     private SeriesEvaluate() {}
@@ -62,7 +63,8 @@ public final class SeriesEvaluate {
         }
         int window = ((Number) csv.get("window")).intValue();
         int contextSteps = keys.context() > 0 ? keys.context() : Math.max(1, window - tok.options().horizon());
-        List<Series> all = SeriesCsv.read(data);
+        SeriesCsv.Read read = SeriesCsv.readCounted(data);
+        List<Series> all = read.series();
         String[] names = all.get(0).variables();
         boolean interleaved = tok.options().variables() == names.length;
         if (!interleaved && tok.options().variables() != 1) {
@@ -141,7 +143,8 @@ public final class SeriesEvaluate {
         return new SeriesEvaluation(data.dir().toString(), all.size(), origins, keys, contextSteps,
                 model == null ? null : describe(model.config()), model == null ? 0 : seconds,
                 SeriesAggregate.pooled(cases, seriesOf.stream().mapToInt(Integer::intValue).toArray(), methods,
-                        ForecastComparison.score(cases, methods), ForecastComparison.SEASONAL_NAIVE));
+                        ForecastComparison.score(cases, methods), ForecastComparison.SEASONAL_NAIVE),
+                read.quarantined());
     }
 
     /** Seeds differ per series (and variable) and origin, and repeat from run to run. */

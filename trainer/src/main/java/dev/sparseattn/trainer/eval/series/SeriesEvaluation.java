@@ -19,9 +19,12 @@ import java.util.Map;
  * @param model     the model's description, null for the baselines alone
  * @param seconds   wall time of the model's forecasts
  * @param scores    method, then variable, to scores (Chronos' aggregation relative to seasonal naive)
+ * @param quarantinedRows input rows the CSV reader quarantined, left out of the series as the prepare job leaves
+ *                  them out
  */
 public record SeriesEvaluation(String dataset, int series, int origins, ForecastKeys keys, int contextSteps,
-                               String model, double seconds, Map<String, Map<String, VariableScores>> scores) {
+                               String model, double seconds, Map<String, Map<String, VariableScores>> scores,
+                               long quarantinedRows) {
 
     /** The JSON object written to {@code evaluation.json}. */
     public Map<String, Object> toJson() {
@@ -36,6 +39,7 @@ public record SeriesEvaluation(String dataset, int series, int origins, Forecast
         m.put("season", keys.season());
         m.put("baseline_context_steps", keys.baselineContext());
         m.put("seed", keys.seed());
+        m.put("quarantined_rows", quarantinedRows);
         if (model != null) {
             m.put("model", model);
             m.put("model_seconds", seconds);
@@ -75,6 +79,10 @@ public record SeriesEvaluation(String dataset, int series, int origins, Forecast
                 keys.originEvery() == 1 ? "" : " " + keys.originEvery() + "th", h, contextSteps,
                 keys.baselineContext() == 0 ? "the whole history" : keys.baselineContext() + " steps", keys.samples(),
                 keys.season()));
+        if (quarantinedRows > 0) {
+            b.append(String.format(Locale.ROOT, "%d input rows the CSV reader quarantines are left out, as in the"
+                    + " prepared dataset.%n", quarantinedRows));
+        }
         String first = scores.keySet().iterator().next();
         for (String variable : scores.get(first).keySet()) {
             b.append("\n**").append(variable).append("**\n\n| method |");
