@@ -104,6 +104,10 @@ public final class SeriesCsv {
                 }
             }
         }
+        if (series.isEmpty()) {
+            throw new DataError("dataset " + data.dir() + ": its inputs have no readable row (" + quarantined
+                    + " quarantined)");
+        }
         String[] variables = names == null ? options.valueColumns().toArray(new String[0]) : names;
         return new Read(series.values().stream().map(b -> b.build(variables)).toList(), quarantined);
     }
