@@ -118,8 +118,9 @@ class ScoreThroughputBenchmark {
    * The same on the standalone cluster on 127.0.0.1 ({@link StandaloneCluster}: a master and two single-core workers
    * as separate JVMs, the driver in this JVM, executors on this JVM's classpath), with {@code spark.cores.max} 1 and
    * then 2, two runs each (the first loads the model in each new executor JVM). Each executor's ND4J runs one thread
-   * ({@code OMP_NUM_THREADS=1}) so that a Spark core is one core; the per-core reference is the single-machine
-   * forward with ND4J limited to one thread, also in a fresh thread, measured before and after the cluster runs.
+   * ({@code OMP_NUM_THREADS=OPENBLAS_NUM_THREADS=1}) so that a Spark core is one core; the per-core reference is the
+   * single-machine forward with libnd4j and the BLAS limited to one thread, also in a fresh thread, measured before
+   * and after the cluster runs.
    */
   @Test
   void throughputOnTheStandaloneCluster() throws Exception {
@@ -127,9 +128,7 @@ class ScoreThroughputBenchmark {
     int defaultThreads = Nd4j.getEnvironment().maxThreads();
     double whole = b.single();
     double[] one = {0, 0};
-    Nd4j.getEnvironment().setMaxThreads(1);
-    one[0] = b.single();
-    Nd4j.getEnvironment().setMaxThreads(defaultThreads);
+    one[0] = oneThread(b, defaultThreads);
     System.out.printf("  single machine forward, fresh thread: %,.0f tokens/s with ND4J on 1 thread (the per-core "
         + "reference), %,.0f on %d threads%n", one[0], whole, defaultThreads);
     double[][] rates = new double[3][2];
@@ -140,7 +139,7 @@ class ScoreThroughputBenchmark {
             .config("spark.cores.max", "" + cores).config("spark.executor.cores", "1")
             .config("spark.executor.memory", "1g").config("spark.ui.enabled", "false")
             .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-            .config("spark.executorEnv.OMP_NUM_THREADS", "1")
+            .config("spark.executorEnv.OMP_NUM_THREADS", "1").config("spark.executorEnv.OPENBLAS_NUM_THREADS", "1")
             .config("spark.executor.extraJavaOptions", String.join(" ", StandaloneCluster.opens()))
             .config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
             .getOrCreate();
@@ -162,9 +161,7 @@ class ScoreThroughputBenchmark {
         }
       }
     }
-    Nd4j.getEnvironment().setMaxThreads(1);
-    one[1] = b.single();
-    Nd4j.getEnvironment().setMaxThreads(defaultThreads);
+    one[1] = oneThread(b, defaultThreads);
     double ref = (one[0] + one[1]) / 2;
     System.out.printf("  single machine forward again, 1 thread: %,.0f tokens/s; %s%n", one[1], uptime());
     for (int cores = 1; cores <= 2; cores++) {
@@ -172,6 +169,19 @@ class ScoreThroughputBenchmark {
       System.out.printf("CLUSTER SCORE %d worker(s), second run: %,.0f tokens/s per core = %.2fx the 1-thread forward "
           + "(mean of before/after %,.0f): %s the >= 0.8x target%n", cores, rates[cores][1] / cores, perCore, ref,
           perCore >= 0.8 ? "meets" : "misses");
+    }
+  }
+
+  /** The single-machine forward with libnd4j's and the BLAS's threads both limited to one, then restored. */
+  private static double oneThread(Bench b, int threads) throws InterruptedException {
+    int blas = Nd4j.factory().blas().getMaxThreads();
+    Nd4j.getEnvironment().setMaxThreads(1);
+    Nd4j.factory().blas().setMaxThreads(1);
+    try {
+      return b.single();
+    } finally {
+      Nd4j.getEnvironment().setMaxThreads(threads);
+      Nd4j.factory().blas().setMaxThreads(blas);
     }
   }
 
