@@ -1,6 +1,7 @@
 package dev.sparseattn.trainer.infer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparseattn.datasets.config.JobArgs;
 import dev.sparseattn.datasets.manifest.PreparedDataset;
@@ -8,6 +9,7 @@ import dev.sparseattn.datasets.manifest.Split;
 import dev.sparseattn.datasets.shard.ShardReader;
 import dev.sparseattn.datasets.shard.ShardRow;
 import dev.sparseattn.datasets.tokenize.ByteTokenizer;
+import dev.sparseattn.trainer.distributed.StandaloneCluster;
 import dev.sparseattn.trainer.io.ModelArchive;
 import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.model.network.TransformerConfig;
@@ -17,26 +19,47 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Sgd;
 
 /**
  * Scoring throughput (not a timed test; prints its figures): tokens per second of the score job on {@code local[1]}
  * and {@code local[2]} against the single-machine forward pass of the same model on the same rows and batches (the
  * same {@link RowScorer} call, no Spark). Sizes: {@code -Dbench.lines} KJV verses (default 4000), rows of
- * {@code -Dbench.len} tokens (128), a {@code -Dbench.model} model (d x layers, 128x2), batches of 16.
+ * {@code -Dbench.len} tokens (128), a {@code -Dbench.model} model (d x layers, 128x2), batches of 16. A second test
+ * measures the same on the standalone cluster on 127.0.0.1 ({@code -Dtest='ScoreThroughputBenchmark#throughputOnTheStandaloneCluster'}).
  */
 @Tag("slow")
 class ScoreThroughputBenchmark {
   @TempDir Path tmp;
 
-  @Test
-  void throughputAgainstTheSingleMachineForwardPass() throws Exception {
+  /** The benchmark's model, dataset and validation rows, built once per test. */
+  private record Bench(Path data, Path dir, TransformerConfig arch, MultiLayerNetwork loaded, List<ShardRow> rows,
+                       long tokens, int pad, String model, int len) {
+    double single() throws InterruptedException {
+      return inFreshThread(() -> singleMachine(loaded, arch, rows, pad));
+    }
+
+    Map<String, Object> score(SparkSession spark, Path out) throws Exception {
+      Map<String, Object> s = Score.run(ScoreConfig.parse(JobArgs.parseOverrides(List.of(
+          "score.data=\"" + data.toUri() + "\"", "score.model=\"" + dir + "\"",
+          "score.output=\"" + out + "\"", "score.batch-size=16"))), spark);
+      @SuppressWarnings("unchecked")
+      Map<String, Object> totals = (Map<String, Object>) s.get("totals");
+      assertEquals(tokens, ((Number) totals.get("tokens")).longValue());
+      return totals;
+    }
+  }
+
+  private Bench bench() throws Exception {
     int lines = Integer.getInteger("bench.lines", 4000);
     int len = Integer.getInteger("bench.len", 128);
     String[] model = System.getProperty("bench.model", "128x2").split("x");
@@ -61,34 +84,110 @@ class ScoreThroughputBenchmark {
         }
       }
     }
-    MultiLayerNetwork loaded = TransformerLM.load(zip, false).network();
+    long tokens = rows.stream().mapToLong(r -> r.nTokens() - 1).sum();
+    System.out.printf("score benchmark: %d rows, %d tokens, model %s, len %d; %s%n", rows.size(), tokens,
+        String.join("x", model), len, uptime());
+    return new Bench(data, dir, arch, TransformerLM.load(zip, false).network(), rows, tokens, tok.padId(),
+        String.join("x", model), len);
+  }
+
+  @Test
+  void throughputAgainstTheSingleMachineForwardPass() throws Exception {
+    Bench b = bench();
+    MultiLayerNetwork loaded = b.loaded();
     // the reference runs in a fresh thread, as a Spark task does: in the JUnit main thread (which built, saved and
     // loaded the network) the same forward passes measured 10-17x slower here, see the README
-    double mainThread = singleMachine(loaded, arch, rows, tok.padId());
-    double single = inFreshThread(() -> singleMachine(loaded, arch, rows, tok.padId()));
-    long tokens = rows.stream().mapToLong(r -> r.nTokens() - 1).sum();
-    System.out.printf("score benchmark: %d rows, %d tokens, model %s, len %d%n", rows.size(), tokens,
-        String.join("x", model), len);
+    double mainThread = singleMachine(loaded, b.arch(), b.rows(), b.pad());
+    double single = b.single();
     System.out.printf("  single machine forward: %,.0f tokens/s in a fresh thread, %,.0f in the JUnit main thread%n",
         single, mainThread);
     for (String master : List.of("local[1]", "local[2]")) {
       int cores = master.equals("local[1]") ? 1 : 2;
       for (int run = 0; run < 2; run++) {                                                  // the first run loads
-        Map<String, Object> s = Score.run(ScoreConfig.parse(JobArgs.parseOverrides(List.of(
-            "score.data=\"" + data.toUri() + "\"", "score.model=\"" + dir + "\"",
-            "score.output=\"" + tmp.resolve("out-" + cores + "-" + run) + "\"", "score.batch-size=16"))),
-            InferFixture.spark(master));
-        @SuppressWarnings("unchecked")
-        Map<String, Object> totals = (Map<String, Object>) s.get("totals");
-        assertEquals(tokens, ((Number) totals.get("tokens")).longValue());
+        Map<String, Object> totals = b.score(InferFixture.spark(master), tmp.resolve("out-" + cores + "-" + run));
         double rate = ((Number) totals.get("tokens_per_second")).doubleValue();
         System.out.printf("  %s run %d: %,.0f tokens/s (%,.0f per core), %.2fx the single-machine forward%n",
             master, run, rate, rate / cores, rate / single);
       }
     }
     InferFixture.spark("local[2]").stop();
-    System.out.printf("  single machine forward again: %,.0f tokens/s (fresh thread)%n",
-        inFreshThread(() -> singleMachine(loaded, arch, rows, tok.padId())));
+    System.out.printf("  single machine forward again: %,.0f tokens/s (fresh thread)%n", b.single());
+  }
+
+  /**
+   * The same on the standalone cluster on 127.0.0.1 ({@link StandaloneCluster}: a master and two single-core workers
+   * as separate JVMs, the driver in this JVM, executors on this JVM's classpath), with {@code spark.cores.max} 1 and
+   * then 2, two runs each (the first loads the model in each new executor JVM). Each executor's ND4J runs one thread
+   * ({@code OMP_NUM_THREADS=OPENBLAS_NUM_THREADS=1}) so that a Spark core is one core; the per-core reference is the
+   * single-machine forward with libnd4j and the BLAS limited to one thread, also in a fresh thread, measured before
+   * and after the cluster runs.
+   */
+  @Test
+  void throughputOnTheStandaloneCluster() throws Exception {
+    Bench b = bench();
+    int defaultThreads = Nd4j.getEnvironment().maxThreads();
+    double whole = b.single();
+    double[] one = {0, 0};
+    one[0] = oneThread(b, defaultThreads);
+    System.out.printf("  single machine forward, fresh thread: %,.0f tokens/s with ND4J on 1 thread (the per-core "
+        + "reference), %,.0f on %d threads%n", one[0], whole, defaultThreads);
+    double[][] rates = new double[3][2];
+    try (StandaloneCluster cluster = new StandaloneCluster(tmp, tmp.resolve("spark-home"),
+        System.getProperty("java.class.path")).start(2, "1536m")) {
+      for (int cores = 1; cores <= 2; cores++) {
+        SparkSession spark = SparkSession.builder().master(cluster.master()).appName("score-bench-" + cores)
+            .config("spark.cores.max", "" + cores).config("spark.executor.cores", "1")
+            .config("spark.executor.memory", "1g").config("spark.ui.enabled", "false")
+            .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.executorEnv.OMP_NUM_THREADS", "1").config("spark.executorEnv.OPENBLAS_NUM_THREADS", "1")
+            .config("spark.executor.extraJavaOptions", String.join(" ", StandaloneCluster.opens()))
+            .config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
+            .getOrCreate();
+        try {
+          long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+          while (spark.sparkContext().getExecutorMemoryStatus().size() < cores + 1) {   // executors + the driver
+            assertTrue(System.nanoTime() < deadline, "executors did not register");
+            Thread.sleep(500);
+          }
+          for (int run = 0; run < 2; run++) {
+            double rate = ((Number) b.score(spark, tmp.resolve("cluster-" + cores + "-" + run))
+                .get("tokens_per_second")).doubleValue();
+            rates[cores][run] = rate;
+            System.out.printf("  standalone, %d worker(s) run %d: %,.0f tokens/s (%,.0f per core), per core %.2fx the "
+                + "1-thread forward (target >= 0.8x)%n", cores, run, rate, rate / cores, rate / cores / one[0]);
+          }
+        } finally {
+          spark.stop();
+        }
+      }
+    }
+    one[1] = oneThread(b, defaultThreads);
+    double ref = (one[0] + one[1]) / 2;
+    System.out.printf("  single machine forward again, 1 thread: %,.0f tokens/s; %s%n", one[1], uptime());
+    for (int cores = 1; cores <= 2; cores++) {
+      double perCore = rates[cores][1] / cores / ref;
+      System.out.printf("CLUSTER SCORE %d worker(s), second run: %,.0f tokens/s per core = %.2fx the 1-thread forward "
+          + "(mean of before/after %,.0f): %s the >= 0.8x target%n", cores, rates[cores][1] / cores, perCore, ref,
+          perCore >= 0.8 ? "meets" : "misses");
+    }
+  }
+
+  /** The single-machine forward with libnd4j's and the BLAS's threads both limited to one, then restored. */
+  private static double oneThread(Bench b, int threads) throws InterruptedException {
+    int blas = Nd4j.factory().blas().getMaxThreads();
+    Nd4j.getEnvironment().setMaxThreads(1);
+    Nd4j.factory().blas().setMaxThreads(1);
+    try {
+      return b.single();
+    } finally {
+      Nd4j.getEnvironment().setMaxThreads(threads);
+      Nd4j.factory().blas().setMaxThreads(blas);
+    }
+  }
+
+  private static String uptime() throws java.io.IOException {
+    return "load " + Files.readString(java.nio.file.Paths.get("/proc/loadavg")).trim() + " (1/5/15 min), "
+        + Runtime.getRuntime().availableProcessors() + " cores";
   }
 
   private static double inFreshThread(java.util.function.DoubleSupplier work) throws InterruptedException {
