@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigValueFactory;
 import dev.sparseattn.datasets.config.Cli;
 import dev.sparseattn.datasets.fs.HadoopPaths;
 import dev.sparseattn.datasets.manifest.PreparedDataset;
+import dev.sparseattn.trainer.runtime.NativeThreads;
 import dev.sparseattn.trainer.train.TrainConfig;
 import dev.sparseattn.trainer.train.TrainedModel;
 import dev.sparseattn.trainer.train.TrainingRun;
@@ -45,6 +46,7 @@ public final class DistributedTrain {
   private DistributedTrain() {}
 
   public static void main(String[] args) {
+    NativeThreads.passiveWait();
     Cli.main("distributed-train", args, DistributedConfig::parse, DistributedTrain::run);
   }
 
@@ -55,6 +57,9 @@ public final class DistributedTrain {
     SparkConf given = new SparkConf();
     if (!given.contains("spark.master")) {
       builder.master(config.master());
+    }
+    if (!given.contains(NativeThreads.SPARK_EXECUTOR_ENV.getKey())) {
+      builder.config(NativeThreads.SPARK_EXECUTOR_ENV.getKey(), NativeThreads.SPARK_EXECUTOR_ENV.getValue());
     }
     RESULT_PATH.forEach((key, value) -> {
       if (!given.contains(key)) {

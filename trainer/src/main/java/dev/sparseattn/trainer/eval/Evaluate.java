@@ -15,6 +15,7 @@ import dev.sparseattn.trainer.io.ModelDirectory;
 import dev.sparseattn.trainer.io.Provenance;
 import dev.sparseattn.trainer.model.network.TransformerConfig;
 import dev.sparseattn.trainer.model.TransformerLM;
+import dev.sparseattn.trainer.runtime.NativeThreads;
 import dev.sparseattn.trainer.train.Evaluator;
 import java.io.File;
 import java.io.IOException;
@@ -44,6 +45,7 @@ public final class Evaluate {
   private Evaluate() {}
 
   public static void main(String[] args) {
+    NativeThreads.passiveWait();
     Cli.main("evaluate", args, EvaluateConfig::parse, c -> System.out.print(report(c)));
   }
 

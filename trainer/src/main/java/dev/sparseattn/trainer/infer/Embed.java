@@ -1,6 +1,7 @@
 package dev.sparseattn.trainer.infer;
 
 import dev.sparseattn.datasets.config.Cli;
+import dev.sparseattn.trainer.runtime.NativeThreads;
 import java.util.Map;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -24,6 +25,7 @@ public final class Embed {
   private Embed() {}
 
   public static void main(String[] args) {
+    NativeThreads.passiveWait();
     Cli.main("embed", args, EmbedConfig::parse, c -> run(c));
   }
 

@@ -7,6 +7,7 @@ import dev.sparseattn.datasets.tokenize.TimeSeriesTokenizer;
 import dev.sparseattn.trainer.forecast.Forecaster;
 import dev.sparseattn.trainer.io.ModelDirectory;
 import dev.sparseattn.trainer.model.network.TransformerConfig;
+import dev.sparseattn.trainer.runtime.NativeThreads;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +41,7 @@ public final class Forecast {
   private Forecast() {}
 
   public static void main(String[] args) {
+    NativeThreads.passiveWait();
     Cli.main("forecast", args, ForecastConfig::parse, c -> run(c));
   }
 

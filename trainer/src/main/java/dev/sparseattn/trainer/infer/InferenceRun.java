@@ -5,6 +5,7 @@ import dev.sparseattn.datasets.fs.HadoopPaths;
 import dev.sparseattn.datasets.manifest.PreparedDataset;
 import dev.sparseattn.datasets.manifest.ShardInfo;
 import dev.sparseattn.trainer.io.ModelDirectory;
+import dev.sparseattn.trainer.runtime.NativeThreads;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,8 +49,12 @@ final class InferenceRun {
   static <T> T inSession(String appName, String master, SessionWork<T> work) throws Exception {
     boolean running = SparkSession.getActiveSession().isDefined() || SparkSession.getDefaultSession().isDefined();
     SparkSession.Builder builder = SparkSession.builder().appName(appName);
-    if (!new SparkConf().contains("spark.master")) {
+    SparkConf given = new SparkConf();
+    if (!given.contains("spark.master")) {
       builder.master(master);
+    }
+    if (!given.contains(NativeThreads.SPARK_EXECUTOR_ENV.getKey())) {
+      builder.config(NativeThreads.SPARK_EXECUTOR_ENV.getKey(), NativeThreads.SPARK_EXECUTOR_ENV.getValue());
     }
     SparkSession spark = builder.getOrCreate();
     try {

@@ -4,6 +4,7 @@ import dev.sparseattn.datasets.shard.FileDigest;
 import dev.sparseattn.datasets.tokenize.Tokenizer;
 import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.model.network.TransformerConfig;
+import dev.sparseattn.trainer.runtime.NativeThreads;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -74,6 +75,7 @@ public final class ModelCache {
   }
 
   private static Entry load(ModelRef ref) {
+    NativeThreads.passiveWait(); // an executor's first ND4J call is the model load below
     Configuration conf = ref.hadoopConfiguration();
     try {
       File local = ModelRef.copyToLocal(new Path(ref.zip()), conf);

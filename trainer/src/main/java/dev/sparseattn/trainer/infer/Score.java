@@ -1,6 +1,7 @@
 package dev.sparseattn.trainer.infer;
 
 import dev.sparseattn.datasets.config.Cli;
+import dev.sparseattn.trainer.runtime.NativeThreads;
 import java.util.Map;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -26,6 +27,7 @@ public final class Score {
   private Score() {}
 
   public static void main(String[] args) {
+    NativeThreads.passiveWait();
     Cli.main("score", args, ScoreConfig::parse, c -> run(c));
   }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sparseattn.datasets.config.Cli;
 import dev.sparseattn.datasets.fs.HadoopPaths;
 import dev.sparseattn.trainer.infer.ml.SequenceScorer;
+import dev.sparseattn.trainer.runtime.NativeThreads;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -37,6 +38,7 @@ public final class StreamScore {
   private StreamScore() {}
 
   public static void main(String[] args) {
+    NativeThreads.passiveWait();
     Cli.main("stream-score", args, StreamScoreConfig::parse, StreamScore::run);
   }
 

@@ -12,6 +12,7 @@ import dev.sparseattn.trainer.io.ModelArchive;
 import dev.sparseattn.trainer.io.ModelDirectory;
 import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.model.network.TransformerConfig;
+import dev.sparseattn.trainer.runtime.NativeThreads;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -34,6 +35,7 @@ public final class Sample {
   private Sample() {}
 
   public static void main(String[] args) {
+    NativeThreads.passiveWait();
     Cli.main("sample", args, SampleConfig::parse, c -> run(c, System.out, System.err, System.in));
   }
 

@@ -1,6 +1,7 @@
 package dev.sparseattn.trainer.serve;
 
 import dev.sparseattn.datasets.config.Cli;
+import dev.sparseattn.trainer.runtime.NativeThreads;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -13,6 +14,7 @@ public final class Serve {
   private Serve() {}
 
   public static void main(String[] args) {
+    NativeThreads.passiveWait();
     Cli.main("serve", args, ServeConfig::parse, Serve::run);
   }
 

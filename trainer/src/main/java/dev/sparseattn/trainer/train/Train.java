@@ -3,6 +3,7 @@ package dev.sparseattn.trainer.train;
 import dev.sparseattn.datasets.config.Cli;
 import dev.sparseattn.datasets.fs.HadoopPaths;
 import dev.sparseattn.datasets.manifest.PreparedDataset;
+import dev.sparseattn.trainer.runtime.NativeThreads;
 import org.apache.hadoop.conf.Configuration;
 
 /**
@@ -17,6 +18,7 @@ public final class Train {
   private Train() {}
 
   public static void main(String[] args) {
+    NativeThreads.passiveWait();
     Cli.main("train", args, TrainConfig::parse, Train::run);
   }
 
