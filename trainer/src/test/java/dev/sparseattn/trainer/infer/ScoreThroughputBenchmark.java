@@ -43,9 +43,9 @@ class ScoreThroughputBenchmark {
 
   /** The benchmark's model, dataset and validation rows, built once per test. */
   private record Bench(Path data, Path dir, TransformerConfig arch, MultiLayerNetwork loaded, List<ShardRow> rows,
-                       long tokens, int pad, String model, int len) {
+                       long tokens, int pad, String model, int len, boolean documentMask) {
     double single() throws InterruptedException {
-      return inFreshThread(() -> singleMachine(loaded, arch, rows, pad));
+      return inFreshThread(() -> singleMachine(loaded, arch, rows, pad, documentMask));
     }
 
     Map<String, Object> score(SparkSession spark, Path out) throws Exception {
@@ -85,19 +85,23 @@ class ScoreThroughputBenchmark {
       }
     }
     long tokens = rows.stream().mapToLong(r -> r.nTokens() - 1).sum();
-    System.out.printf("score benchmark: %d rows, %d tokens, model %s, len %d; %s%n", rows.size(), tokens,
-        String.join("x", model), len, uptime());
+    // the job scores packed rows under the document mask when the model was trained with it (as Evaluate does), so
+    // the reference computes exactly that too
+    boolean documentMask = ModelRef.resolve(dir.toString(), new Configuration()).documentMask()
+        && rows.stream().allMatch(r -> r.segmentIds() != null);
+    System.out.printf("score benchmark: %d rows, %d tokens, model %s, len %d, document mask %s; %s%n", rows.size(),
+        tokens, String.join("x", model), len, documentMask, uptime());
     return new Bench(data, dir, arch, TransformerLM.load(zip, false).network(), rows, tokens, tok.padId(),
-        String.join("x", model), len);
+        String.join("x", model), len, documentMask);
   }
 
   @Test
   void throughputAgainstTheSingleMachineForwardPass() throws Exception {
     Bench b = bench();
     MultiLayerNetwork loaded = b.loaded();
-    // the reference runs in a fresh thread, as a Spark task does: in the JUnit main thread (which built, saved and
-    // loaded the network) the same forward passes measured 10-17x slower here, see the README
-    double mainThread = singleMachine(loaded, b.arch(), b.rows(), b.pad());
+    // the reference runs in a fresh thread, as a Spark task does, and in the JUnit main thread: with libgomp's
+    // spinning idle threads the main thread had measured 4-17x slower (README, "Native threads")
+    double mainThread = singleMachine(loaded, b.arch(), b.rows(), b.pad(), b.documentMask());
     double single = b.single();
     System.out.printf("  single machine forward: %,.0f tokens/s in a fresh thread, %,.0f in the JUnit main thread%n",
         single, mainThread);
@@ -199,14 +203,18 @@ class ScoreThroughputBenchmark {
   }
 
   /** Tokens per second of the same forward passes without Spark: batches of 16 within each shard of 64 rows. */
-  private static double singleMachine(MultiLayerNetwork net, TransformerConfig arch, List<ShardRow> rows, int pad) {
-    RowScorer.targetBits(net, arch, ShardPass.tokens(rows.subList(0, 16)), null, ShardPass.nTokens(rows.subList(0, 16)),
-        pad);                                                                              // warm-up
+  private static double singleMachine(MultiLayerNetwork net, TransformerConfig arch, List<ShardRow> rows, int pad,
+                                      boolean documentMask) {
+    java.util.function.Function<List<ShardRow>, int[][]> segments = b -> documentMask
+        ? b.stream().map(ShardRow::segmentIds).toArray(int[][]::new) : null;
+    RowScorer.targetBits(net, arch, ShardPass.tokens(rows.subList(0, 16)), segments.apply(rows.subList(0, 16)),
+        ShardPass.nTokens(rows.subList(0, 16)), pad);                                      // warm-up
     long t0 = System.nanoTime();
     long tokens = 0;
     for (int from = 0; from < rows.size(); from += 16) {
       List<ShardRow> b = rows.subList(from, Math.min(rows.size(), from + 16));
-      for (float[] t : RowScorer.targetBits(net, arch, ShardPass.tokens(b), null, ShardPass.nTokens(b), pad)) {
+      for (float[] t : RowScorer.targetBits(net, arch, ShardPass.tokens(b), segments.apply(b), ShardPass.nTokens(b),
+          pad)) {
         tokens += t.length;
       }
     }

@@ -30,16 +30,11 @@ public final class DenseCausalAttention implements Attention {
     private INDArray out;
     private INDArray probs;
     private INDArray mask;
-    private MaskedDenseAttention padded;   // the kernel while a key mask or document ids are set
-    private INDArray keyMask;
-    private INDArray segments;
+    private INDArray keyMask;     // [batch, L] 1 real, 0 padding; or null
+    private INDArray segments;    // [batch, L] document ids; or null
 
     @Override
     public void forward(INDArray q, INDArray k, INDArray v, INDArray out, Alloc keep) {
-        if (padded != null) {
-            padded.forward(q, k, v, out, keep);
-            return;
-        }
         long batch = q.size(0);
         long heads = q.size(1);
         long len = q.size(2);
@@ -48,8 +43,21 @@ public final class DenseCausalAttention implements Attention {
 
         INDArray scores = alloc.create(batch, heads, len, len);              // [batch, heads, L, L]
         Nd4j.matmul(q.mul(scale), k, scores, false, true, false);            // Q K^T / sqrt(d)
-        Broadcast.add(scores, causalMask(len, q.dataType()), scores, 2, 3);  // future keys -> -1e9
+        INDArray rowOk = null;
+        if (keyMask == null && segments == null) {
+            Broadcast.add(scores, causalMask(len, q.dataType()), scores, 2, 3);  // future keys -> -1e9
+        } else {
+            INDArray bias = rowBias(batch, len, q.dataType());               // [batch, L, L], one per row
+            rowOk = emptyQueries(bias);
+            if (rowOk != null) {        // ND4J's softmax of a row of only ~-1e9 is NaN: unmask it, zeroed below
+                Broadcast.mul(bias, rowOk, bias, 0, 1);
+            }
+            Broadcast.add(scores, bias, scores, 0, 2, 3);                    // + future / other document / padded
+        }
         Nd4j.exec(new SoftMax(scores, scores, 3));                           // P, softmax over keys, in place
+        if (rowOk != null) {
+            Broadcast.mul(scores, rowOk, scores, 0, 2);                      // a query with no allowed key: P = 0
+        }
         Nd4j.matmul(scores, v, out, false, false, false);                    // O = P V  [batch, heads, L, headDim]
 
         if (keep != null) {
@@ -65,10 +73,6 @@ public final class DenseCausalAttention implements Attention {
 
     @Override
     public void backward(INDArray dOut, INDArray dq, INDArray dk, INDArray dv) {
-        if (padded != null) {
-            padded.backward(dOut, dq, dk, dv);
-            return;
-        }
         if (probs == null) {
             throw new IllegalStateException("backward needs a preceding forward that kept its state");
         }
@@ -85,30 +89,56 @@ public final class DenseCausalAttention implements Attention {
     }
 
     /**
-     * With key padding, a query may have no real key at all (e.g. the first position, padded): the kernel is then
-     * {@link MaskedDenseAttention} under the causal pattern and the mask, which gives such rows output 0.
+     * Key padding: padded keys are masked like future ones. A query may then have no allowed key at all (e.g. a
+     * padded first position): its probabilities, and so its output, are 0, as in {@link MaskedDenseAttention}.
      */
     @Override
     public void setKeyMask(INDArray mask) {
         keyMask = mask;
-        rebuild();
     }
 
-    /** Documents of packed rows: the kernel is then {@link MaskedDenseAttention} under causal and same-document. */
+    /** Documents of packed rows: keys of another document are masked like future ones. */
     @Override
     public void setSegments(INDArray segments) {
         this.segments = segments;
-        rebuild();
     }
 
-    private void rebuild() {
-        if (keyMask == null && segments == null) {
-            padded = null;
-            return;
+    /**
+     * Additive mask of each row, {@code [batch, L, L]}: 0 where key {@code j <= i} is real and in query {@code i}'s
+     * document, a multiple of {@link #MASKED} otherwise (future, other document and padded each add one). Built
+     * once per forward at {@code 1 / heads} of the scores' size, then broadcast over heads.
+     */
+    private INDArray rowBias(long batch, long len, DataType type) {
+        INDArray bias;
+        if (segments != null) {
+            Segments.check(segments, batch, len);
+            bias = Segments.additive(segments.reshape(batch, len, 1), segments.reshape(batch, 1, len), type,
+                    batch, len, len);                                        // other documents -> MASKED
+        } else {
+            bias = Nd4j.zeros(type, batch, len, len);
         }
-        padded = new MaskedDenseAttention(DenseCausalAttention::causalPattern);
-        padded.setKeyMask(keyMask);
-        padded.setSegments(segments);
+        Broadcast.add(bias, causalMask(len, type), bias, 1, 2);              // future keys -> MASKED
+        if (keyMask != null) {
+            if (keyMask.size(0) != batch || keyMask.size(1) != len) {
+                throw new IllegalArgumentException("key mask " + java.util.Arrays.toString(keyMask.shape())
+                        + " for a batch of " + batch + " rows of " + len + " tokens");
+            }
+            INDArray padded = keyMask.castTo(type).rsub(1.0).muli(MASKED);   // [batch, L]: padded keys -> MASKED
+            Broadcast.add(bias, padded, bias, 0, 2);
+        }
+        return bias;
+    }
+
+    /**
+     * {@code [batch, L]} 1 for a query with at least one allowed key, 0 otherwise; null when every query has one
+     * (always without key padding: a query sees itself).
+     */
+    private INDArray emptyQueries(INDArray bias) {
+        if (keyMask == null) {
+            return null;
+        }
+        INDArray ok = bias.max(2).gt(MASKED / 2).castTo(bias.dataType());   // [batch, L]
+        return ok.minNumber().doubleValue() > 0 ? null : ok;
     }
 
     /** 0/1 {@code [1, 1, L, L]}: key {@code j <= i}. */
@@ -120,9 +150,6 @@ public final class DenseCausalAttention implements Attention {
 
     @Override
     public void clear() {
-        if (padded != null) {
-            padded.clear();
-        }
         q = null;
         k = null;
         v = null;

@@ -154,6 +154,19 @@ class DocumentMaskTest {
             INDArray pattern = AttentionCheck.slidingMask(len, 3, causal, new int[] {1}, H, keys, new int[] {0});
             check(a, pattern, len, 3, DataType.DOUBLE, 1e-9, "sliding + key padding causal=" + causal);
         }
+        // dense causal: one additive mask per row (future + other document + padded), queries left without keys -> 0
+        INDArray causalKeys = DenseCausalAttention.causalPattern(1, 1, len).mul(
+                Nd4j.createFromArray(keys).reshape(B, 1, 1, len));
+        for (double[] row : keys) {
+            java.util.Arrays.fill(row, 0, 2, 0.0);      // the first two keys padded too: queries 0 and 1 see nothing
+        }
+        Attention dense = Attentions.create(AttentionSpec.dense(true), H);
+        dense.setKeyMask(Nd4j.createFromArray(keys));
+        check(dense, DenseCausalAttention.causalPattern(1, 1, len).mul(Nd4j.createFromArray(keys).reshape(B, 1, 1, len)),
+                len, 3, DataType.DOUBLE, 1e-9, "dense causal + key padding (empty queries)");
+        Attention dense2 = Attentions.create(AttentionSpec.dense(true), H);
+        dense2.setKeyMask(Nd4j.createFromArray(KeyPaddingMaskTest.keyMask(B, len)));
+        check(dense2, causalKeys, len, 3, DataType.FLOAT, 1e-5, "dense causal + key padding, float");
     }
 
     /** The reference itself: {@code setSegments} on the masked dense kernel equals the written-out combined mask. */
