@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * paragraphs of words drawn from a fixed 40,000-word vocabulary (so the distinct pre-tokens, which
  * the driver collects to learn the merges, do not grow with the input), read in 8 splits on
  * {@code local[2]}. Prints the input size, wall time, and the JVM's peak heap use and peak live heap
- * (heap in use right after a collection, the largest seen), sampled every 100 ms. In local mode the
+ * (heap in use right after a collection, the largest seen) and resident set size, sampled every 100 ms
+ * (and printed every 30 s as the run goes, so a run stopped early still tells its peaks). In local mode the
  * driver and the executors share this JVM, so the figures bound both. Run it at two sizes, with a
  * small heap, to see the peak not grow with the input:
  * {@code mvn -pl pipeline -am -Pslow test -Dtest=PrepareMemoryBenchmarkTest -Dsurefire.failIfNoSpecifiedTests=false
@@ -42,6 +43,8 @@ class PrepareMemoryBenchmarkTest {
     Path text = write(tmp.resolve("big.txt"), bytes);
     AtomicLong peakUsed = new AtomicLong();
     AtomicLong peakLive = new AtomicLong();
+    AtomicLong peakRss = new AtomicLong();
+    long start = System.nanoTime();
     List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
         .filter(p -> p.getType() == MemoryType.HEAP).toList();
     Thread sampler = new Thread(() -> {
@@ -52,6 +55,13 @@ class PrepareMemoryBenchmarkTest {
           live += p.getCollectionUsage() == null ? 0 : p.getCollectionUsage().getUsed();
         }
         peakLive.accumulateAndGet(live, Math::max);
+        peakRss.accumulateAndGet(rssKb("VmRSS:"), Math::max);
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        if (ms / 30_000 != (ms - 100) / 30_000) {
+          System.out.printf(Locale.ROOT, "MEMORY progress at %d s: peak heap used %d MB, peak live heap %d MB,"
+              + " peak RSS %d MB%n", ms / 1000, peakUsed.get() >> 20, peakLive.get() >> 20, peakRss.get() >> 10);
+          System.out.flush();
+        }
         try {
           Thread.sleep(100);
         } catch (InterruptedException e) {
@@ -74,14 +84,28 @@ class PrepareMemoryBenchmarkTest {
       assertTrue(res.manifest().documents() > 0);
       System.out.printf(Locale.ROOT,
           "MEMORY bpe-32k %.0f MB of text in %.1f s (%.2f MB/s): peak heap used %d MB, peak live heap %d MB,"
-              + " max heap %d MB, %d documents%n",
+              + " max heap %d MB, peak RSS %d MB (sampled; VmHWM %d MB), %d documents, %d chunks%n",
           Files.size(text) / 1e6, res.wallMillis() / 1e3, Files.size(text) / 1e3 / res.wallMillis(),
           peakUsed.get() >> 20, peakLive.get() >> 20, Runtime.getRuntime().maxMemory() >> 20,
-          res.manifest().documents());
+          peakRss.get() >> 10, rssKb("VmHWM:") >> 10, res.manifest().documents(), res.manifest().chunks());
     } finally {
       TestSpark.stop(spark);
       Files.deleteIfExists(text);
     }
+  }
+
+  /** A line of /proc/self/status in kB (VmRSS: resident now, VmHWM: peak resident), 0 where there is none. */
+  private static long rssKb(String key) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith(key)) {
+          return Long.parseLong(line.substring(key.length()).trim().split("\\s+")[0]);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+    return 0;
   }
 
   /** Paragraphs of 20-200 words from a fixed vocabulary, Zipf-like frequencies. */
