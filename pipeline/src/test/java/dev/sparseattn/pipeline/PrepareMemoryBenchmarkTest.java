@@ -24,8 +24,11 @@ import org.junit.jupiter.api.io.TempDir;
  * Peak heap of a 32k-vocabulary BPE preparation of one big generated text file (a benchmark, not a
  * timed test; {@code -Dbench.mb=N}, default 256; the input is written to a temp dir and deleted):
  * paragraphs of words drawn from a fixed 40,000-word vocabulary (so the distinct pre-tokens, which
- * the driver collects to learn the merges, do not grow with the input), read in 8 splits on
- * {@code local[2]}. Prints the input size, wall time, and the JVM's peak heap use and peak live heap
+ * the driver collects to learn the merges, do not grow with the input), read in splits of a fixed
+ * size on {@code local[2]} ({@code -Dbench.split-mb}, default 64: a split is a partition of the
+ * documents persisted for BPE training, and Spark reads a spilled partition back into one buffer, so
+ * executor memory follows the split size; cutting the input into a fixed number of splits instead
+ * made it grow with the input: 2 GB in 8 splits ran out of a 1 GB heap). Prints the input size, wall time, and the JVM's peak heap use and peak live heap
  * (heap in use right after a collection, the largest seen) and resident set size, sampled every 100 ms
  * (and printed every 30 s as the run goes, so a run stopped early still tells its peaks). In local mode the
  * driver and the executors share this JVM, so the figures bound both. Run it at two sizes, with a
@@ -78,7 +81,7 @@ class PrepareMemoryBenchmarkTest {
       sampler.start();
       PrepareResult res = PrepareCorpus.run(TestSpark.config(text.toUri().toString(),
           tmp.resolve("out").toUri().toString(), "format = text", "document = paragraph", "tokenizer = bpe",
-          "bpe { vocab-size = 32000 }", "seq-len = 1024", "split-size = " + Math.max(1024, bytes / 8)), spark);
+          "bpe { vocab-size = 32000 }", "seq-len = 1024", "split-size = " + (Long.getLong("bench.split-mb", 64) << 20)), spark);
       sampler.interrupt();
       sampler.join();
       assertTrue(res.manifest().documents() > 0);
