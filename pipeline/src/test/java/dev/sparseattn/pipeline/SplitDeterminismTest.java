@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * one task: FASTQ with malformed records (one of them starting exactly on a split edge),
  * FASTA (windows overlapping across split edges, a header exactly on a split edge), JSON lines
  * and paragraph text, BGZF-compressed FASTQ and FASTA (split in compressed ranges), bzip2-compressed FASTQ,
- * FASTA, JSON lines and paragraphs (the same dataset as the uncompressed file's, split edges on a bzip2
+ * FASTA, JSON lines, paragraphs and lines (the same dataset as the uncompressed file's, split edges on a bzip2
  * block's first byte and the next one; corrupt and truncated files quarantined); split sizes from 1 KiB to more than the file, split edges exactly on record
  * starts; on the local file system and on HDFS (a MiniDFSCluster with 64 KiB blocks).
  */
@@ -180,6 +180,13 @@ class SplitDeterminismTest {
         List.of("1 KiB"), List.of());
     assertCompressedAgrees(text.toString(), "docs.txt", bzip2(text.toString()),
         new String[] {"format = text", "document = paragraph"}, List.of("3000"), List.of());
+    StringBuilder lines = new StringBuilder();
+    String[] ends = {"\n", "\r\n", "\n\n", "\r"};
+    for (int i = 0; i < 2500; i++) {
+      lines.append(random(r, "abcdefgh ", 5 + r.nextInt(120))).append(ends[r.nextInt(ends.length)]);
+    }
+    assertCompressedAgrees(lines.toString(), "lines.txt", bzip2(lines.toString()), new String[] {"format = text"},
+        List.of("1 KiB", "9000"), List.of("5000"));
     byte[] corrupt = fqz.clone();
     corrupt[(int) block1 + 3000] ^= 0x55;
     byte[] cut = java.util.Arrays.copyOf(fqz, fqz.length - 3000);
