@@ -36,7 +36,9 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code -Dbench.mb} MB each (default 64; generated in a temp dir, deleted after): one FASTQ file, one
  * FASTA file of four records, one paragraph-text file, and the same text as 64 small files. Prints
  * {@code uptime}, MB/s per core, the 1 -> 2 worker speed-up of each input and the per-core throughput of
- * the single text file relative to the small files; checks both runs give the same dataset. Run with
+ * the single text file relative to the small files; checks both runs give the same dataset.
+ * {@code -Dbench.inputs=fastq,fasta} runs only the inputs named (of fastq, fasta, text,
+ * text-64-files), to spread a long run over several sittings. Run with
  * {@code mvn -pl pipeline -am -Pslow test -Dtest=ClusterScalingBenchmarkTest -Dsurefire.failIfNoSpecifiedTests=false}.
  */
 @Tag("slow")
@@ -76,7 +78,11 @@ class ClusterScalingBenchmarkTest {
       Object[][] inputs = {{fastq, "format = fastq", "tokenizer = nucleotide"},
           {fasta, "format = fasta", "tokenizer = nucleotide"}, {text, "format = text", "document = paragraph"},
           {small, "format = text", "document = paragraph"}};
+      List<String> only = List.of(System.getProperty("bench.inputs", String.join(",", names)).split(","));
       for (int i = 0; i < inputs.length; i++) {
+        if (!only.contains(names[i])) {
+          continue;
+        }
         double[] mbPerS = new double[3];
         Manifest[] manifests = new Manifest[3];
         for (int cores : new int[] {1, 2}) {
@@ -109,7 +115,7 @@ class ClusterScalingBenchmarkTest {
           assertEquals(manifests[1].split(s), manifests[2].split(s), names[i] + " " + s);
         }
       }
-      for (int i = 0; i < 3; i++) {
+      for (int i = 0; i < 3 && only.contains(names[3]); i++) {
         System.out.printf(Locale.ROOT, "SCALING %-14s per-core throughput on 2 workers / text-64-files: %.2fx (target >= 0.85x)%n",
             names[i], perCore2[i] / perCore2[3]);
       }
