@@ -50,18 +50,21 @@ class ClusterScalingBenchmarkTest {
   void oneAndTwoWorkers() throws Exception {
     long bytes = Long.getLong("bench.mb", 64) << 20;
     Random r = new Random(1);
-    Path fastq = write(tmp.resolve("big.fastq"), bytes, () -> {
+    String[] names = {"fastq", "fasta", "text", "text-64-files"};
+    List<String> only = List.of(System.getProperty("bench.inputs", String.join(",", names)).split(","));
+    Path fastq = !only.contains("fastq") ? null : write(tmp.resolve("big.fastq"), bytes, () -> {
       int n = 150;
       return "@read" + r.nextInt() + "\n" + bases(r, n) + "\n+\n" + "I".repeat(n) + "\n";
     });
     long[] written = {0};
-    Path fasta = write(tmp.resolve("big.fasta"), bytes, () -> {
+    Path fasta = !only.contains("fasta") ? null : write(tmp.resolve("big.fasta"), bytes, () -> {
       boolean header = written[0] % (bytes / 4 + 1) < 81; // four records
       written[0] += 81;
       return (header ? ">chr" + written[0] + "\n" : "") + bases(r, 80) + "\n";
     });
-    Path text = write(tmp.resolve("big.txt"), bytes, () -> words(r, 40 + r.nextInt(400)) + "\n\n");
-    Path small = smallFiles(text, 64);
+    boolean anyText = only.contains("text") || only.contains("text-64-files");
+    Path text = !anyText ? null : write(tmp.resolve("big.txt"), bytes, () -> words(r, 40 + r.nextInt(400)) + "\n\n");
+    Path small = !only.contains("text-64-files") ? null : smallFiles(text, 64);
     System.out.println("SCALING " + uptime());
     int port = freePort();
     String master = "spark://127.0.0.1:" + port;
@@ -74,11 +77,9 @@ class ClusterScalingBenchmarkTest {
             master);
       }
       double[] perCore2 = new double[4];
-      String[] names = {"fastq", "fasta", "text", "text-64-files"};
       Object[][] inputs = {{fastq, "format = fastq", "tokenizer = nucleotide"},
           {fasta, "format = fasta", "tokenizer = nucleotide"}, {text, "format = text", "document = paragraph"},
           {small, "format = text", "document = paragraph"}};
-      List<String> only = List.of(System.getProperty("bench.inputs", String.join(",", names)).split(","));
       for (int i = 0; i < inputs.length; i++) {
         if (!only.contains(names[i])) {
           continue;
