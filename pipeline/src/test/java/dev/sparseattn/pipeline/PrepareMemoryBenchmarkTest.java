@@ -48,6 +48,7 @@ class PrepareMemoryBenchmarkTest {
     AtomicLong peakLive = new AtomicLong();
     AtomicLong peakRss = new AtomicLong();
     long start = System.nanoTime();
+    long[] printed = {0};
     List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
         .filter(p -> p.getType() == MemoryType.HEAP).toList();
     Thread sampler = new Thread(() -> {
@@ -60,7 +61,8 @@ class PrepareMemoryBenchmarkTest {
         peakLive.accumulateAndGet(live, Math::max);
         peakRss.accumulateAndGet(rssKb("VmRSS:"), Math::max);
         long ms = (System.nanoTime() - start) / 1_000_000;
-        if (ms / 30_000 != (ms - 100) / 30_000) {
+        if (ms / 30_000 > printed[0]) {
+          printed[0] = ms / 30_000;
           System.out.printf(Locale.ROOT, "MEMORY progress at %d s: peak heap used %d MB, peak live heap %d MB,"
               + " peak RSS %d MB%n", ms / 1000, peakUsed.get() >> 20, peakLive.get() >> 20, peakRss.get() >> 10);
           System.out.flush();
