@@ -36,7 +36,9 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code -Dbench.mb} MB each (default 64; generated in a temp dir, deleted after): one FASTQ file, one
  * FASTA file of four records, one paragraph-text file, and the same text as 64 small files. Prints
  * {@code uptime}, MB/s per core, the 1 -> 2 worker speed-up of each input and the per-core throughput of
- * the single text file relative to the small files; checks both runs give the same dataset. Run with
+ * the single text file relative to the small files; checks both runs give the same dataset.
+ * {@code -Dbench.inputs=fastq,fasta} runs only the inputs named (of fastq, fasta, text,
+ * text-64-files), to spread a long run over several sittings. Run with
  * {@code mvn -pl pipeline -am -Pslow test -Dtest=ClusterScalingBenchmarkTest -Dsurefire.failIfNoSpecifiedTests=false}.
  */
 @Tag("slow")
@@ -48,18 +50,21 @@ class ClusterScalingBenchmarkTest {
   void oneAndTwoWorkers() throws Exception {
     long bytes = Long.getLong("bench.mb", 64) << 20;
     Random r = new Random(1);
-    Path fastq = write(tmp.resolve("big.fastq"), bytes, () -> {
+    String[] names = {"fastq", "fasta", "text", "text-64-files"};
+    List<String> only = List.of(System.getProperty("bench.inputs", String.join(",", names)).split(","));
+    Path fastq = !only.contains("fastq") ? null : write(tmp.resolve("big.fastq"), bytes, () -> {
       int n = 150;
       return "@read" + r.nextInt() + "\n" + bases(r, n) + "\n+\n" + "I".repeat(n) + "\n";
     });
     long[] written = {0};
-    Path fasta = write(tmp.resolve("big.fasta"), bytes, () -> {
+    Path fasta = !only.contains("fasta") ? null : write(tmp.resolve("big.fasta"), bytes, () -> {
       boolean header = written[0] % (bytes / 4 + 1) < 81; // four records
       written[0] += 81;
       return (header ? ">chr" + written[0] + "\n" : "") + bases(r, 80) + "\n";
     });
-    Path text = write(tmp.resolve("big.txt"), bytes, () -> words(r, 40 + r.nextInt(400)) + "\n\n");
-    Path small = smallFiles(text, 64);
+    boolean anyText = only.contains("text") || only.contains("text-64-files");
+    Path text = !anyText ? null : write(tmp.resolve("big.txt"), bytes, () -> words(r, 40 + r.nextInt(400)) + "\n\n");
+    Path small = !only.contains("text-64-files") ? null : smallFiles(text, 64);
     System.out.println("SCALING " + uptime());
     int port = freePort();
     String master = "spark://127.0.0.1:" + port;
@@ -72,11 +77,13 @@ class ClusterScalingBenchmarkTest {
             master);
       }
       double[] perCore2 = new double[4];
-      String[] names = {"fastq", "fasta", "text", "text-64-files"};
       Object[][] inputs = {{fastq, "format = fastq", "tokenizer = nucleotide"},
           {fasta, "format = fasta", "tokenizer = nucleotide"}, {text, "format = text", "document = paragraph"},
           {small, "format = text", "document = paragraph"}};
       for (int i = 0; i < inputs.length; i++) {
+        if (!only.contains(names[i])) {
+          continue;
+        }
         double[] mbPerS = new double[3];
         Manifest[] manifests = new Manifest[3];
         for (int cores : new int[] {1, 2}) {
@@ -109,7 +116,7 @@ class ClusterScalingBenchmarkTest {
           assertEquals(manifests[1].split(s), manifests[2].split(s), names[i] + " " + s);
         }
       }
-      for (int i = 0; i < 3; i++) {
+      for (int i = 0; i < 3 && only.contains(names[3]); i++) {
         System.out.printf(Locale.ROOT, "SCALING %-14s per-core throughput on 2 workers / text-64-files: %.2fx (target >= 0.85x)%n",
             names[i], perCore2[i] / perCore2[3]);
       }

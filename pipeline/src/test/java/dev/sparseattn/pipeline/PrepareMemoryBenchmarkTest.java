@@ -24,9 +24,13 @@ import org.junit.jupiter.api.io.TempDir;
  * Peak heap of a 32k-vocabulary BPE preparation of one big generated text file (a benchmark, not a
  * timed test; {@code -Dbench.mb=N}, default 256; the input is written to a temp dir and deleted):
  * paragraphs of words drawn from a fixed 40,000-word vocabulary (so the distinct pre-tokens, which
- * the driver collects to learn the merges, do not grow with the input), read in 8 splits on
- * {@code local[2]}. Prints the input size, wall time, and the JVM's peak heap use and peak live heap
- * (heap in use right after a collection, the largest seen), sampled every 100 ms. In local mode the
+ * the driver collects to learn the merges, do not grow with the input), read in splits of a fixed
+ * size on {@code local[2]} ({@code -Dbench.split-mb}, default 64: a split is a partition of the
+ * documents persisted for BPE training, and Spark reads a spilled partition back into one buffer, so
+ * executor memory follows the split size; cutting the input into a fixed number of splits instead
+ * made it grow with the input: 2 GB in 8 splits ran out of a 1 GB heap). Prints the input size, wall time, and the JVM's peak heap use and peak live heap
+ * (heap in use right after a collection, the largest seen) and resident set size, sampled every 100 ms
+ * (and printed every 30 s as the run goes, so a run stopped early still tells its peaks). In local mode the
  * driver and the executors share this JVM, so the figures bound both. Run it at two sizes, with a
  * small heap, to see the peak not grow with the input:
  * {@code mvn -pl pipeline -am -Pslow test -Dtest=PrepareMemoryBenchmarkTest -Dsurefire.failIfNoSpecifiedTests=false
@@ -42,6 +46,9 @@ class PrepareMemoryBenchmarkTest {
     Path text = write(tmp.resolve("big.txt"), bytes);
     AtomicLong peakUsed = new AtomicLong();
     AtomicLong peakLive = new AtomicLong();
+    AtomicLong peakRss = new AtomicLong();
+    long start = System.nanoTime();
+    long[] printed = {0};
     List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
         .filter(p -> p.getType() == MemoryType.HEAP).toList();
     Thread sampler = new Thread(() -> {
@@ -52,6 +59,14 @@ class PrepareMemoryBenchmarkTest {
           live += p.getCollectionUsage() == null ? 0 : p.getCollectionUsage().getUsed();
         }
         peakLive.accumulateAndGet(live, Math::max);
+        peakRss.accumulateAndGet(rssKb("VmRSS:"), Math::max);
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        if (ms / 30_000 > printed[0]) {
+          printed[0] = ms / 30_000;
+          System.out.printf(Locale.ROOT, "MEMORY progress at %d s: peak heap used %d MB, peak live heap %d MB,"
+              + " peak RSS %d MB%n", ms / 1000, peakUsed.get() >> 20, peakLive.get() >> 20, peakRss.get() >> 10);
+          System.out.flush();
+        }
         try {
           Thread.sleep(100);
         } catch (InterruptedException e) {
@@ -68,20 +83,34 @@ class PrepareMemoryBenchmarkTest {
       sampler.start();
       PrepareResult res = PrepareCorpus.run(TestSpark.config(text.toUri().toString(),
           tmp.resolve("out").toUri().toString(), "format = text", "document = paragraph", "tokenizer = bpe",
-          "bpe { vocab-size = 32000 }", "seq-len = 1024", "split-size = " + Math.max(1024, bytes / 8)), spark);
+          "bpe { vocab-size = 32000 }", "seq-len = 1024", "split-size = " + (Long.getLong("bench.split-mb", 64) << 20)), spark);
       sampler.interrupt();
       sampler.join();
       assertTrue(res.manifest().documents() > 0);
       System.out.printf(Locale.ROOT,
           "MEMORY bpe-32k %.0f MB of text in %.1f s (%.2f MB/s): peak heap used %d MB, peak live heap %d MB,"
-              + " max heap %d MB, %d documents%n",
+              + " max heap %d MB, peak RSS %d MB (sampled; VmHWM %d MB), %d documents, %d chunks%n",
           Files.size(text) / 1e6, res.wallMillis() / 1e3, Files.size(text) / 1e3 / res.wallMillis(),
           peakUsed.get() >> 20, peakLive.get() >> 20, Runtime.getRuntime().maxMemory() >> 20,
-          res.manifest().documents());
+          peakRss.get() >> 10, rssKb("VmHWM:") >> 10, res.manifest().documents(), res.manifest().chunks());
     } finally {
       TestSpark.stop(spark);
       Files.deleteIfExists(text);
     }
+  }
+
+  /** A line of /proc/self/status in kB (VmRSS: resident now, VmHWM: peak resident), 0 where there is none. */
+  private static long rssKb(String key) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith(key)) {
+          return Long.parseLong(line.substring(key.length()).trim().split("\\s+")[0]);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+    return 0;
   }
 
   /** Paragraphs of 20-200 words from a fixed vocabulary, Zipf-like frequencies. */

@@ -32,7 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
  * byte for byte (shards, manifest, quarantine and metadata tables), as the same file read whole by
  * one task: FASTQ with malformed records (one of them starting exactly on a split edge),
  * FASTA (windows overlapping across split edges, a header exactly on a split edge), JSON lines
- * and paragraph text, BGZF-compressed FASTQ and FASTA (split in compressed ranges); split sizes from 1 KiB to more than the file, split edges exactly on record
+ * and paragraph text, BGZF-compressed FASTQ and FASTA (split in compressed ranges), bzip2-compressed FASTQ,
+ * FASTA, JSON lines, paragraphs and lines (the same dataset as the uncompressed file's, split edges on a bzip2
+ * block's first byte and the next one; corrupt and truncated files quarantined); split sizes from 1 KiB to more than the file, split edges exactly on record
  * starts; on the local file system and on HDFS (a MiniDFSCluster with 64 KiB blocks).
  */
 class SplitDeterminismTest {
@@ -149,6 +151,99 @@ class SplitDeterminismTest {
     Files.write(cut, java.util.Arrays.copyOf(fqz, fqz.length - 5000));
     Map<String, byte[]> out = prepare(cut.toUri().toString(), fastq, "split-size = 1 KiB");
     assertTrue(quarantineOf(out).contains("truncated: "), quarantineOf(out));
+  }
+
+  @Test
+  void bzip2InSplitsIsTheUncompressedFileReadAndBadFilesAreQuarantined() throws IOException {
+    Random r = new Random(15);
+    StringBuilder fq = new StringBuilder();
+    StringBuilder json = new StringBuilder();
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < 1600; i++) {
+      int n = 20 + r.nextInt(80);
+      fq.append(i % 97 == 5 ? "stray line\n" : "").append("@r").append(i).append('\n').append(random(r, "ACGT", n))
+          .append("\n+\n").append(random(r, "!#+5@AI", n)).append('\n');
+      String words = random(r, "abcdefgh ", 10 + r.nextInt(100));
+      json.append(i % 50 == 7 ? "{broken\n" : "{\"id\":" + i + ",\"text\":\"" + words + "\"}\n");
+      text.append(words).append(i % 3 == 0 ? "\n" : "\n\n");
+    }
+    String[] fastq = {"format = fastq", "tokenizer = nucleotide", "fastq { headers = true }"};
+    byte[] fqz = bzip2(fq.toString());
+    long block1 = dev.sparseattn.datasets.read.Bzip2.blocks(range(fqz), 5, 6)[0];
+    assertTrue(block1 > 5 && block1 < fqz.length, "a second bzip2 block at " + block1);
+    assertCompressedAgrees(fq.toString(), "reads.fastq", fqz, fastq, List.of("1 KiB", "" + block1, "" + (block1 + 1),
+        "1000000"), List.of("7000"));
+    String[] fasta = {"format = fasta", "tokenizer = nucleotide", "fasta { window = 48, stride = 40 }"};
+    String genome = fasta(new ArrayList<>()).toString().repeat(3);
+    assertCompressedAgrees(genome, "genome.fa", bzip2(genome), fasta, List.of("1 KiB", "5000"), List.of("3000"));
+    assertCompressedAgrees(json.toString(), "docs.jsonl", bzip2(json.toString()), new String[] {"format = jsonl"},
+        List.of("1 KiB"), List.of());
+    assertCompressedAgrees(text.toString(), "docs.txt", bzip2(text.toString()),
+        new String[] {"format = text", "document = paragraph"}, List.of("3000"), List.of());
+    StringBuilder lines = new StringBuilder();
+    String[] ends = {"\n", "\r\n", "\n\n", "\r"};
+    for (int i = 0; i < 2500; i++) {
+      lines.append(random(r, "abcdefgh ", 5 + r.nextInt(120))).append(ends[r.nextInt(ends.length)]);
+    }
+    assertCompressedAgrees(lines.toString(), "lines.txt", bzip2(lines.toString()), new String[] {"format = text"},
+        List.of("1 KiB", "9000"), List.of("5000"));
+    byte[] corrupt = fqz.clone();
+    corrupt[(int) block1 + 3000] ^= 0x55;
+    byte[] cut = java.util.Arrays.copyOf(fqz, fqz.length - 3000);
+    for (byte[] bad : List.of(corrupt, cut)) {
+      java.nio.file.Path file = tmp.resolve("in/bad" + run + ".fastq.bz2");
+      Files.write(file, bad);
+      Map<String, byte[]> out = prepare(file.toUri().toString(), fastq, "split-size = 1 KiB");
+      assertTrue(quarantineOf(out).contains("truncated: "), quarantineOf(out));
+    }
+  }
+
+  /**
+   * The dataset prepared from {@code compressed} ({@code name} + ".bz2") in splits of each size, on
+   * the local file system and HDFS, is byte for byte the one prepared from {@code content} uncompressed.
+   */
+  private static void assertCompressedAgrees(String content, String name, byte[] compressed, String[] format,
+      List<String> localSizes, List<String> hdfsSizes) throws IOException {
+    java.nio.file.Path plain = tmp.resolve("in/" + name);
+    Files.createDirectories(plain.getParent());
+    Files.write(plain, content.getBytes(StandardCharsets.UTF_8));
+    java.nio.file.Path local = tmp.resolve("in/" + name + ".bz2");
+    Files.write(local, compressed);
+    FileSystem dfs = hdfs.getFileSystem();
+    Path remote = new Path("/in/" + name + ".bz2");
+    try (OutputStream out = dfs.create(remote)) {
+      out.write(compressed);
+    }
+    String plainIn = plain.toUri().toString();
+    Map<String, byte[]> reference = prepare(plainIn, format, WHOLE);
+    assertSameFiles(reference, format, "1 GiB", plainIn, local.toUri().toString(), "file:" + local);
+    for (String size : localSizes) {
+      assertSameFiles(reference, format, size, plainIn, local.toUri().toString(), "file:" + local);
+    }
+    String remoteIn = dfs.getUri() + remote.toString();
+    for (String size : hdfsSizes) {
+      assertSameFiles(reference, format, size, plainIn, remoteIn, remoteIn);
+    }
+  }
+
+  private static byte[] bzip2(String content) throws IOException {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    dev.sparseattn.datasets.read.Bzip2.write(content.getBytes(StandardCharsets.UTF_8), 1, out);
+    return out.toByteArray();
+  }
+
+  private static dev.sparseattn.datasets.read.RangeInput range(byte[] bytes) {
+    return new dev.sparseattn.datasets.read.RangeInput() {
+      @Override
+      public long length() {
+        return bytes.length;
+      }
+
+      @Override
+      public InputStream openAt(long position) {
+        return new java.io.ByteArrayInputStream(bytes, (int) position, bytes.length - (int) position);
+      }
+    };
   }
 
   private static byte[] bgzf(String content, int blockBytes) throws IOException {

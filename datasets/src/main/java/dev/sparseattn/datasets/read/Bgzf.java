@@ -3,7 +3,6 @@ package dev.sparseattn.datasets.read;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.Serializable;
 import java.util.zip.CRC32;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
@@ -15,7 +14,7 @@ import java.util.zip.Inflater;
  * its CRC32 and uncompressed size ({@code ISIZE}). Any plain gzip reader reads a BGZF file whole; the
  * block sizes let a reader find block starts in the middle of a file ({@link #nextBlockStart}) and
  * count decompressed bytes without inflating ({@link #blocks}), so a file can be read in
- * byte ranges with exact decompressed offsets ({@link Index}).
+ * byte ranges with exact decompressed offsets ({@link BlockIndex}).
  */
 public final class Bgzf {
   /** The largest BGZF block, compressed or not. */
@@ -189,72 +188,9 @@ public final class Bgzf {
     b[at + 3] = (byte) (v >> 24);
   }
 
-  /**
-   * Where the splits of a BGZF file start, compressed and decompressed (the first block starting at or
-   * after each split's compressed start, and the decompressed bytes before it), where the last block
-   * before each split's first one starts (compressed and decompressed, -1 if none: for reads that
-   * start just before a split, as finding its first record does), and the file's decompressed length:
-   * what a task needs to read any decompressed range ({@link #input}).
-   */
-  public record Index(long[] compressed, long[] decompressed, long[] lastCompressed, long[] lastDecompressed,
-      long length) implements Serializable {
-    /**
-     * The index from {@link #blocks} of each split's compressed range, in file order; fails if the
-     * ranges' blocks do not line up (each range's last block ends where the next range's first starts,
-     * the last at the end of the file): a corrupt file.
-     */
-    public static Index chain(java.util.List<long[]> blocks, long compressedLength) throws IOException {
-      int n = blocks.size();
-      for (int k = 0; k < n; k++) {
-        long next = k + 1 < n ? blocks.get(k + 1)[0] : compressedLength;
-        if (blocks.get(k)[4] != next) {
-          throw new IOException("BGZF blocks do not line up at compressed offset " + blocks.get(k)[4]
-              + " (next block found at " + next + "): corrupt");
-        }
-      }
-      long[] c = new long[n];
-      long[] d = new long[n];
-      long[] lc = new long[n];
-      long[] ld = new long[n];
-      long total = 0;
-      for (int k = 0; k < n; k++) {
-        long[] b = blocks.get(k);
-        c[k] = b[0];
-        d[k] = total;
-        lc[k] = k == 0 ? -1 : blocks.get(k - 1)[2] >= 0 ? blocks.get(k - 1)[2] : lc[k - 1];
-        ld[k] = k == 0 ? -1 : blocks.get(k - 1)[2] >= 0 ? d[k - 1] + blocks.get(k - 1)[3] : ld[k - 1];
-        total += b[1];
-      }
-      return new Index(c, d, lc, ld, total);
-    }
-
-    /** The decompressed file read through {@code raw}, the compressed file. */
-    public RangeInput input(RangeInput raw) {
-      Index index = this;
-      return new RangeInput() {
-        @Override
-        public long length() {
-          return index.length;
-        }
-
-        @Override
-        public InputStream openAt(long position) throws IOException {
-          int k = 0;
-          while (k + 1 < decompressed.length && decompressed[k + 1] <= position) {
-            k++;
-          }
-          long c = compressed[k];
-          long d = decompressed[k];
-          if (k + 1 < decompressed.length && lastDecompressed[k + 1] >= d && lastDecompressed[k + 1] <= position) {
-            c = lastCompressed[k + 1]; // the last block before the next split: no need to inflate this split
-            d = lastDecompressed[k + 1];
-          }
-          Inflating in = new Inflating(raw.openAt(c), c);
-          in.skipExactly(position - d);
-          return in;
-        }
-      };
-    }
+  /** The decompressed bytes from the block starting at compressed offset {@code at} on ({@link BlockIndex#input}). */
+  static InputStream decompressed(RangeInput raw, long at) throws IOException {
+    return new Inflating(raw.openAt(at), at);
   }
 
   /** The decompressed bytes of consecutive blocks, from a block start; each block's CRC32 and size checked. */
@@ -274,15 +210,14 @@ public final class Bgzf {
       this.at = at;
     }
 
-    void skipExactly(long n) throws IOException {
-      while (n > 0) {
-        if (pos == limit && !fill()) {
-          throw new EOFException("BGZF file ends " + n + " bytes before the position asked for");
-        }
-        int k = (int) Math.min(n, limit - pos);
-        pos += k;
-        n -= k;
+    @Override
+    public long skip(long n) throws IOException {
+      if (n <= 0 || (pos == limit && !fill())) {
+        return 0;
       }
+      int k = (int) Math.min(n, limit - pos);
+      pos += k;
+      return k;
     }
 
     private boolean fill() throws IOException {

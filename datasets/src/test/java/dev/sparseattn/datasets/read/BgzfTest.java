@@ -32,7 +32,7 @@ class BgzfTest {
     assertTrue(Bgzf.isBgzf(new ByteArrayInputStream(bgzf)));
     assertArrayEquals(TEXT, new GZIPInputStream(new ByteArrayInputStream(bgzf)).readAllBytes());
     for (long splitSize : new long[] {1, 97, 1000, 4096, bgzf.length - 1, bgzf.length + 5}) {
-      Bgzf.Index index = index(bgzf, splitSize);
+      BlockIndex index = index(bgzf, splitSize);
       assertEquals(TEXT.length, index.length(), "split size " + splitSize);
       RangeInput in = index.input(SplitReadTest.range(bgzf));
       for (int p = 0; p <= TEXT.length; p += 1 + p / 3) {
@@ -48,7 +48,7 @@ class BgzfTest {
     FastqReader fastq = new FastqReader(true, false, false);
     List<String> whole = describe(fastq.open(new ByteArrayInputStream(TEXT)), 0);
     for (long splitSize : new long[] {50, 333, 2000}) {
-      Bgzf.Index index = index(bgzf, splitSize);
+      BlockIndex index = index(bgzf, splitSize);
       RangeInput in = index.input(SplitReadTest.range(bgzf));
       List<String> split = new ArrayList<>();
       long base = 0;
@@ -81,7 +81,7 @@ class BgzfTest {
   }
 
   /** The index of {@code bgzf} cut in compressed ranges of {@code splitSize}, chained as the prepare job does. */
-  static Bgzf.Index index(byte[] bgzf, long splitSize) throws IOException {
+  static BlockIndex index(byte[] bgzf, long splitSize) throws IOException {
     RangeInput raw = SplitReadTest.range(bgzf);
     List<Long> starts = new ArrayList<>();
     for (long s = 0; s < bgzf.length; s += splitSize) {
@@ -92,7 +92,7 @@ class BgzfTest {
       long end = k + 1 < starts.size() ? (k + 1) * splitSize : bgzf.length;
       blocks.add(Bgzf.blocks(raw, starts.get(k), end));
     }
-    return Bgzf.Index.chain(blocks, bgzf.length);
+    return BlockIndex.chain(BlockIndex.Codec.BGZF, blocks, bgzf.length);
   }
 
   static byte[] bgzf(byte[] data, int blockBytes) throws IOException {

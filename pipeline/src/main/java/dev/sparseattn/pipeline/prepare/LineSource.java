@@ -28,13 +28,21 @@ import scala.Tuple2;
 final class LineSource {
   private LineSource() {}
 
-  /** Reads the lines of {@code files} (qualified paths; the index in the list is the file index). */
+  /**
+   * Reads the lines of {@code files} (qualified paths; the index in the list is the file index) but
+   * those whose index is in {@code elsewhere} (read by {@link BlockLineSource}).
+   */
   static JavaPairRDD<ChunkId, DocLine> read(JavaSparkContext jsc, List<Path> files, long chunkBytes,
-      DocCheck check) {
+      DocCheck check, java.util.Set<Integer> elsewhere) {
+    List<Path> here = java.util.stream.IntStream.range(0, files.size()).filter(i -> !elsewhere.contains(i))
+        .mapToObj(files::get).toList();
+    if (here.isEmpty()) {
+      return jsc.parallelizePairs(List.<Tuple2<ChunkId, DocLine>>of(), 1);
+    }
     Job job;
     try {
       job = Job.getInstance(new Configuration(jsc.hadoopConfiguration()));
-      FileInputFormat.setInputPaths(job, files.toArray(Path[]::new));
+      FileInputFormat.setInputPaths(job, here.toArray(Path[]::new));
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }

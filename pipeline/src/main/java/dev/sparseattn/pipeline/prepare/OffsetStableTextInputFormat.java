@@ -16,7 +16,8 @@ import org.apache.hadoop.mapreduce.lib.input.FileInputFormat;
  * split and that reading never fails the task ({@link GuardedLineReader}). For a plain file the key is
  * the line's byte offset whatever the split; for a compressed file read from its start it is the
  * offset in the decompressed content. A split bzip2 file would key its lines by positions that depend
- * on the split boundaries, so bzip2 files are read whole, like gzip.
+ * on the split boundaries, so bzip2 files are read whole here, like gzip (long bzip2 and BGZF files
+ * are split by decompressed offsets instead, by {@link BlockLineSource}).
  */
 public final class OffsetStableTextInputFormat extends FileInputFormat<LongWritable, RawLine> {
   @Override

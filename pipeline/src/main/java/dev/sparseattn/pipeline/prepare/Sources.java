@@ -16,7 +16,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 
 /**
  * Where a preparation's units come from, per format: text lines through Hadoop's splittable line
- * reader ({@link LineSource}), whole files ({@link FileSource}), and every other format streamed
+ * reader ({@link LineSource}; block-compressed files in decompressed splits, {@link BlockLineSource}), whole files ({@link FileSource}), and every other format streamed
  * through its {@link RecordFormat}, by file or by split ({@link SplitSource}). All of them admit each unit with
  * one {@link DocCheck}.
  */
@@ -36,8 +36,8 @@ final class Sources {
     PrepareConfig config = plan.config();
     ZstdCodec.register(jsc.hadoopConfiguration()); // .zst inputs, chosen by extension like .gz and .bz2
     if (config.format() == InputFormat.TEXT && config.document() == DocumentMode.LINE) {
-      return ReadUnits.whole(LineSource.read(jsc, plan.files(), config.chunkBytes(), check)
-          .union(LineSource.emptyFiles(jsc, plan.files(), check)));
+      return ReadUnits.whole(BlockLineSource.read(jsc, plan.files(), config.chunkBytes(), config.formats().splitSize(),
+          check).union(LineSource.emptyFiles(jsc, plan.files(), check)));
     }
     if (config.format() == InputFormat.TEXT && config.document() == DocumentMode.FILE) {
       return ReadUnits.whole(FileSource.read(jsc, plan.files(), check));

@@ -1,6 +1,6 @@
 package dev.sparseattn.pipeline.prepare;
 
-import dev.sparseattn.datasets.read.Bgzf;
+import dev.sparseattn.datasets.read.BlockIndex;
 import dev.sparseattn.datasets.read.DocLine;
 import dev.sparseattn.datasets.read.RecordFormat;
 import dev.sparseattn.datasets.read.ScannedSplitFormat;
@@ -32,9 +32,8 @@ import scala.Tuple2;
  * and at most one header), the summaries chained on the driver into each part's starting state; a
  * file whose scan fails is read whole (and its failure quarantined there). Compressed files are not
  * split because a task starting inside a gzip (or zstd) stream cannot decode it, and offsets must be
- * decompressed ones (bzip2 blocks can be decoded from the middle, but not their decompressed offsets),
- * except BGZF gzip files, whose blocks give their sizes ({@link BgzfSplits}): they are split in
- * decompressed bytes like uncompressed files.
+ * decompressed ones, except block-compressed files (BGZF gzip and bzip2), indexed first
+ * ({@link BlockSplits}): they are split in decompressed bytes like uncompressed files.
  * Units are admitted and keyed by chunk {@code (file, offset / chunkBytes)} exactly as for whole files,
  * so the packed output does not depend on the split size.
  */
@@ -48,12 +47,12 @@ final class SplitSource {
     boolean splittable = format instanceof SplittableFormat || format instanceof ScannedSplitFormat;
     List<String> paths = files.stream().map(Path::toString).toList();
     Broadcast<SerializableConfiguration> conf = jsc.broadcast(new SerializableConfiguration(hadoop));
-    List<Bgzf.Index> bgzf = splittable ? BgzfSplits.index(jsc, paths, conf, splitSize)
+    List<BlockIndex> blocks = splittable ? BlockSplits.index(jsc, paths, conf, splitSize)
         : java.util.Collections.nCopies(files.size(), null);
     List<long[]> candidates = new ArrayList<>(); // {file, start, end}, in decompressed bytes
     for (int i = 0; i < files.size(); i++) {
       Path p = files.get(i);
-      Bgzf.Index index = bgzf.get(i);
+      BlockIndex index = blocks.get(i);
       if (index != null) {
         long[] d = index.decompressed();
         for (int k = 0; k < d.length; k++) {
@@ -71,7 +70,7 @@ final class SplitSource {
         }
       }
     }
-    Broadcast<List<Bgzf.Index>> views = jsc.broadcast(new ArrayList<>(bgzf));
+    Broadcast<List<BlockIndex>> views = jsc.broadcast(new ArrayList<>(blocks));
     List<Serializable> starts = format instanceof ScannedSplitFormat<?, ?> scanned && !candidates.isEmpty()
         ? scan(jsc, paths, conf, views, scanned, candidates) : null;
     List<long[]> ranges = new ArrayList<>(); // {file, start, end, split (-1: whole file)}
@@ -138,7 +137,7 @@ final class SplitSource {
    */
   @SuppressWarnings("unchecked")
   private static List<Serializable> scan(JavaSparkContext jsc, List<String> paths,
-      Broadcast<SerializableConfiguration> conf, Broadcast<List<Bgzf.Index>> views, ScannedSplitFormat<?, ?> scanned,
+      Broadcast<SerializableConfiguration> conf, Broadcast<List<BlockIndex>> views, ScannedSplitFormat<?, ?> scanned,
       List<long[]> candidates) {
     ScannedSplitFormat<Serializable, Serializable> format = (ScannedSplitFormat<Serializable, Serializable>) scanned;
     List<Serializable> parts = jsc.parallelize(candidates, candidates.size()).map(r -> {

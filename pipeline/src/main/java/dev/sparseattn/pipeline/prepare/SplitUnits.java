@@ -1,6 +1,6 @@
 package dev.sparseattn.pipeline.prepare;
 
-import dev.sparseattn.datasets.read.Bgzf;
+import dev.sparseattn.datasets.read.BlockIndex;
 import dev.sparseattn.datasets.read.DocLine;
 import dev.sparseattn.datasets.read.RangeInput;
 import dev.sparseattn.datasets.read.RecordFormat;
@@ -29,6 +29,7 @@ import org.apache.spark.util.CollectionAccumulator;
  */
 final class SplitUnits implements Iterator<DocLine> {
   private final int split;
+  private final long start;
   private final CollectionAccumulator<long[]> counts;
   private FSDataInputStream stream;
   private RecordFormat.Units units;
@@ -44,17 +45,18 @@ final class SplitUnits implements Iterator<DocLine> {
   }
 
   /**
-   * The split's units; {@code bgzf}: the file's index when it is BGZF (offsets are then decompressed
+   * The split's units; {@code blocks}: the file's index when it is block-compressed (offsets are then decompressed
    * ones, as for the file read whole), else null.
    */
-  SplitUnits(Path path, Configuration conf, Bgzf.Index bgzf, Opener format, long start, long end, int split,
+  SplitUnits(Path path, Configuration conf, BlockIndex blocks, Opener format, long start, long end, int split,
       CollectionAccumulator<long[]> counts) {
     this.split = split;
+    this.start = start;
     this.counts = counts;
     try {
       FileSystem fs = path.getFileSystem(conf);
       stream = fs.open(path);
-      units = format.open(input(stream, fs.getFileStatus(path).getLen(), bgzf), start, end);
+      units = format.open(input(stream, fs.getFileStatus(path).getLen(), blocks), start, end);
     } catch (IOException | RuntimeException e) {
       last = DocLine.quarantined(start, 0, new byte[0], "unreadable: " + GuardedLineReader.message(e));
       done = true;
@@ -77,7 +79,7 @@ final class SplitUnits implements Iterator<DocLine> {
           return true;
         }
       } catch (UncheckedIOException e) {
-        last = DocLine.quarantined(units.position(), units.count(), new byte[0],
+        last = DocLine.quarantined(StreamSource.Guarded.position(units, start), units.count(), new byte[0],
             "truncated: " + GuardedLineReader.message(e.getCause()));
       }
       done = true;
@@ -120,10 +122,10 @@ final class SplitUnits implements Iterator<DocLine> {
     }
   }
 
-  /** The file's bytes, decompressed ones when {@code bgzf} is not null. */
-  static RangeInput input(FSDataInputStream in, long length, Bgzf.Index bgzf) {
+  /** The file's bytes, decompressed ones when {@code blocks} is not null. */
+  static RangeInput input(FSDataInputStream in, long length, BlockIndex blocks) {
     RangeInput raw = new Range(in, length);
-    return bgzf == null ? raw : bgzf.input(raw);
+    return blocks == null ? raw : blocks.input(raw);
   }
 
   /** A Hadoop stream as a {@link RangeInput}: each {@code openAt} seeks the one stream. */

@@ -70,7 +70,7 @@ final class StreamSource {
           last = DocLine.quarantined(0, 0, new byte[0], "empty-file: no content");
         }
       } catch (UncheckedIOException e) {
-        last = DocLine.quarantined(units.position(), units.count(), new byte[0], "truncated: "
+        last = DocLine.quarantined(position(units, counted.count), units.count(), new byte[0], "truncated: "
             + GuardedLineReader.message(e.getCause()) + " after " + counted.count + " decompressed bytes");
       }
       done = true;
@@ -92,6 +92,18 @@ final class StreamSource {
       return units.next();
     }
 
+    /**
+     * Where the next unit would have started; {@code fallback} when finding it needs the failed stream
+     * again (a reader that looks ahead).
+     */
+    static long position(RecordFormat.Units units, long fallback) {
+      try {
+        return units.position();
+      } catch (UncheckedIOException e) {
+        return fallback;
+      }
+    }
+
     private void close() {
       if (stream != null) {
         try {
@@ -104,9 +116,15 @@ final class StreamSource {
     }
   }
 
-  /** Counts the decompressed bytes a reader consumed. */
+  /**
+   * Counts the decompressed bytes a reader consumed. A decoder's failure (an {@link IOException}, or a
+   * runtime exception some codecs throw on corrupt data) is kept and raised again, as an
+   * {@link IOException}, by every later read: a codec read again after a failure may be in a state it
+   * cannot leave (Hadoop's bzip2 decoder throws {@link IllegalStateException}).
+   */
   private static final class CountingStream extends FilterInputStream {
     long count;
+    private IOException failed;
 
     CountingStream(InputStream in) {
       super(in);
@@ -114,16 +132,26 @@ final class StreamSource {
 
     @Override
     public int read() throws IOException {
-      int b = super.read();
-      if (b >= 0) {
-        count++;
-      }
-      return b;
+      byte[] one = new byte[1];
+      int n = read(one, 0, 1);
+      return n <= 0 ? -1 : one[0] & 0xff;
     }
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
-      int n = super.read(b, off, len);
+      if (failed != null) {
+        throw new IOException(failed.getMessage(), failed);
+      }
+      int n;
+      try {
+        n = super.read(b, off, len);
+      } catch (IOException e) {
+        failed = e;
+        throw e;
+      } catch (RuntimeException e) {
+        failed = new IOException("corrupt compressed data: " + GuardedLineReader.message(e), e);
+        throw failed;
+      }
       if (n > 0) {
         count += n;
       }

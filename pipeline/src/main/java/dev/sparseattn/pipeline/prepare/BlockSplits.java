@@ -1,6 +1,8 @@
 package dev.sparseattn.pipeline.prepare;
 
+import dev.sparseattn.datasets.read.BlockIndex;
 import dev.sparseattn.datasets.read.Bgzf;
+import dev.sparseattn.datasets.read.Bzip2;
 import dev.sparseattn.datasets.read.RangeInput;
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,6 +13,8 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.io.compress.BZip2Codec;
+import org.apache.hadoop.io.compress.CompressionCodec;
 import org.apache.hadoop.io.compress.CompressionCodecFactory;
 import org.apache.hadoop.io.compress.GzipCodec;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -18,25 +22,28 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.util.SerializableConfiguration;
 
 /**
- * The BGZF ({@link Bgzf}) gzip inputs longer than the split size, indexed for reading in splits: their
- * compressed bytes are cut into ranges of the split size, one task per range finds the first block
- * starting in it and adds up the decompressed sizes of the blocks starting in it (from the block
- * trailers, nothing inflated), and the driver chains the sums into each range's decompressed start.
- * The decompressed ranges are then split like an uncompressed file's. A file whose indexing fails
- * (corrupt or truncated) is read whole, where the failure is quarantined.
+ * The block-compressed inputs longer than the split size, indexed for reading in splits: BGZF gzip
+ * files ({@link Bgzf}) and bzip2 files ({@link Bzip2}). Their compressed bytes are cut into ranges of
+ * the split size; one task per range finds the first block starting in it and adds up the
+ * decompressed sizes of the blocks starting in it (BGZF: from the block trailers, nothing inflated;
+ * bzip2: by decompressing them, each block's CRC checked), and the driver chains the sums into each
+ * range's decompressed start ({@link BlockIndex}). The decompressed ranges are then split like an
+ * uncompressed file's. A file whose indexing fails (corrupt or truncated) is read whole, where the
+ * failure is quarantined.
  */
-final class BgzfSplits {
-  private BgzfSplits() {}
+final class BlockSplits {
+  private BlockSplits() {}
 
-  /** Per file: its index if it is a BGZF gzip file longer than {@code splitSize}, else null. */
-  static List<Bgzf.Index> index(JavaSparkContext jsc, List<String> paths, Broadcast<SerializableConfiguration> conf,
+  /** Per file: its index if it is a BGZF or bzip2 file longer than {@code splitSize}, else null. */
+  static List<BlockIndex> index(JavaSparkContext jsc, List<String> paths, Broadcast<SerializableConfiguration> conf,
       long splitSize) {
     Configuration hadoop = jsc.hadoopConfiguration();
     CompressionCodecFactory codecs = new CompressionCodecFactory(hadoop);
-    List<long[]> ranges = new ArrayList<>(); // {file, start, end}
+    List<long[]> ranges = new ArrayList<>(); // {file, start, end, codec ordinal}
     for (int i = 0; i < paths.size(); i++) {
       Path p = new Path(paths.get(i));
-      if (!(codecs.getCodec(p) instanceof GzipCodec)) {
+      CompressionCodec codec = codecs.getCodec(p);
+      if (!(codec instanceof GzipCodec) && !(codec instanceof BZip2Codec)) {
         continue;
       }
       try {
@@ -45,19 +52,22 @@ final class BgzfSplits {
         if (length <= splitSize) {
           continue;
         }
+        BlockIndex.Codec kind;
         try (InputStream in = fs.open(p)) {
-          if (!Bgzf.isBgzf(in)) {
-            continue; // plain gzip: one task reads it whole
-          }
+          kind = codec instanceof GzipCodec ? (Bgzf.isBgzf(in) ? BlockIndex.Codec.BGZF : null)
+              : Bzip2.isBzip2(in) ? BlockIndex.Codec.BZIP2 : null;
+        }
+        if (kind == null) {
+          continue; // plain gzip, or not bzip2 at all: one task reads it whole (and quarantines what fails)
         }
         for (long s = 0; s < length; s += splitSize) {
-          ranges.add(new long[] {i, s, Math.min(length, s + splitSize)});
+          ranges.add(new long[] {i, s, Math.min(length, s + splitSize), kind.ordinal()});
         }
       } catch (IOException e) {
         // read whole, where the failure to open it is quarantined
       }
     }
-    Bgzf.Index[] index = new Bgzf.Index[paths.size()];
+    BlockIndex[] index = new BlockIndex[paths.size()];
     if (ranges.isEmpty()) {
       return Arrays.asList(index);
     }
@@ -66,8 +76,10 @@ final class BgzfSplits {
       FileSystem fs = path.getFileSystem(conf.value().value());
       try (FSDataInputStream in = fs.open(path)) {
         RangeInput raw = new SplitUnits.Range(in, fs.getFileStatus(path).getLen());
-        long first = Bgzf.nextBlockStart(raw, r[1]);
-        return Bgzf.blocks(raw, first, r[2]);
+        if (BlockIndex.Codec.values()[(int) r[3]] == BlockIndex.Codec.BZIP2) {
+          return Bzip2.blocks(raw, r[1], r[2]);
+        }
+        return Bgzf.blocks(raw, Bgzf.nextBlockStart(raw, r[1]), r[2]);
       } catch (IOException | RuntimeException e) {
         return null;
       }
@@ -80,7 +92,8 @@ final class BgzfSplits {
       }
       List<long[]> fileBlocks = blocks.subList(k, end);
       try {
-        index[file] = fileBlocks.contains(null) ? null : Bgzf.Index.chain(fileBlocks, ranges.get(end - 1)[2]);
+        index[file] = fileBlocks.contains(null) ? null
+            : BlockIndex.chain(BlockIndex.Codec.values()[(int) ranges.get(k)[3]], fileBlocks, ranges.get(end - 1)[2]);
       } catch (IOException e) {
         index[file] = null; // read whole, where the corruption is quarantined
       }
