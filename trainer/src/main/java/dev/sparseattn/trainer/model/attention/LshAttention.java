@@ -6,6 +6,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.shape.Gather;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.SubOp;
 import org.nd4j.linalg.factory.Broadcast;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -495,8 +496,8 @@ public final class LshAttention extends DetachedAttention {
             INDArray ch = Transforms.floor(inv.get(NDArrayIndex.all(), NDArrayIndex.point(r), NDArrayIndex.all())
                     .dup('c').castTo(t).divi(m), false);                                  // chunk of each token
             INDArray code = gather(bk.muli(stride).addi(ch).reshape(bh * len, 1), idx);  // bucket * stride + chunk
-            codeKey[r] = sortedKey(code, t, -1e7);
             codeQuery[r] = sortedQuery(code, t, -3e7);
+            codeKey[r] = sortedKey(code.addi(0.5), t, -1e7);                            // + 0.5: see below
         }
         INDArray realKey = null;
         INDArray realTok = Nd4j.ones(t, bh, len);
@@ -518,15 +519,15 @@ public final class LshAttention extends DetachedAttention {
             INDArray allowed = Views.prefix(allowedBuf, n, nc, m, 2L * m);
             INDArray count = Views.prefix(countBuf, n, nc, m, 2L * m).assign(0);
             for (int r = 0; r < nHashes; r++) {
+                // code(q) - code(k) in {0, 1}  <=>  |(code(k) + 0.5) - code(q)| < 0.6 (integer codes: exact)
                 pairs(allowed, Views.range0(codeKey[r], a, n), Views.range0(codeQuery[r], a, n));
-                // code(q) - code(k) in {0, 1}  <=>  |code(k) - code(q) + 0.5| < 0.6
                 if (wrap) {
                     // or the first chunk meeting the last: code(k) - code(q) = nc - 1
-                    INDArray last = allowed.sub(nc - 1.0);
+                    INDArray last = allowed.sub(nc - 0.5);
                     count.addi(Transforms.step(Transforms.abs(last, false).rsubi(0.5), false));
                     Views.release(last);
                 }
-                count.addi(Transforms.step(Transforms.abs(allowed.addi(0.5), false).rsubi(0.6), false));
+                count.addi(Transforms.step(Transforms.abs(allowed, false).rsubi(0.6), false));
             }
             isZero(pairs(allowed, Views.range0(ownKey, a, n), Views.range0(ownQuery, a, n)));   // same bucket
             Broadcast.mul(allowed, structure, allowed, 2, 3);                             // not itself; causal
@@ -610,11 +611,17 @@ public final class LshAttention extends DetachedAttention {
         return Nd4j.create(a.data(), new long[] {bhr, nc, 2L * m}, new long[] {m + lp, m, 1}, a.offset(), 'c');
     }
 
-    /** {@code key[.., j] - query[.., i]} into {@code out} {@code [n, nc, m, 2m]}. */
+    /**
+     * {@code key[.., j] - query[.., i]} into {@code out} {@code [n, nc, m, 2m]}: one broadcasting subtraction of
+     * {@code key} {@code [n, nc, 2m]} seen as {@code [n, nc, 1, 2m]} and {@code query} {@code [n, nc, m]} seen as
+     * {@code [n, nc, m, 1]}.
+     */
     private static INDArray pairs(INDArray out, INDArray key, INDArray query) {
-        out.assign(0);
-        Broadcast.add(out, key, out, 0, 1, 3);
-        Broadcast.sub(out, query, out, 0, 1, 2);
+        INDArray k4 = Nd4j.create(key.data(), new long[] {key.size(0), key.size(1), 1, key.size(2)},
+                new long[] {key.stride(0), key.stride(1), key.size(2), key.stride(2)}, key.offset(), 'c');
+        INDArray q4 = Nd4j.create(query.data(), new long[] {query.size(0), query.size(1), query.size(2), 1},
+                new long[] {query.stride(0), query.stride(1), query.stride(2), 1}, query.offset(), 'c');
+        Nd4j.exec(new SubOp(k4, q4, out));
         return out;
     }
 }
