@@ -50,20 +50,21 @@ class TrainThroughputBenchmark {
         System.out.printf("%s; ND4J threads (OMP_NUM_THREADS) %s, OMP_WAIT_POLICY %s%n", Load.uptime(),
                 System.getenv("OMP_NUM_THREADS"), System.getenv("OMP_WAIT_POLICY"));
         StringBuilder table = new StringBuilder(
-                "| shape | tokens/step | Java s/step | Java tokens/s | PyTorch tokens/s (libgomp default) | PyTorch tokens/s "
-                        + "(PASSIVE) | ratio to PyTorch's best | model GFLOP/s | SGEMM GFLOP/s | MFU | load |\n"
+                "| shape | tokens/step | Java s/step | Java tokens/s | PyTorch tokens/s (libgomp default) "
+                        + "| PyTorch tokens/s (PASSIVE) | ratio to PyTorch's best | model GFLOP/s | SGEMM GFLOP/s | MFU | load |\n"
                         + "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
         for (String name : System.getProperty("bench.shapes", "quickstart,text,genomics").split(",")) {
             BenchShapes shape = BenchShapes.of(name.trim());
             double seconds = javaStep(shape, steps);
             double tokensPerS = shape.tokensPerStep() / seconds;
             double sgemm = sgemmGflops();
-            double torchInherited = torchTokensPerS(shape.name(), steps, false);
+            double torchDefault = torchTokensPerS(shape.name(), steps, false);
             double torchPassive = torchTokensPerS(shape.name(), steps, true);
-            double torch = Math.max(torchInherited, torchPassive);
+            double torch = Math.max(torchDefault, torchPassive);
             double gflops = flopsPerToken(shape.arch()) * tokensPerS / 1e9;
-            String row = String.format("| %s | %,d | %.3f | %,.0f | %,.0f | %,.0f | %.2fx | %.1f | %.1f | %.1f%% | %s |",
-                    shape.name(), shape.tokensPerStep(), seconds, tokensPerS, torchInherited, torchPassive,
+            String row = String.format(
+                    "| %s | %,d | %.3f | %,.0f | %,.0f | %,.0f | %.2fx | %.1f | %.1f | %.1f%% | %s |",
+                    shape.name(), shape.tokensPerStep(), seconds, tokensPerS, torchDefault, torchPassive,
                     tokensPerS / torch, gflops, sgemm,
                     100 * gflops / sgemm, Load.uptime().replace("load average ", "").split(" ")[0]);
             System.out.println(row);
@@ -110,9 +111,9 @@ class TrainThroughputBenchmark {
 
     /**
      * The PyTorch peer's tokens/s, run with libgomp's default wait policy ({@code passive = false}:
-     * {@code OMP_WAIT_POLICY} removed from the child's environment) or with {@code OMP_WAIT_POLICY=PASSIVE} forced (libgomp's idle threads sleep instead of spinning; on 2 shared cores
-     * spinning threads steal the CPU from working ones), so the table shows the peer both ways and the ratio is taken
-     * against its best.
+     * {@code OMP_WAIT_POLICY} removed from the child's environment) or with {@code OMP_WAIT_POLICY=PASSIVE} forced
+     * (libgomp's idle threads sleep instead of spinning; on 2 shared cores spinning threads steal the CPU from working
+     * ones), so the table shows the peer both ways and the ratio is taken against its best.
      */
     private static double torchTokensPerS(String shape, int steps, boolean passive)
             throws IOException, InterruptedException {

@@ -504,8 +504,9 @@ public final class LshAttention extends DetachedAttention {
         for (int j = 0; j < nHashes - 1; j++) {
             INDArray other = Nd4j.create(t, bh, nHashes, len);
             for (int r0 = 0; r0 < nHashes; r0++) {
-                other.get(NDArrayIndex.all(), NDArrayIndex.point(r0), NDArrayIndex.all()).assign(
-                        code[(r0 + 1 + j) % nHashes].get(NDArrayIndex.all(), NDArrayIndex.point(r0), NDArrayIndex.all()));
+                INDArray from = code[(r0 + 1 + j) % nHashes];
+                other.get(NDArrayIndex.all(), NDArrayIndex.point(r0), NDArrayIndex.all())
+                        .assign(from.get(NDArrayIndex.all(), NDArrayIndex.point(r0), NDArrayIndex.all()));
             }
             codeQuery[j] = sortedQuery(other.reshape(bhr * len, 1), t, -3e7);
             codeKey[j] = sortedKey(other.addi(0.5).reshape(bhr * len, 1), t, -1e7);       // + 0.5: see below
