@@ -51,7 +51,8 @@ class TrainThroughputBenchmark {
                 System.getenv("OMP_NUM_THREADS"), System.getenv("OMP_WAIT_POLICY"));
         StringBuilder table = new StringBuilder(
                 "| shape | tokens/step | Java s/step | Java tokens/s | PyTorch tokens/s (libgomp default) "
-                        + "| PyTorch tokens/s (PASSIVE) | ratio to PyTorch's best | model GFLOP/s | SGEMM GFLOP/s | MFU | load |\n"
+                        + "| PyTorch tokens/s (PASSIVE) | ratio to PyTorch's best | model GFLOP/s | SGEMM GFLOP/s "
+                        + "| MFU | load |\n"
                         + "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
         for (String name : System.getProperty("bench.shapes", "quickstart,text,genomics").split(",")) {
             BenchShapes shape = BenchShapes.of(name.trim());
