@@ -31,7 +31,8 @@ class StepProfileBenchmark {
     @Test
     void profile() {
         assertTrue(StepTimer.ON, "run with -Dsparseattn.profile=true (in test.jvm.flags)");
-        System.out.printf("threads %s, %s%n", System.getenv("OMP_NUM_THREADS"), Load.uptime());
+        System.out.printf("threads %s, OMP_WAIT_POLICY %s, %s%n", System.getenv("OMP_NUM_THREADS"),
+                System.getenv("OMP_WAIT_POLICY"), Load.uptime());
         for (String name : System.getProperty("bench.shapes", "quickstart,genomics").split(",")) {
             profile(BenchShapes.of(name.trim()), Integer.getInteger("bench.steps", 5));
         }

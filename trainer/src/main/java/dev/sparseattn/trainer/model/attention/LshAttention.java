@@ -6,6 +6,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.shape.Gather;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.SubOp;
 import org.nd4j.linalg.factory.Broadcast;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -486,17 +487,29 @@ public final class LshAttention extends DetachedAttention {
         INDArray own = gather(buckets.reshape(bhr * len, 1), flatRoundIndex(perm, len, 0));   // [bhr*L, 1]
         INDArray ownKey = sortedKey(own, t, -1);                                         // padding never matches
         INDArray ownQuery = sortedQuery(own, t, -3);
-        // rounds in which a pair meets: same bucket and chunk(q) - chunk(k) in {0, 1}, as one code per round
+        // rounds in which a pair meets: same bucket and chunk(q) - chunk(k) in {0, 1}, as one code per round. A
+        // pair allowed in its own round meets there (same bucket, inside the band), so only the other rounds are
+        // counted: other[j] holds, for the slots of each round r0, the codes of round (r0 + 1 + j) mod R
         double stride = 2.0 * nc + 4;
-        INDArray[] codeKey = new INDArray[nHashes];
-        INDArray[] codeQuery = new INDArray[nHashes];
+        INDArray[] code = new INDArray[nHashes];
         for (int r = 0; r < nHashes; r++) {                                               // few rounds
             INDArray bk = buckets.get(NDArrayIndex.all(), NDArrayIndex.point(r), NDArrayIndex.all()).dup('c');
             INDArray ch = Transforms.floor(inv.get(NDArrayIndex.all(), NDArrayIndex.point(r), NDArrayIndex.all())
                     .dup('c').castTo(t).divi(m), false);                                  // chunk of each token
-            INDArray code = gather(bk.muli(stride).addi(ch).reshape(bh * len, 1), idx);  // bucket * stride + chunk
-            codeKey[r] = sortedKey(code, t, -1e7);
-            codeQuery[r] = sortedQuery(code, t, -3e7);
+            code[r] = gather(bk.muli(stride).addi(ch).reshape(bh * len, 1), idx)         // bucket * stride + chunk
+                    .reshape('c', bh, nHashes, len);
+        }
+        INDArray[] codeKey = new INDArray[nHashes - 1];
+        INDArray[] codeQuery = new INDArray[nHashes - 1];
+        for (int j = 0; j < nHashes - 1; j++) {
+            INDArray other = Nd4j.create(t, bh, nHashes, len);
+            for (int r0 = 0; r0 < nHashes; r0++) {
+                INDArray from = code[(r0 + 1 + j) % nHashes];
+                other.get(NDArrayIndex.all(), NDArrayIndex.point(r0), NDArrayIndex.all())
+                        .assign(from.get(NDArrayIndex.all(), NDArrayIndex.point(r0), NDArrayIndex.all()));
+            }
+            codeQuery[j] = sortedQuery(other.reshape(bhr * len, 1), t, -3e7);
+            codeKey[j] = sortedKey(other.addi(0.5).reshape(bhr * len, 1), t, -1e7);       // + 0.5: see below
         }
         INDArray realKey = null;
         INDArray realTok = Nd4j.ones(t, bh, len);
@@ -516,17 +529,24 @@ public final class LshAttention extends DetachedAttention {
         for (long a = 0; a < bhr; a += step) {
             long n = Math.min(step, bhr - a);
             INDArray allowed = Views.prefix(allowedBuf, n, nc, m, 2L * m);
-            INDArray count = Views.prefix(countBuf, n, nc, m, 2L * m).assign(0);
-            for (int r = 0; r < nHashes; r++) {
-                pairs(allowed, Views.range0(codeKey[r], a, n), Views.range0(codeQuery[r], a, n));
-                // code(q) - code(k) in {0, 1}  <=>  |code(k) - code(q) + 0.5| < 0.6
+            INDArray count = nHashes > 1 ? Views.prefix(countBuf, n, nc, m, 2L * m) : null;   // other rounds met
+            for (int j = 0; j < nHashes - 1; j++) {
+                INDArray meet = j == 0 ? count : allowed;
+                // code(q) - code(k) in {0, 1}  <=>  |(code(k) + 0.5) - code(q)| < 0.6 (integer codes: exact)
+                pairs(meet, Views.range0(codeKey[j], a, n), Views.range0(codeQuery[j], a, n));
+                INDArray last = null;
                 if (wrap) {
                     // or the first chunk meeting the last: code(k) - code(q) = nc - 1
-                    INDArray last = allowed.sub(nc - 1.0);
-                    count.addi(Transforms.step(Transforms.abs(last, false).rsubi(0.5), false));
+                    last = Transforms.step(Transforms.abs(meet.sub(nc - 0.5), false).rsubi(0.5), false);
+                }
+                Transforms.step(Transforms.abs(meet, false).rsubi(0.6), false);
+                if (j > 0) {
+                    count.addi(meet);
+                }
+                if (last != null) {
+                    count.addi(last);
                     Views.release(last);
                 }
-                count.addi(Transforms.step(Transforms.abs(allowed.addi(0.5), false).rsubi(0.6), false));
             }
             isZero(pairs(allowed, Views.range0(ownKey, a, n), Views.range0(ownQuery, a, n)));   // same bucket
             Broadcast.mul(allowed, structure, allowed, 2, 3);                             // not itself; causal
@@ -537,7 +557,9 @@ public final class LshAttention extends DetachedAttention {
                     .addi(Views.range0(aloneSorted, a, n));                               // itself, if alone
             INDArray sc = Views.range0(s, a, n);
             // allowed: -log N (a pair met in N rounds counts once); otherwise MASKED
-            sc.subi(Transforms.log(Transforms.max(count, 1.0, false), false).muli(allowed));
+            if (count != null) {                             // met in 1 + count rounds
+                sc.subi(Transforms.log(count.addi(1.0), false).muli(allowed));
+            }
             sc.addi(allowed.rsubi(1.0).muli(MASKED));
         }
         Views.release(own, alone);
@@ -610,11 +632,17 @@ public final class LshAttention extends DetachedAttention {
         return Nd4j.create(a.data(), new long[] {bhr, nc, 2L * m}, new long[] {m + lp, m, 1}, a.offset(), 'c');
     }
 
-    /** {@code key[.., j] - query[.., i]} into {@code out} {@code [n, nc, m, 2m]}. */
+    /**
+     * {@code key[.., j] - query[.., i]} into {@code out} {@code [n, nc, m, 2m]}: one broadcasting subtraction of
+     * {@code key} {@code [n, nc, 2m]} seen as {@code [n, nc, 1, 2m]} and {@code query} {@code [n, nc, m]} seen as
+     * {@code [n, nc, m, 1]}.
+     */
     private static INDArray pairs(INDArray out, INDArray key, INDArray query) {
-        out.assign(0);
-        Broadcast.add(out, key, out, 0, 1, 3);
-        Broadcast.sub(out, query, out, 0, 1, 2);
+        INDArray k4 = Nd4j.create(key.data(), new long[] {key.size(0), key.size(1), 1, key.size(2)},
+                new long[] {key.stride(0), key.stride(1), key.size(2), key.stride(2)}, key.offset(), 'c');
+        INDArray q4 = Nd4j.create(query.data(), new long[] {query.size(0), query.size(1), query.size(2), 1},
+                new long[] {query.stride(0), query.stride(1), query.stride(2), 1}, query.offset(), 'c');
+        Nd4j.exec(new SubOp(k4, q4, out));
         return out;
     }
 }
