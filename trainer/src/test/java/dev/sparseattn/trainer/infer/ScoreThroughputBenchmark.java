@@ -66,7 +66,9 @@ class ScoreThroughputBenchmark {
     int len = Integer.getInteger("bench.len", 128);
     String[] model = System.getProperty("bench.model", "128x2").split("x");
     Path data = tmp.resolve("data");
-    dev.sparseattn.trainer.train.TinyDataset.write(data, InferFixture.kjv(lines), len, 1, 64);
+    // shards of 64 rows by default (many tasks: per-task costs show); the prepare job writes 4,096 per shard
+    int shardRows = Integer.getInteger("bench.shard-rows", 64);
+    dev.sparseattn.trainer.train.TinyDataset.write(data, InferFixture.kjv(lines), len, 1, shardRows);
     ByteTokenizer tok = new ByteTokenizer();
     int d = Integer.parseInt(model[0]);
     TransformerConfig arch = new TransformerConfig(tok.vocabSize(), len, d, d / 32, Integer.parseInt(model[1]),
@@ -91,8 +93,8 @@ class ScoreThroughputBenchmark {
     // the reference computes exactly that too
     boolean documentMask = ModelRef.resolve(dir.toString(), new Configuration()).documentMask()
         && rows.stream().allMatch(r -> r.segmentIds() != null);
-    System.out.printf("score benchmark: %d rows, %d tokens, model %s, len %d, document mask %s; %s%n", rows.size(),
-        tokens, String.join("x", model), len, documentMask, uptime());
+    System.out.printf("score benchmark: %d rows in shards of %d, %d tokens, model %s, len %d, document mask %s; %s%n",
+        rows.size(), shardRows, tokens, String.join("x", model), len, documentMask, uptime());
     return new Bench(data, dir, arch, TransformerLM.load(zip, false).network(), rows, tokens, tok.padId(),
         String.join("x", model), len, documentMask);
   }
