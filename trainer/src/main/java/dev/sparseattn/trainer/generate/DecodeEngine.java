@@ -175,17 +175,7 @@ public final class DecodeEngine implements AutoCloseable {
      * @throws IllegalStateException    when every slot is taken
      */
     public int open(int[] prompt) {
-        checkOpen();
-        if (prompt == null || prompt.length == 0) {
-            throw new IllegalArgumentException("the prompt must hold at least one token");
-        }
-        if (prompt.length > maxLength) {
-            throw new IllegalArgumentException("the prompt holds " + prompt.length + " tokens, more than the "
-                    + maxLength + " a slot holds" + limitNote());
-        }
-        for (int t = 0; t < prompt.length; t++) {
-            checkToken(prompt[t], "prompt token " + t);
-        }
+        checkPrompt(prompt);
         int slot = -1;
         for (int s = 0; s < maxSlots && slot < 0; s++) {
             slot = open[s] ? -1 : s;
@@ -212,6 +202,35 @@ public final class DecodeEngine implements AutoCloseable {
             step(new int[] {slot}, new int[] {prompt[t]});
         }
         return slot;
+    }
+
+    /**
+     * Checks a prompt as {@link #open} does, without opening anything.
+     *
+     * @throws IllegalArgumentException for an empty or too long prompt, or a token id outside the vocabulary
+     */
+    public void checkPrompt(int[] prompt) {
+        checkOpen();
+        if (prompt == null || prompt.length == 0) {
+            throw new IllegalArgumentException("the prompt must hold at least one token");
+        }
+        if (prompt.length > maxLength) {
+            throw new IllegalArgumentException("the prompt holds " + prompt.length + " tokens, more than the "
+                    + maxLength + " a slot holds" + limitNote());
+        }
+        for (int t = 0; t < prompt.length; t++) {
+            checkToken(prompt[t], "prompt token " + t);
+        }
+    }
+
+    /**
+     * Whether {@link #open} prefills a prompt token by token (an LSH layer feeds another layer, see the class
+     * comment): then opening the slot with the prompt's first token and feeding the rest through {@link #step}, one
+     * token per step, gives the same slot state and log-probabilities bit for bit, and lets those steps share batched
+     * steps with other sequences instead of running alone.
+     */
+    public boolean prefillsStepwise() {
+        return stepwisePrefill;
     }
 
     /** Log-probabilities of the next token after the slot's last token // [vocab] (the engine's array: do not modify). */
