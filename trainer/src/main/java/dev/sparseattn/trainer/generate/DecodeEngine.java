@@ -11,7 +11,7 @@ import java.util.Map;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Incremental decoder of one model: per-layer caches for up to {@code maxSlots} concurrent sequences. Not
@@ -54,8 +54,6 @@ public final class DecodeEngine implements AutoCloseable {
     private final int prefillLimit;        // longest prompt prefilled by one forward; the rest is stepped
     private final DecodeLayer[] layers;
     private final Head head;
-    private final INDArray tokenTable;     // [vocab, d], the model's type
-    private final INDArray positionTable;  // [seqLen, d] or null (rotary)
     private final double[] tokens;         // [vocab * d]
     private final double[] positions;      // [seqLen * d] or null
     private final boolean[] open;
@@ -121,9 +119,8 @@ public final class DecodeEngine implements AutoCloseable {
         }
         this.stepwisePrefill = lshBelow;
         this.head = Head.of(config, params);
-        this.tokenTable = params.get(LmParams.TOKEN);
-        this.positionTable = PositionTable.of(config, params);
-        this.tokens = BlockWeights.doubles(tokenTable);
+        INDArray positionTable = PositionTable.of(config, params);                         // [seqLen, d] or null
+        this.tokens = BlockWeights.doubles(params.get(LmParams.TOKEN));
         this.positions = positionTable == null ? null : BlockWeights.doubles(positionTable);
         this.open = new boolean[maxSlots];
         this.length = new int[maxSlots];
@@ -310,10 +307,13 @@ public final class DecodeEngine implements AutoCloseable {
     /** One forward of the prompt through every block in the model's type; the caches take its q, k, v. */
     private void prefill(int slot, int[] prompt) {
         int len = prompt.length;
-        INDArray x = tokenTable.getRows(prompt).dup('c');                                   // [L, d]
-        if (positionTable != null) {
-            x.addi(positionTable.get(NDArrayIndex.interval(0, len), NDArrayIndex.all()));
+        // gathered from the double copies (getRows on the table costs milliseconds for a few hundred rows); a float
+        // model's two embeddings are floats, their sum rounded to float once, as the float addition does
+        double[] rows = new double[len * d];
+        for (int t = 0; t < len; t++) {
+            embed(prompt[t], t, rows, t * d);
         }
+        INDArray x = Nd4j.createFromArray(rows).reshape('c', len, d).castTo(type);        // [L, d]
         INDArray x2 = reversible ? x.dup('c') : null;
         for (DecodeLayer l : layers) {
             x.addi(l.attentionPrefill(reversible ? x2 : x, slot));
