@@ -10,6 +10,12 @@ import java.util.Arrays;
 import java.util.Map;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
+import org.nd4j.linalg.api.memory.enums.ResetPolicy;
+import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -42,6 +48,18 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>The weights are copied when the engine is built: later training of {@code net} does not reach it.
  */
 public final class DecodeEngine implements AutoCloseable {
+
+    /** The workspace of one block of a prefill: learns its size over the first prefills, then reuses one buffer. */
+    private static final WorkspaceConfiguration PREFILL_SCOPE = WorkspaceConfiguration.builder()
+            .initialSize(0)
+            .overallocationLimit(0.02)
+            .policyLearning(LearningPolicy.OVER_TIME)
+            .cyclesBeforeInitialization(2)
+            .policyReset(ResetPolicy.BLOCK_LEFT)
+            .policySpill(SpillPolicy.REALLOCATE)
+            .policyAllocation(AllocationPolicy.OVERALLOCATE)
+            .build();
+    private static final String PREFILL_SCOPE_ID = "SPARSEATTN_DECODE_PREFILL";
 
     private final TransformerConfig config;
     private final DataType type;
@@ -305,6 +323,7 @@ public final class DecodeEngine implements AutoCloseable {
     }
 
     /** One forward of the prompt through every block in the model's type; the caches take its q, k, v. */
+    @SuppressWarnings("try")
     private void prefill(int slot, int[] prompt) {
         int len = prompt.length;
         // gathered from the double copies (getRows on the table costs milliseconds for a few hundred rows); a float
@@ -316,8 +335,13 @@ public final class DecodeEngine implements AutoCloseable {
         INDArray x = Nd4j.createFromArray(rows).reshape('c', len, d).castTo(type);        // [L, d]
         INDArray x2 = reversible ? x.dup('c') : null;
         for (DecodeLayer l : layers) {
-            x.addi(l.attentionPrefill(reversible ? x2 : x, slot));
-            (reversible ? x2 : x).addi(l.feedForwardPrefill(x));
+            // one block's temporaries in a workspace scope, reused by the next block and the next prefill instead of
+            // fresh allocations (which cost more than the arithmetic here, and pile up at long prompts until a GC)
+            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(PREFILL_SCOPE,
+                    PREFILL_SCOPE_ID)) {
+                x.addi(l.attentionPrefill(reversible ? x2 : x, slot));
+                (reversible ? x2 : x).addi(l.feedForwardPrefill(x));
+            }
         }
         INDArray last = x.getRow(len - 1);
         if (reversible) {
