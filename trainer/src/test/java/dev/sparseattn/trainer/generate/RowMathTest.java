@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** {@link RowMath#affineRows} against {@link RowMath#affine} row by row: the same sums in the same order. */
+/**
+ * {@link RowMath#affineRows} against {@link RowMath#affine} row by row: the same sums in the same order; over float
+ * weights the same as over their double copies.
+ */
 class RowMathTest {
 
     @Test
@@ -25,6 +28,18 @@ class RowMathTest {
                     RowMath.affine(x, r * in, in, w, b, out, want, r * out);
                 }
                 assertArrayEquals(want, y, 0.0, rows + " rows, bias " + bias);
+                // float weights: the same as their double copies, bit for bit
+                float[] wf = new float[w.length];
+                double[] wd = new double[w.length];
+                for (int i = 0; i < w.length; i++) {
+                    wf[i] = (float) w[i];
+                    wd[i] = wf[i];
+                }
+                double[] yf = new double[rows * out];
+                double[] yd = new double[rows * out];
+                RowMath.affineRows(x, rows, in, wf, b, out, yf);
+                RowMath.affineRows(x, rows, in, wd, b, out, yd);
+                assertArrayEquals(yd, yf, 0.0, rows + " rows, bias " + bias + ", float weights");
             }
         }
     }
