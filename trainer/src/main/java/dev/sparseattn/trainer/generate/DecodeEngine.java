@@ -10,8 +10,14 @@ import java.util.Arrays;
 import java.util.Map;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
+import org.nd4j.linalg.api.memory.enums.ResetPolicy;
+import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Incremental decoder of one model: per-layer caches for up to {@code maxSlots} concurrent sequences. Not
@@ -43,6 +49,18 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  */
 public final class DecodeEngine implements AutoCloseable {
 
+    /** The workspace of one block of a prefill: learns its size over the first prefills, then reuses one buffer. */
+    private static final WorkspaceConfiguration PREFILL_SCOPE = WorkspaceConfiguration.builder()
+            .initialSize(0)
+            .overallocationLimit(0.02)
+            .policyLearning(LearningPolicy.OVER_TIME)
+            .cyclesBeforeInitialization(2)
+            .policyReset(ResetPolicy.BLOCK_LEFT)
+            .policySpill(SpillPolicy.REALLOCATE)
+            .policyAllocation(AllocationPolicy.OVERALLOCATE)
+            .build();
+    private static final String PREFILL_SCOPE_ID = "SPARSEATTN_DECODE_PREFILL";
+
     private final TransformerConfig config;
     private final DataType type;
     private final int maxSlots;
@@ -54,8 +72,6 @@ public final class DecodeEngine implements AutoCloseable {
     private final int prefillLimit;        // longest prompt prefilled by one forward; the rest is stepped
     private final DecodeLayer[] layers;
     private final Head head;
-    private final INDArray tokenTable;     // [vocab, d], the model's type
-    private final INDArray positionTable;  // [seqLen, d] or null (rotary)
     private final double[] tokens;         // [vocab * d]
     private final double[] positions;      // [seqLen * d] or null
     private final boolean[] open;
@@ -121,9 +137,8 @@ public final class DecodeEngine implements AutoCloseable {
         }
         this.stepwisePrefill = lshBelow;
         this.head = Head.of(config, params);
-        this.tokenTable = params.get(LmParams.TOKEN);
-        this.positionTable = PositionTable.of(config, params);
-        this.tokens = BlockWeights.doubles(tokenTable);
+        INDArray positionTable = PositionTable.of(config, params);                         // [seqLen, d] or null
+        this.tokens = BlockWeights.doubles(params.get(LmParams.TOKEN));
         this.positions = positionTable == null ? null : BlockWeights.doubles(positionTable);
         this.open = new boolean[maxSlots];
         this.length = new int[maxSlots];
@@ -175,17 +190,7 @@ public final class DecodeEngine implements AutoCloseable {
      * @throws IllegalStateException    when every slot is taken
      */
     public int open(int[] prompt) {
-        checkOpen();
-        if (prompt == null || prompt.length == 0) {
-            throw new IllegalArgumentException("the prompt must hold at least one token");
-        }
-        if (prompt.length > maxLength) {
-            throw new IllegalArgumentException("the prompt holds " + prompt.length + " tokens, more than the "
-                    + maxLength + " a slot holds" + limitNote());
-        }
-        for (int t = 0; t < prompt.length; t++) {
-            checkToken(prompt[t], "prompt token " + t);
-        }
+        checkPrompt(prompt);
         int slot = -1;
         for (int s = 0; s < maxSlots && slot < 0; s++) {
             slot = open[s] ? -1 : s;
@@ -212,6 +217,35 @@ public final class DecodeEngine implements AutoCloseable {
             step(new int[] {slot}, new int[] {prompt[t]});
         }
         return slot;
+    }
+
+    /**
+     * Checks a prompt as {@link #open} does, without opening anything.
+     *
+     * @throws IllegalArgumentException for an empty or too long prompt, or a token id outside the vocabulary
+     */
+    public void checkPrompt(int[] prompt) {
+        checkOpen();
+        if (prompt == null || prompt.length == 0) {
+            throw new IllegalArgumentException("the prompt must hold at least one token");
+        }
+        if (prompt.length > maxLength) {
+            throw new IllegalArgumentException("the prompt holds " + prompt.length + " tokens, more than the "
+                    + maxLength + " a slot holds" + limitNote());
+        }
+        for (int t = 0; t < prompt.length; t++) {
+            checkToken(prompt[t], "prompt token " + t);
+        }
+    }
+
+    /**
+     * Whether {@link #open} prefills a prompt token by token (an LSH layer feeds another layer, see the class
+     * comment): then opening the slot with the prompt's first token and feeding the rest through {@link #step}, one
+     * token per step, gives the same slot state and log-probabilities bit for bit, and lets those steps share batched
+     * steps with other sequences instead of running alone.
+     */
+    public boolean prefillsStepwise() {
+        return stepwisePrefill;
     }
 
     /** Log-probabilities of the next token after the slot's last token // [vocab] (the engine's array: do not modify). */
@@ -289,16 +323,25 @@ public final class DecodeEngine implements AutoCloseable {
     }
 
     /** One forward of the prompt through every block in the model's type; the caches take its q, k, v. */
+    @SuppressWarnings("try")
     private void prefill(int slot, int[] prompt) {
         int len = prompt.length;
-        INDArray x = tokenTable.getRows(prompt).dup('c');                                   // [L, d]
-        if (positionTable != null) {
-            x.addi(positionTable.get(NDArrayIndex.interval(0, len), NDArrayIndex.all()));
+        // gathered from the double copies (getRows on the table costs milliseconds for a few hundred rows); a float
+        // model's two embeddings are floats, their sum rounded to float once, as the float addition does
+        double[] rows = new double[len * d];
+        for (int t = 0; t < len; t++) {
+            embed(prompt[t], t, rows, t * d);
         }
+        INDArray x = Nd4j.createFromArray(rows).reshape('c', len, d).castTo(type);        // [L, d]
         INDArray x2 = reversible ? x.dup('c') : null;
         for (DecodeLayer l : layers) {
-            x.addi(l.attentionPrefill(reversible ? x2 : x, slot));
-            (reversible ? x2 : x).addi(l.feedForwardPrefill(x));
+            // one block's temporaries in a workspace scope, reused by the next block and the next prefill instead of
+            // fresh allocations (which cost more than the arithmetic here, and pile up at long prompts until a GC)
+            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(PREFILL_SCOPE,
+                    PREFILL_SCOPE_ID)) {
+                x.addi(l.attentionPrefill(reversible ? x2 : x, slot));
+                (reversible ? x2 : x).addi(l.feedForwardPrefill(x));
+            }
         }
         INDArray last = x.getRow(len - 1);
         if (reversible) {

@@ -36,9 +36,12 @@ final class DecodeLayer {
     private final int headDim;
     private final int ffn;
     private final boolean rotary;
-    private final double[] h;      // LN of one row     [d]
-    private final double[] qkv;    // one row           [3d]
-    private final double[] hidden; // one row           [ffn]
+    private final int[] rowOf;     // the active rows of a step, in order [slots]
+    private final double[] h;      // LN of the active rows, compact   [slots][d]
+    private final double[] qkv;    // their [q | k | v]                [slots][3d]
+    private final double[] hidden; // their feed-forward hidden layer  [slots][ffn]
+    private final double[] rows;   // their attention output, compact  [slots][d]
+    private final double[] proj;   // their branch output, compact     [slots][d]
     private final double[] q;      // [slots][heads][headDim]
     private final double[] k;
     private final double[] v;
@@ -61,9 +64,12 @@ final class DecodeLayer {
         this.rotary = rotary;
         this.attention = new AttentionBranch(Attentions.create(spec, heads), heads).rotary(rotary);
         this.cache = DecodeCaches.create(spec, slots, heads, headDim, null, type, capacity);
-        this.h = new double[d];
-        this.qkv = new double[3 * d];
-        this.hidden = new double[ffn];
+        this.rowOf = new int[slots];
+        this.h = new double[slots * d];
+        this.qkv = new double[slots * 3 * d];
+        this.hidden = new double[slots * ffn];
+        this.rows = new double[slots * d];
+        this.proj = new double[slots * d];
         this.q = new double[slots * d];
         this.k = new double[slots * d];
         this.v = new double[slots * d];
@@ -115,49 +121,64 @@ final class DecodeLayer {
     }
 
     /**
-     * F of one new token per active row; its key and value join the row's cache.
+     * F of one new token per active row; its key and value join the row's cache. The projections run over all
+     * active rows at once ({@link RowMath#affineRows}: each weight read once per step, not once per row).
      *
      * @param x   inputs  // [slots][d]; rows not active are ignored
      * @param out F(x)    // [slots][d], overwritten in the active rows
      */
     void attentionStep(double[] x, boolean[] active, double[] out) {
-        for (int b = 0; b < slots; b++) {
-            if (!active[b]) {
-                continue;
-            }
+        int n = layerNormRows(x, active, w.ln1g(), w.ln1b());
+        RowMath.affineRows(h, n, d, w.wqkv(), w.bqkv(), 3 * d, qkv);                    // [n][q | k | v]
+        for (int r = 0; r < n; r++) {
+            int b = rowOf[r];
             int o = b * d;
-            RowMath.layerNorm(x, o, d, w.ln1g(), w.ln1b(), h, 0);
-            RowMath.affine(h, 0, d, w.wqkv(), w.bqkv(), 3 * d, qkv, 0);       // [q | k | v], heads consecutive
+            int src = r * 3 * d;
             if (rotary) {
                 pos[0] = cache.length(b);
-                rotate(qkv, 0, pos);
-                rotate(qkv, d, pos);
+                rotate(qkv, src, pos);
+                rotate(qkv, src + d, pos);
             }
-            System.arraycopy(qkv, 0, q, o, d);
-            System.arraycopy(qkv, d, k, o, d);
-            System.arraycopy(qkv, 2 * d, v, o, d);
+            System.arraycopy(qkv, src, q, o, d);
+            System.arraycopy(qkv, src + d, k, o, d);
+            System.arraycopy(qkv, src + 2 * d, v, o, d);
             if (sinkCap >= 0 && cache.length(b) > sinkCap) {
                 moveSinks(b, cache.length(b) - sinkCap);
             }
         }
         cache.step(q, k, v, null, active, ctx);
-        for (int b = 0; b < slots; b++) {
-            if (active[b]) {
-                RowMath.affine(ctx, b * d, d, w.wo(), w.bo(), d, out, b * d);
-            }
+        for (int r = 0; r < n; r++) {
+            System.arraycopy(ctx, rowOf[r] * d, rows, r * d, d);
         }
+        RowMath.affineRows(rows, n, d, w.wo(), w.bo(), d, proj);
+        scatter(n, out);
     }
 
-    /** G of each active row // [slots][d] -> out [slots][d] (active rows overwritten). */
+    /** G of each active row // [slots][d] -> out [slots][d] (active rows overwritten), all rows at once. */
     void feedForwardStep(double[] x, boolean[] active, double[] out) {
+        int n = layerNormRows(x, active, w.ln2g(), w.ln2b());
+        RowMath.affineRows(h, n, d, w.w1(), w.b1(), ffn, hidden);
+        RowMath.gelu(hidden, 0, n * ffn);
+        RowMath.affineRows(hidden, n, ffn, w.w2(), w.b2(), d, proj);
+        scatter(n, out);
+    }
+
+    /** LayerNorm of each active row of {@code x} into the compact {@code h}; fills {@code rowOf}; returns their count. */
+    private int layerNormRows(double[] x, boolean[] active, double[] gain, double[] bias) {
+        int n = 0;
         for (int b = 0; b < slots; b++) {
-            if (!active[b]) {
-                continue;
+            if (active[b]) {
+                RowMath.layerNorm(x, b * d, d, gain, bias, h, n * d);
+                rowOf[n++] = b;
             }
-            RowMath.layerNorm(x, b * d, d, w.ln2g(), w.ln2b(), h, 0);
-            RowMath.affine(h, 0, d, w.w1(), w.b1(), ffn, hidden, 0);
-            RowMath.gelu(hidden, 0, ffn);
-            RowMath.affine(hidden, 0, ffn, w.w2(), w.b2(), d, out, b * d);
+        }
+        return n;
+    }
+
+    /** The compact {@code proj} rows back to their slots' rows of {@code out}. */
+    private void scatter(int n, double[] out) {
+        for (int r = 0; r < n; r++) {
+            System.arraycopy(proj, r * d, out, rowOf[r] * d, d);
         }
     }
 

@@ -14,7 +14,9 @@ import java.util.function.Consumer;
  * {@code maxNewTokens}, or when its slot is full ({@code "context"}; with {@code slide} the context is cut to its
  * last half and prefilled again instead).
  *
- * <p>A prompt starts a new document: it follows the end-of-document id, as in training.
+ * <p>A prompt starts a new document: it follows the end-of-document id, as in training. When the engine prefills token
+ * by token ({@link DecodeEngine#prefillsStepwise}), a prompt's tokens after the first are fed in the following steps,
+ * one per step, beside the other sequences' tokens (the same log-probabilities, bit for bit, as opening it alone).
  */
 public final class Generator {
 
@@ -110,7 +112,13 @@ public final class Generator {
         int[] tokens = new int[sequences.size()];
         int n = 0;
         for (Sequence s : sequences) {
-            if (!s.done() && s.choose()) {
+            if (s.done()) {
+                continue;
+            }
+            if (s.fed < s.context.length) {                         // still prefilling: its next prompt token
+                slots[n] = s.slot;
+                tokens[n++] = s.context[s.fed++];
+            } else if (s.choose()) {
                 slots[n] = s.slot;
                 tokens[n++] = s.last;
             }
@@ -126,6 +134,7 @@ public final class Generator {
         private final Consumer<TokenEvent> onToken;
         private final TokenSampler sampler;
         private final int[] context;         // prompt ids, for sliding
+        private int fed;                     // prompt ids fed to the engine so far
         private int[] generated = new int[16];
         private int count;
         private int emitted;                 // chars of the text handed out
@@ -139,7 +148,20 @@ public final class Generator {
             this.onToken = onToken;
             this.sampler = new TokenSampler(config.temperature(), config.topK(), config.topP(), config.seed());
             this.context = context;
-            this.slot = engine.open(context);
+            if (engine.prefillsStepwise() && context.length > 1) {
+                // token-by-token prefill: the first token now, the others in the next steps beside other sequences
+                engine.checkPrompt(context);
+                this.slot = engine.open(Arrays.copyOf(context, 1));
+                this.fed = 1;
+            } else {
+                this.slot = engine.open(context);
+                this.fed = context.length;
+            }
+        }
+
+        /** Whether the prompt is still being fed, one token per step (see {@link DecodeEngine#prefillsStepwise}). */
+        public boolean prefilling() {
+            return fed < context.length;
         }
 
         /** The engine slot this sequence decodes in. */

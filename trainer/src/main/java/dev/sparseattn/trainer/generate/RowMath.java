@@ -48,6 +48,63 @@ final class RowMath {
         }
     }
 
+    /**
+     * {@code affine} of {@code rows} consecutive rows at once: row {@code r}'s {@code y[r * out ..+out) =
+     * x[r * in ..+in) W + b}. Each weight row is read once for all rows (it stays in the first-level cache while the
+     * rows use it), instead of once per row; every output element sums in the same order as {@link #affine}, so the
+     * results are bit for bit those of {@code rows} calls of it.
+     *
+     * @param x rows // [rows][in]
+     * @param y rows // [rows][out], overwritten
+     */
+    static void affineRows(double[] x, int rows, int in, Weights w, double[] b, int out, double[] y) {
+        if (w.f != null) {
+            affineRows(x, rows, in, w.f, b, out, y);
+        } else {
+            affineRows(x, rows, in, w.d, b, out, y);
+        }
+    }
+
+    /** {@link #affineRows(double[], int, int, Weights, double[], int, double[])} over double weights. */
+    static void affineRows(double[] x, int rows, int in, double[] w, double[] b, int out, double[] y) {
+        biasRows(rows, b, out, y);
+        for (int i = 0; i < in; i++) {
+            int row = i * out;
+            for (int r = 0; r < rows; r++) {
+                double xi = x[r * in + i];
+                int yo = r * out;
+                for (int j = 0; j < out; j++) {
+                    y[yo + j] += xi * w[row + j];
+                }
+            }
+        }
+    }
+
+    /** The same over float weights (each widened to double: the same products as over their double copies). */
+    static void affineRows(double[] x, int rows, int in, float[] w, double[] b, int out, double[] y) {
+        biasRows(rows, b, out, y);
+        for (int i = 0; i < in; i++) {
+            int row = i * out;
+            for (int r = 0; r < rows; r++) {
+                double xi = x[r * in + i];
+                int yo = r * out;
+                for (int j = 0; j < out; j++) {
+                    y[yo + j] += xi * w[row + j];
+                }
+            }
+        }
+    }
+
+    private static void biasRows(int rows, double[] b, int out, double[] y) {
+        for (int r = 0; r < rows; r++) {
+            if (b == null) {
+                java.util.Arrays.fill(y, r * out, (r + 1) * out, 0);
+            } else {
+                System.arraycopy(b, 0, y, r * out, out);
+            }
+        }
+    }
+
     /** GELU, tanh approximation (Hendrycks &amp; Gimpel 2016), in place over {@code [off, off + n)}. */
     static void gelu(double[] x, int off, int n) {
         for (int i = off; i < off + n; i++) {

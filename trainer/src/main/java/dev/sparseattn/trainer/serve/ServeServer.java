@@ -26,6 +26,17 @@ import java.util.concurrent.TimeoutException;
 public final class ServeServer implements AutoCloseable {
   /** How long past a request's own timeout the HTTP thread waits for the decode thread before giving up. */
   private static final long GRACE_NANOS = TimeUnit.SECONDS.toNanos(10);
+  /** The JDK server's switch for TCP_NODELAY on accepted connections (read once, when its first server starts). */
+  static final String NODELAY = "sun.net.httpserver.nodelay";
+
+  static {
+    // Without TCP_NODELAY, Nagle's algorithm holds a small write (a token's event, an answer's body after its
+    // headers) until the client acknowledges the previous one, and the client delays that acknowledgement (40 ms on
+    // Linux): a fixed delay on every first token and every answer. Set unless the launcher chose otherwise.
+    if (System.getProperty(NODELAY) == null) {
+      System.setProperty(NODELAY, "true");
+    }
+  }
 
   private final ServeConfig config;
   private final ServedModel model;

@@ -89,6 +89,58 @@ class GeneratorTest {
         }
     }
 
+    /**
+     * An LSH layer below another one: the engine prefills token by token, and the generator feeds a prompt's tokens
+     * after the first in the following batched steps, beside other sequences. Greedy tokens and their
+     * log-probabilities equal, bit for bit, the engine's own token-by-token {@code open} of the whole prompt followed
+     * by argmax steps alone.
+     */
+    @Test
+    void stepwisePrefillSharesStepsAndEqualsOpeningAlone() {
+        TransformerConfig c = new TransformerConfig(ByteTokenizer.VOCAB_SIZE, 64, 16, 2, 2, 32, 5)
+                .withAttention(AttentionSpec.lsh(2, 4, 4, 11, true), AttentionSpec.slidingWindow(8, true))
+                .withRotaryPositions();
+        MultiLayerNetwork lshNet = TransformerLM.build(c, new NoOp(), DataType.DOUBLE);
+        Nd4j.getRandom().setSeed(29);
+        lshNet.setParams(Nd4j.randn(DataType.DOUBLE, 1, lshNet.numParams()).muli(0.5));
+        String[] prompts = {"the quick brown fox", "ab", "jumps over the lazy dog"};
+        int[] lengths = {15, 30, 9};
+        List<List<Double>> logProbs = new ArrayList<>();
+        List<Generator.Request> requests = new ArrayList<>();
+        for (int r = 0; r < prompts.length; r++) {
+            List<Double> lp = new ArrayList<>();
+            logProbs.add(lp);
+            requests.add(new Generator.Request(prompts[r], new GenerationConfig(0, 0, 1, lengths[r], List.of(), false, 0),
+                    e -> lp.add(e.logProb())));
+        }
+        List<Generator.Result> batched;
+        try (DecodeEngine engine = new DecodeEngine(lshNet, 3, 64)) {
+            assertTrue(engine.prefillsStepwise());
+            batched = new Generator(engine, TOK).generateAll(requests);
+        }
+        for (int r = 0; r < prompts.length; r++) {
+            try (DecodeEngine alone = new DecodeEngine(lshNet, 1, 64)) {
+                byte[] text = prompts[r].getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                int[] ctx = new int[text.length + 1];
+                ctx[0] = ByteTokenizer.EOS;
+                for (int i = 0; i < text.length; i++) {
+                    ctx[i + 1] = text[i] & 0xff;
+                }
+                int slot = alone.open(ctx);
+                for (int t = 0; t < lengths[r]; t++) {
+                    double[] lp = alone.logProbs(slot);
+                    int best = 0;
+                    for (int v = 1; v < lp.length; v++) {
+                        best = lp[v] > lp[best] ? v : best;
+                    }
+                    assertEquals(best, batched.get(r).tokens()[t], "request " + r + ", token " + t);
+                    assertEquals(lp[best], logProbs.get(r).get(t), 0.0, "request " + r + ", token " + t);
+                    alone.step(new int[] {slot}, new int[] {best});
+                }
+            }
+        }
+    }
+
     @Test
     void topOneAndTinyNucleusAreGreedy() {
         try (DecodeEngine engine = new DecodeEngine(net, 1, 64)) {

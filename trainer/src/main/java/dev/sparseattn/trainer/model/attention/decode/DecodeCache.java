@@ -286,11 +286,7 @@ public abstract class DecodeCache {
                 continue;
             }
             int ko = store.offset(b, h, s);
-            double dot = 0;
-            for (int d = 0; d < dim; d++) {
-                dot += q[qOff + d] * ks[ko + d];
-            }
-            dot *= scale;
+            double dot = dot(q, qOff, ks, ko, dim) * scale;
             scores[n] = dot;
             kept[n++] = s;
             max = Math.max(max, dot);
@@ -312,6 +308,29 @@ public abstract class DecodeCache {
         for (int d = 0; d < dim; d++) {
             out[oOff + d] *= inv;
         }
+    }
+
+    /**
+     * {@code a[ao ..+n) . b[bo ..+n)} with four partial sums: the JIT does not reorder a floating-point sum, so one
+     * running sum is a chain of dependent additions (one per element, each waiting for the last); four independent
+     * chains overlap. The order of the additions differs from a plain loop's by rounding only.
+     */
+    static double dot(double[] a, int ao, double[] b, int bo, int n) {
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+            s0 += a[ao + i] * b[bo + i];
+            s1 += a[ao + i + 1] * b[bo + i + 1];
+            s2 += a[ao + i + 2] * b[bo + i + 2];
+            s3 += a[ao + i + 3] * b[bo + i + 3];
+        }
+        for (; i < n; i++) {
+            s0 += a[ao + i] * b[bo + i];
+        }
+        return (s0 + s1) + (s2 + s3);
     }
 
     /** Positions {@code from .. to} of row {@code b} as doubles, {@code [heads, to - from, headDim]}. */
