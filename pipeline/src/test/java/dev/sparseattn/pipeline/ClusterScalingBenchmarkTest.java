@@ -6,12 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sparseattn.datasets.manifest.Manifest;
 import dev.sparseattn.datasets.manifest.Split;
 import dev.sparseattn.pipeline.prepare.PrepareResult;
-import java.io.BufferedWriter;
 import java.io.File;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -21,7 +19,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Tag;
@@ -52,18 +49,11 @@ class ClusterScalingBenchmarkTest {
     Random r = new Random(1);
     String[] names = {"fastq", "fasta", "text", "text-64-files"};
     List<String> only = List.of(System.getProperty("bench.inputs", String.join(",", names)).split(","));
-    Path fastq = !only.contains("fastq") ? null : write(tmp.resolve("big.fastq"), bytes, () -> {
-      int n = 150;
-      return "@read" + r.nextInt() + "\n" + bases(r, n) + "\n+\n" + "I".repeat(n) + "\n";
-    });
-    long[] written = {0};
-    Path fasta = !only.contains("fasta") ? null : write(tmp.resolve("big.fasta"), bytes, () -> {
-      boolean header = written[0] % (bytes / 4 + 1) < 81; // four records
-      written[0] += 81;
-      return (header ? ">chr" + written[0] + "\n" : "") + bases(r, 80) + "\n";
-    });
+    Path fastq = !only.contains("fastq") ? null : GeneratedInputs.fastq(tmp.resolve("big.fastq"), bytes, r);
+    Path fasta = !only.contains("fasta") ? null
+        : GeneratedInputs.fasta(tmp.resolve("big.fasta"), bytes, bytes / 4 + 1, r);      // four records
     boolean anyText = only.contains("text") || only.contains("text-64-files");
-    Path text = !anyText ? null : write(tmp.resolve("big.txt"), bytes, () -> words(r, 40 + r.nextInt(400)) + "\n\n");
+    Path text = !anyText ? null : GeneratedInputs.paragraphs(tmp.resolve("big.txt"), bytes, r);
     Path small = !only.contains("text-64-files") ? null : smallFiles(text, 64);
     System.out.println("SCALING " + uptime());
     int port = freePort();
@@ -180,34 +170,6 @@ class ClusterScalingBenchmarkTest {
       from = to + (to < all.length ? 1 : 0);
     }
     return dir;
-  }
-
-  private static Path write(Path p, long bytes, Supplier<String> next) throws IOException {
-    long n = 0;
-    try (BufferedWriter w = Files.newBufferedWriter(p, StandardCharsets.US_ASCII)) {
-      while (n < bytes) {
-        String s = next.get();
-        w.write(s);
-        n += s.length();
-      }
-    }
-    return p;
-  }
-
-  private static String bases(Random r, int n) {
-    char[] c = new char[n];
-    for (int i = 0; i < n; i++) {
-      c[i] = "ACGT".charAt(r.nextInt(4));
-    }
-    return new String(c);
-  }
-
-  private static String words(Random r, int n) {
-    char[] c = new char[n];
-    for (int i = 0; i < n; i++) {
-      c[i] = i % 7 == 6 ? ' ' : (char) ('a' + r.nextInt(26));
-    }
-    return new String(c);
   }
 
   private static int freePort() throws IOException {

@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.sparseattn.datasets.manifest.Manifest;
 import dev.sparseattn.datasets.manifest.Split;
 import dev.sparseattn.pipeline.prepare.PrepareResult;
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -35,21 +33,9 @@ class SplitScalingBenchmarkTest {
   void oneBigFileOnOneAndTwoCores() throws IOException {
     long bytes = Long.getLong("bench.mb", 32) << 20;
     Random r = new Random(1);
-    Path fastq = write("big.fastq", bytes, w -> {
-      int n = 150;
-      return "@read" + r.nextInt() + "\n" + bases(r, n) + "\n+\n" + "I".repeat(n) + "\n";
-    });
-    Path fasta = write("big.fasta", bytes, new java.util.function.Function<>() {
-      long written;
-
-      @Override
-      public String apply(BufferedWriter w) {
-        boolean header = written % (8 << 20) < 81; // a record every 8 MB
-        written += 81;
-        return (header ? ">chr" + written + "\n" : "") + bases(r, 80) + "\n";
-      }
-    });
-    Path text = write("big.txt", bytes, w -> words(r, 40 + r.nextInt(400)) + "\n\n");
+    Path fastq = GeneratedInputs.fastq(tmp.resolve("big.fastq"), bytes, r);
+    Path fasta = GeneratedInputs.fasta(tmp.resolve("big.fasta"), bytes, 8 << 20, r);   // a record every 8 MB
+    Path text = GeneratedInputs.paragraphs(tmp.resolve("big.txt"), bytes, r);
     for (Object[] input : List.of(new Object[] {fastq, "format = fastq", "tokenizer = nucleotide"},
         new Object[] {fasta, "format = fasta", "tokenizer = nucleotide"},
         new Object[] {text, "format = text", "document = paragraph"})) {
@@ -83,35 +69,5 @@ class SplitScalingBenchmarkTest {
         assertEquals(manifests[1].split(s), manifests[2].split(s), file + " " + s);
       }
     }
-  }
-
-  private static Path write(String name, long bytes, java.util.function.Function<BufferedWriter, String> next)
-      throws IOException {
-    Path p = tmp.resolve(name);
-    long n = 0;
-    try (BufferedWriter w = Files.newBufferedWriter(p, StandardCharsets.US_ASCII)) {
-      while (n < bytes) {
-        String s = next.apply(w);
-        w.write(s);
-        n += s.length();
-      }
-    }
-    return p;
-  }
-
-  private static String bases(Random r, int n) {
-    char[] c = new char[n];
-    for (int i = 0; i < n; i++) {
-      c[i] = "ACGT".charAt(r.nextInt(4));
-    }
-    return new String(c);
-  }
-
-  private static String words(Random r, int n) {
-    char[] c = new char[n];
-    for (int i = 0; i < n; i++) {
-      c[i] = i % 7 == 6 ? ' ' : (char) ('a' + r.nextInt(26));
-    }
-    return new String(c);
   }
 }
