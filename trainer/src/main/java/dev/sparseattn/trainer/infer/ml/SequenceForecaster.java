@@ -14,27 +14,25 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.LongParam;
 import org.apache.spark.ml.param.Param;
-import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.util.DefaultParamsReader;
-import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.ml.util.Identifiable$;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * A Spark ML {@link Transformer} that forecasts a DataFrame column of series contexts with a model trained on time
+ * A Spark ML {@link org.apache.spark.ml.Transformer} that forecasts a DataFrame column of series contexts with a model trained on time
  * series, through the one {@link Forecaster} (the {@code forecast} job's): per row, from the context (an
  * {@code array<double>} of observed steps in original units, interleaved: every variable of a step, then the next
  * step; null or NaN for missing), {@code samples} paths of {@code horizon} steps are sampled and it adds
@@ -47,16 +45,12 @@ import org.apache.spark.sql.types.StructType;
  * a row forecasts what the job writes for the same series and context; without a series column the context's values
  * seed it. The model is loaded once per executor JVM; saved and loaded with Spark ML's default params writer.
  */
-public final class SequenceForecaster extends Transformer implements DefaultParamsWritable {
+public final class SequenceForecaster extends ModelColumnTransformer<SequenceForecaster> {
   private static final long serialVersionUID = 1L;
 
-  private final String uid;
-  private final Param<String> modelPath;
-  private final Param<String> inputCol;
   private final Param<String> seriesCol;
   private final Param<String> medianCol;
   private final Param<String> quantilesCol;
-  private final Param<String> reasonCol;
   private final IntParam horizon;
   private final IntParam samples;
   private final DoubleParam temperature;
@@ -68,23 +62,19 @@ public final class SequenceForecaster extends Transformer implements DefaultPara
   }
 
   public SequenceForecaster(String uid) {
-    this.uid = uid;
-    modelPath = new Param<>(this, "modelPath", "a model trained on time series (directory or model.zip)");
-    inputCol = new Param<>(this, "inputCol", "the array<double> column of contexts (interleaved steps)");
+    super(uid, "a model trained on time series (directory or model.zip)",
+        "the array<double> column of contexts (interleaved steps)", "context", "forecast_error");
     seriesCol = new Param<>(this, "seriesCol", "a string column naming each series, mixed into its seed (empty: none)");
     medianCol = new Param<>(this, "medianCol", "output column of the median per step and variable");
     quantilesCol = new Param<>(this, "quantilesCol", "output column of the deciles per step and variable");
-    reasonCol = new Param<>(this, "reasonCol", "output column of the reason a row has no forecast");
     horizon = new IntParam(this, "horizon", "future steps per path", ParamValidators.gtEq(1));
     samples = new IntParam(this, "samples", "sampled paths per row", ParamValidators.gtEq(1));
     temperature = new DoubleParam(this, "temperature", "sampling temperature", ParamValidators.gt(0));
     topK = new IntParam(this, "topK", "sample among the k most likely bins, 0 = all", ParamValidators.gtEq(0));
     seed = new LongParam(this, "seed", "seed of the paths");
-    setDefault(inputCol, "context");
     setDefault(seriesCol, "");
     setDefault(medianCol, "forecast_median");
     setDefault(quantilesCol, "forecast_quantiles");
-    setDefault(reasonCol, "forecast_error");
     setDefault(horizon, 12);
     setDefault(samples, 20);
     setDefault(temperature, 1.0);
@@ -93,17 +83,8 @@ public final class SequenceForecaster extends Transformer implements DefaultPara
   }
 
   @Override
-  public String uid() {
-    return uid;
-  }
-
-  // the params, found by Spark ML through these public getters (Params.params)
-  public Param<String> modelPath() {
-    return modelPath;
-  }
-
-  public Param<String> inputCol() {
-    return inputCol;
+  SequenceForecaster self() {
+    return this;
   }
 
   public Param<String> seriesCol() {
@@ -116,10 +97,6 @@ public final class SequenceForecaster extends Transformer implements DefaultPara
 
   public Param<String> quantilesCol() {
     return quantilesCol;
-  }
-
-  public Param<String> reasonCol() {
-    return reasonCol;
   }
 
   public IntParam horizon() {
@@ -142,91 +119,62 @@ public final class SequenceForecaster extends Transformer implements DefaultPara
     return seed;
   }
 
-  public SequenceForecaster setModelPath(String v) {
-    set(modelPath, v);
-    return this;
-  }
-
-  public SequenceForecaster setInputCol(String v) {
-    set(inputCol, v);
-    return this;
-  }
-
   public SequenceForecaster setSeriesCol(String v) {
-    set(seriesCol, v);
-    return this;
+    return with(seriesCol, v);
   }
 
   public SequenceForecaster setMedianCol(String v) {
-    set(medianCol, v);
-    return this;
+    return with(medianCol, v);
   }
 
   public SequenceForecaster setQuantilesCol(String v) {
-    set(quantilesCol, v);
-    return this;
+    return with(quantilesCol, v);
   }
 
   public SequenceForecaster setHorizon(int v) {
-    set(horizon, v);
-    return this;
+    return with(horizon, v);
   }
 
   public SequenceForecaster setSamples(int v) {
-    set(samples, v);
-    return this;
+    return with(samples, v);
   }
 
   public SequenceForecaster setTemperature(double v) {
-    set(temperature, v);
-    return this;
+    return with(temperature, v);
   }
 
   public SequenceForecaster setTopK(int v) {
-    set(topK, v);
-    return this;
+    return with(topK, v);
   }
 
   public SequenceForecaster setSeed(long v) {
-    set(seed, v);
-    return this;
+    return with(seed, v);
   }
 
-  /**
-   * The input schema plus the outputs; fails before any work when the model path is unset, the input column is
-   * missing or not {@code array<double>}, the series column is missing or not a string, or an output exists.
-   */
+  @Override
+  String inputTypeProblem(DataType type) {
+    return type instanceof ArrayType a && a.elementType().equals(DataTypes.DoubleType) ? null
+        : "array<double> (the context's values, interleaved)";
+  }
+
+  /** The median and deciles; fails, before any work, when the series column is missing or not a string. */
+  @Override
+  List<StructField> outputs() {
+    return List.of(
+        DataTypes.createStructField($(medianCol), DataTypes.createArrayType(DataTypes.DoubleType, false), true),
+        DataTypes.createStructField($(quantilesCol), DataTypes.createArrayType(
+            DataTypes.createArrayType(DataTypes.DoubleType, false), false), true));
+  }
+
+  /** The base checks, and the series column, when one is named, must be an existing string column. */
   @Override
   public StructType transformSchema(StructType schema) {
-    if (!isDefined(modelPath) || $(modelPath).isEmpty()) {
-      throw new IllegalArgumentException("SequenceForecaster: modelPath is not set");
-    }
-    List<String> names = Arrays.asList(schema.fieldNames());
-    String in = $(inputCol);
-    if (!names.contains(in)) {
-      throw new IllegalArgumentException("SequenceForecaster: input column '" + in + "' does not exist; the columns"
-          + " are " + names);
-    }
-    if (!(schema.apply(in).dataType() instanceof ArrayType a && a.elementType().equals(DataTypes.DoubleType))) {
-      throw new IllegalArgumentException("SequenceForecaster: input column '" + in + "' must be array<double> (the"
-          + " context's values, interleaved), got " + schema.apply(in).dataType().simpleString());
-    }
+    StructType out = super.transformSchema(schema);
     String series = $(seriesCol);
-    if (!series.isEmpty() && (!names.contains(series)
+    if (!series.isEmpty() && (!Arrays.asList(schema.fieldNames()).contains(series)
         || !schema.apply(series).dataType().equals(DataTypes.StringType))) {
       throw new IllegalArgumentException("SequenceForecaster: series column '" + series + "' must be an existing"
           + " string column");
-    }
-    StructType out = schema;
-    for (StructField f : List.of(
-        DataTypes.createStructField($(medianCol), DataTypes.createArrayType(DataTypes.DoubleType, false), true),
-        DataTypes.createStructField($(quantilesCol), DataTypes.createArrayType(
-            DataTypes.createArrayType(DataTypes.DoubleType, false), false), true),
-        DataTypes.createStructField($(reasonCol), DataTypes.StringType, true))) {
-      if (Arrays.asList(out.fieldNames()).contains(f.name())) {
-        throw new IllegalArgumentException("SequenceForecaster: output column '" + f.name() + "' already exists");
-      }
-      out = out.add(f);
     }
     return out;
   }
@@ -234,12 +182,12 @@ public final class SequenceForecaster extends Transformer implements DefaultPara
   @Override
   public Dataset<Row> transform(Dataset<?> dataset) {
     StructType outSchema = transformSchema(dataset.schema());
-    ModelRef model = ModelRef.resolve($(modelPath), dataset.sparkSession().sparkContext().hadoopConfiguration());
+    ModelRef model = ModelRef.resolve($(modelPath()), dataset.sparkSession().sparkContext().hadoopConfiguration());
     if (!TimeSeriesTokenizer.NAME.equals(model.tokenizerDescription().get("name"))) {
       throw new IllegalArgumentException("SequenceForecaster: " + model.zip() + " was trained with the '"
           + model.tokenizerDescription().get("name") + "' tokenizer, not on time series");
     }
-    int column = dataset.schema().fieldIndex($(inputCol));
+    int column = dataset.schema().fieldIndex($(inputCol()));
     int seriesColumn = $(seriesCol).isEmpty() ? -1 : dataset.schema().fieldIndex($(seriesCol));
     ForecastSettings base = new ForecastSettings((Integer) $(horizon), (Integer) $(samples), (Double) $(temperature),
         (Integer) $(topK), (Long) $(seed));
@@ -282,10 +230,7 @@ public final class SequenceForecaster extends Transformer implements DefaultPara
           }
         }
         Row row = part.next();
-        List<Object> v = new ArrayList<>(row.size() + 3);
-        for (int i = 0; i < row.size(); i++) {
-          v.add(row.get(i));
-        }
+        List<Object> v = valuesOf(row, 3);
         double[] context = context(row, column);
         String reason = null;
         Forecast f = null;
@@ -343,11 +288,6 @@ public final class SequenceForecaster extends Transformer implements DefaultPara
       }
     }
     return out;
-  }
-
-  @Override
-  public SequenceForecaster copy(ParamMap extra) {
-    return defaultCopy(extra);
   }
 
   /** Spark ML's reader of a saved SequenceForecaster. */

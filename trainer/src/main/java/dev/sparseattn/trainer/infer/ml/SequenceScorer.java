@@ -4,29 +4,26 @@ import dev.sparseattn.trainer.infer.DocumentScorer;
 import dev.sparseattn.trainer.infer.ModelRef;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
-import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.util.DefaultParamsReader;
-import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.ml.util.Identifiable$;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * A Spark ML {@link Transformer} that applies a trained language model to a DataFrame column of raw documents (text,
+ * A Spark ML {@link org.apache.spark.ml.Transformer} that applies a trained language model to a DataFrame column of raw documents (text,
  * or DNA sequences for a nucleotide model), tokenized with the model's own tokenizer, and adds per row:
  * <pre>
  *   bitsCol         double         total bits of the document's tokens ("" = not added)
@@ -39,18 +36,14 @@ import org.apache.spark.sql.types.StructType;
  * and loaded with Spark ML's default params writer ({@code MLWritable}, {@code MLReadable}), so it works inside a
  * {@code Pipeline}/{@code PipelineModel}; the model itself stays where {@code modelPath} points.
  */
-public final class SequenceScorer extends Transformer implements DefaultParamsWritable {
+public final class SequenceScorer extends ModelColumnTransformer<SequenceScorer> {
   private static final long serialVersionUID = 1L;
   /** Documents tokenized and scored together (their windows share forward passes). */
   private static final int DOCUMENTS_PER_CALL = 256;
 
-  private final String uid;
-  private final Param<String> modelPath;
-  private final Param<String> inputCol;
   private final Param<String> bitsCol;
   private final Param<String> bitsPerUnitCol;
   private final Param<String> embeddingCol;
-  private final Param<String> reasonCol;
   private final IntParam batchSize;
 
   public SequenceScorer() {
@@ -58,33 +51,21 @@ public final class SequenceScorer extends Transformer implements DefaultParamsWr
   }
 
   public SequenceScorer(String uid) {
-    this.uid = uid;
-    modelPath = new Param<>(this, "modelPath", "a trained model directory or its model.zip (any Hadoop file system)");
-    inputCol = new Param<>(this, "inputCol", "the string column of documents (text or sequences)");
+    super(uid, "a trained model directory or its model.zip (any Hadoop file system)",
+        "the string column of documents (text or sequences)", "text", "score_error");
     bitsCol = new Param<>(this, "bitsCol", "output column of total bits (empty: none)");
     bitsPerUnitCol = new Param<>(this, "bitsPerUnitCol", "output column of bits per byte or per base (empty: none)");
     embeddingCol = new Param<>(this, "embeddingCol", "output column of the mean final hidden state (empty: none)");
-    reasonCol = new Param<>(this, "reasonCol", "output column of the reason a document was not scored");
     batchSize = new IntParam(this, "batchSize", "windows per forward pass", ParamValidators.gtEq(1));
-    setDefault(inputCol, "text");
     setDefault(bitsCol, "bits");
     setDefault(bitsPerUnitCol, "bits_per_unit");
     setDefault(embeddingCol, "");
-    setDefault(reasonCol, "score_error");
     setDefault(batchSize, 16);
   }
 
   @Override
-  public String uid() {
-    return uid;
-  }
-
-  public Param<String> modelPath() {
-    return modelPath;
-  }
-
-  public Param<String> inputCol() {
-    return inputCol;
+  SequenceScorer self() {
+    return this;
   }
 
   public Param<String> bitsCol() {
@@ -99,78 +80,33 @@ public final class SequenceScorer extends Transformer implements DefaultParamsWr
     return embeddingCol;
   }
 
-  public Param<String> reasonCol() {
-    return reasonCol;
-  }
-
   public IntParam batchSize() {
     return batchSize;
   }
 
-  public SequenceScorer setModelPath(String v) {
-    set(modelPath, v);
-    return this;
-  }
-
-  public SequenceScorer setInputCol(String v) {
-    set(inputCol, v);
-    return this;
-  }
-
   public SequenceScorer setBitsCol(String v) {
-    set(bitsCol, v);
-    return this;
+    return with(bitsCol, v);
   }
 
   public SequenceScorer setBitsPerUnitCol(String v) {
-    set(bitsPerUnitCol, v);
-    return this;
+    return with(bitsPerUnitCol, v);
   }
 
   public SequenceScorer setEmbeddingCol(String v) {
-    set(embeddingCol, v);
-    return this;
-  }
-
-  public SequenceScorer setReasonCol(String v) {
-    set(reasonCol, v);
-    return this;
+    return with(embeddingCol, v);
   }
 
   public SequenceScorer setBatchSize(int v) {
-    set(batchSize, v);
-    return this;
+    return with(batchSize, v);
   }
 
-  /**
-   * The input schema plus the output columns; fails before any work when the model path is unset, the input column is
-   * missing or not a string, or an output column exists already.
-   */
   @Override
-  public StructType transformSchema(StructType schema) {
-    if (!isDefined(modelPath) || $(modelPath).isEmpty()) {
-      throw new IllegalArgumentException("SequenceScorer: modelPath is not set");
-    }
-    String in = $(inputCol);
-    if (!Arrays.asList(schema.fieldNames()).contains(in)) {
-      throw new IllegalArgumentException("SequenceScorer: input column '" + in + "' does not exist; the columns are "
-          + Arrays.toString(schema.fieldNames()));
-    }
-    if (!schema.apply(in).dataType().equals(DataTypes.StringType)) {
-      throw new IllegalArgumentException("SequenceScorer: input column '" + in + "' must be a string (text or a"
-          + " sequence), got " + schema.apply(in).dataType().simpleString());
-    }
-    StructType out = schema;
-    for (StructField f : outputs()) {
-      if (Arrays.asList(out.fieldNames()).contains(f.name())) {
-        throw new IllegalArgumentException("SequenceScorer: output column '" + f.name() + "' already exists");
-      }
-      out = out.add(f);
-    }
-    return out;
+  String inputTypeProblem(DataType type) {
+    return type.equals(DataTypes.StringType) ? null : "a string (text or a sequence)";
   }
 
-  private List<StructField> outputs() {
+  @Override
+  List<StructField> outputs() {
     List<StructField> f = new ArrayList<>();
     if (!$(bitsCol).isEmpty()) {
       f.add(DataTypes.createStructField($(bitsCol), DataTypes.DoubleType, true));
@@ -181,15 +117,14 @@ public final class SequenceScorer extends Transformer implements DefaultParamsWr
     if (!$(embeddingCol).isEmpty()) {
       f.add(DataTypes.createStructField($(embeddingCol), DataTypes.createArrayType(DataTypes.FloatType, false), true));
     }
-    f.add(DataTypes.createStructField($(reasonCol), DataTypes.StringType, true));
     return f;
   }
 
   @Override
   public Dataset<Row> transform(Dataset<?> dataset) {
     StructType outSchema = transformSchema(dataset.schema());
-    ModelRef model = ModelRef.resolve($(modelPath), dataset.sparkSession().sparkContext().hadoopConfiguration());
-    int column = dataset.schema().fieldIndex($(inputCol));
+    ModelRef model = ModelRef.resolve($(modelPath()), dataset.sparkSession().sparkContext().hadoopConfiguration());
+    int column = dataset.schema().fieldIndex($(inputCol()));
     boolean bits = !$(bitsCol).isEmpty();
     boolean perUnit = !$(bitsPerUnitCol).isEmpty();
     boolean embed = !$(embeddingCol).isEmpty();
@@ -235,10 +170,7 @@ public final class SequenceScorer extends Transformer implements DefaultParamsWr
   }
 
   private static Row append(Row row, DocumentScorer.Outcome o, boolean bits, boolean perUnit, boolean embed) {
-    List<Object> v = new ArrayList<>(row.size() + 4);
-    for (int i = 0; i < row.size(); i++) {
-      v.add(row.get(i));
-    }
+    List<Object> v = valuesOf(row, 4);
     if (bits) {
       v.add(o.bits());
     }
@@ -250,11 +182,6 @@ public final class SequenceScorer extends Transformer implements DefaultParamsWr
     }
     v.add(o.reason());
     return RowFactory.create(v.toArray());
-  }
-
-  @Override
-  public SequenceScorer copy(ParamMap extra) {
-    return defaultCopy(extra);
   }
 
   /** Spark ML's reader of a saved SequenceScorer. */

@@ -1,5 +1,7 @@
 /**
- * Spark ML entry point of the inference: {@link dev.sparseattn.trainer.infer.ml.SequenceScorer}, a {@code Transformer}
- * that adds bits, bits per unit and embedding columns to a DataFrame of raw text or sequences.
+ * Spark ML entry points of the inference, {@code Transformer}s over a trained model that append columns to a
+ * DataFrame: {@link dev.sparseattn.trainer.infer.ml.SequenceScorer} (bits, bits per unit and embeddings of raw text or
+ * sequences) and {@link dev.sparseattn.trainer.infer.ml.SequenceForecaster} (forecast median and deciles of series
+ * contexts), sharing their model, input and reason params and schema check through {@code ModelColumnTransformer}.
  */
 package dev.sparseattn.trainer.infer.ml;

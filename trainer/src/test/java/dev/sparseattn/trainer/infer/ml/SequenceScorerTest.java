@@ -172,7 +172,9 @@ class SequenceScorerTest {
   @Test
   void saveLoadRoundTripAloneAndInAPipeline() throws Exception {
     SequenceScorer scorer = new SequenceScorer().setModelPath(textModel.toString()).setInputCol("text")
-        .setBitsCol("b").setBitsPerUnitCol("").setBatchSize(5);
+        .setBitsCol("b").setBitsPerUnitCol("").setBatchSize(5).setReasonCol("why");
+    assertEquals(List.of("batchSize", "bitsCol", "bitsPerUnitCol", "embeddingCol", "inputCol", "modelPath",
+        "reasonCol"), Arrays.stream(scorer.params()).map(p -> p.name()).sorted().toList());
     String path = tmp.resolve("scorer").toString();
     scorer.write().overwrite().save(path);
     SequenceScorer loaded = SequenceScorer.load(path);
@@ -180,6 +182,7 @@ class SequenceScorerTest {
     assertEquals(textModel.toString(), loaded.getOrDefault(loaded.modelPath()));
     assertEquals("b", loaded.getOrDefault(loaded.bitsCol()));
     assertEquals(5, (int) loaded.getOrDefault(loaded.batchSize()));
+    assertEquals("why", loaded.getOrDefault(loaded.reasonCol()));
 
     Dataset<Row> df = frame("Jesus wept.", "God is love.");
     PipelineModel model = new Pipeline().setStages(new PipelineStage[] {scorer}).fit(df);
@@ -188,7 +191,7 @@ class SequenceScorerTest {
     List<Row> before = model.transform(df).orderBy("id").collectAsList();
     List<Row> after = PipelineModel.load(pipePath).transform(df).orderBy("id").collectAsList();
     assertEquals(before, after);
-    assertEquals(List.of("id", "text", "b", "score_error"), Arrays.asList(after.get(0).schema().fieldNames()));
+    assertEquals(List.of("id", "text", "b", "why"), Arrays.asList(after.get(0).schema().fieldNames()));
     assertEquals(directBits("Jesus wept."), after.get(0).getDouble(2), 1e-5 * after.get(0).getDouble(2));
   }
 }
