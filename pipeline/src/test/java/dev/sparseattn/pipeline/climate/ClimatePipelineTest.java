@@ -69,11 +69,12 @@ class ClimatePipelineTest {
   }
 
   /**
-   * The weather recipe's columns, split and tokenizer with 64-day windows of stride 32 and Chronos' 4,094 bins over
-   * [-15, 15] (the recipe itself trains on 32-day windows of stride 1 with 2,048 bins; the counts below are worked
-   * out for these).
+   * The weather recipe's split with all four of the file's variables, 64-day windows of stride 32 and Chronos' 4,094
+   * bins over [-15, 15] (the recipe itself trains on temp_max and temp_min alone, 32-day windows of stride 1 and 512
+   * bins; the counts below are worked out for these).
    */
-  private static final String[] WINDOWS_64 = {"prepare.csv.window=64", "prepare.csv.stride=32", "prepare.seq-len=512",
+  private static final String[] WINDOWS_64 = {"prepare.csv.value-columns=[precipitation, temp_max, temp_min, wind]",
+      "prepare.csv.window=64", "prepare.csv.stride=32", "prepare.seq-len=512",
       "prepare.time-series.bins=4094", "prepare.time-series.low=-15", "prepare.time-series.high=15",
       "prepare.time-series.horizon=32"};
 
