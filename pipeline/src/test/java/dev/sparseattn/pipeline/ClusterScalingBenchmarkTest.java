@@ -154,7 +154,7 @@ class ClusterScalingBenchmarkTest {
     pb.environment().put("SPARK_SCALA_VERSION", "2.12");
     pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
     // executors' shuffle and spill files inside the temp dir, deleted with it (workers are killed, not stopped)
-    pb.environment().put("SPARK_LOCAL_DIRS", tmp.resolve("local").toString());
+    pb.environment().put("SPARK_LOCAL_DIRS", Files.createDirectories(tmp.resolve("local")).toString());
     started.add(pb.start());
   }
 
