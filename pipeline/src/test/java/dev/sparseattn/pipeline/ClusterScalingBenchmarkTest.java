@@ -84,6 +84,8 @@ class ClusterScalingBenchmarkTest {
               .config("spark.executor.extraJavaOptions", String.join(" ", opens()))
               .config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
               .getOrCreate();
+          StageTimes stages = new StageTimes();
+          spark.sparkContext().addSparkListener(stages);
           try {
             awaitExecutors(spark, cores);
             Path in = (Path) inputs[i][0];
@@ -95,6 +97,8 @@ class ClusterScalingBenchmarkTest {
             manifests[cores] = res.manifest();
             System.out.printf(Locale.ROOT, "SCALING %-14s %d worker(s) %7.1f MB in %6.1f s: %6.2f MB/s, %6.2f MB/s per core%n",
                 names[i], cores, bytes / 1e6, res.wallMillis() / 1e3, mbPerS[cores], mbPerS[cores] / cores);
+            Thread.sleep(500); // the listener bus delivers the last stage's events asynchronously
+            stages.report().forEach(l -> System.out.println("SCALING   " + l));
           } finally {
             TestSpark.stop(spark);
           }
@@ -149,6 +153,8 @@ class ClusterScalingBenchmarkTest {
     pb.environment().put("SPARK_HOME", home.toString());
     pb.environment().put("SPARK_SCALA_VERSION", "2.12");
     pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+    // executors' shuffle and spill files inside the temp dir, deleted with it (workers are killed, not stopped)
+    pb.environment().put("SPARK_LOCAL_DIRS", Files.createDirectories(tmp.resolve("local")).toString());
     started.add(pb.start());
   }
 
@@ -157,17 +163,33 @@ class ClusterScalingBenchmarkTest {
         + Runtime.getRuntime().availableProcessors() + " cores";
   }
 
+  /** {@code text} cut between paragraphs into {@code n} files of about equal size (streamed: inputs may exceed 2 GiB). */
   private static Path smallFiles(Path text, int n) throws IOException {
     Path dir = Files.createDirectories(tmp.resolve("small"));
-    byte[] all = Files.readAllBytes(text);
-    int from = 0;
-    for (int i = 0; i < n; i++) {
-      int to = i == n - 1 ? all.length : Math.max(from, all.length / n * (i + 1));
-      while (to < all.length && !(all[to - 1] == '\n' && all[to] == '\n')) {
-        to++; // cut between paragraphs
+    long size = Files.size(text);
+    try (java.io.InputStream in = new java.io.BufferedInputStream(Files.newInputStream(text), 1 << 16)) {
+      int prev = -1;
+      int c = in.read();
+      long pos = 0; // of c
+      for (int i = 0; i < n; i++) {
+        long target = i == n - 1 ? Long.MAX_VALUE : size / n * (i + 1);
+        try (java.io.OutputStream out = new java.io.BufferedOutputStream(
+            Files.newOutputStream(dir.resolve(String.format(Locale.ROOT, "part-%03d.txt", i))), 1 << 16)) {
+          // cut after the blank line ending the first paragraph that ends at or past the target size
+          while (c >= 0 && !(pos >= target && prev == '\n' && c == '\n')) {
+            out.write(c);
+            pos++;
+            prev = c;
+            c = in.read();
+          }
+          if (c >= 0) {
+            out.write(c);
+            pos++;
+            prev = -1;
+            c = in.read();
+          }
+        }
       }
-      Files.write(dir.resolve(String.format(Locale.ROOT, "part-%03d.txt", i)), java.util.Arrays.copyOfRange(all, from, to + (to < all.length ? 1 : 0)));
-      from = to + (to < all.length ? 1 : 0);
     }
     return dir;
   }

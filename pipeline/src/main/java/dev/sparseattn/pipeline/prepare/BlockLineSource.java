@@ -9,13 +9,11 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.stream.IntStream;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -83,77 +81,33 @@ final class BlockLineSource {
   }
 
   /** The lines of one decompressed range; open and read failures end it with one quarantined unit. */
-  private static final class Lines implements Iterator<DocLine> {
-    private FSDataInputStream stream;
-    private Iterator<DocLine> lines;
-    private DocLine last;
+  private static final class Lines extends GuardedUnits {
     private long next;
     private long count;
-    private boolean done;
 
     Lines(Path path, org.apache.hadoop.conf.Configuration conf, BlockIndex index, long start, long end) {
       next = start;
       try {
         FileSystem fs = path.getFileSystem(conf);
-        stream = fs.open(path);
-        lines = HadoopLines.split(index.input(new SplitUnits.Range(stream, fs.getFileStatus(path).getLen())), start, end);
+        FSDataInputStream stream = fs.open(path);
+        closing(stream);
+        opened(HadoopLines.split(index.input(new SplitUnits.Range(stream, fs.getFileStatus(path).getLen())), start, end));
       } catch (IOException | RuntimeException e) {
-        last = DocLine.quarantined(start, -1, new byte[0], "unreadable: " + GuardedLineReader.message(e));
-        done = true;
-        close();
-      }
-      TaskContext task = TaskContext.get();
-      if (task != null) {
-        task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> close());
+        failed(DocLine.quarantined(start, -1, new byte[0], "unreadable: " + GuardedLineReader.message(e)));
       }
     }
 
     @Override
-    public boolean hasNext() {
-      if (last != null) {
-        return true;
-      }
-      if (done) {
-        return false;
-      }
-      try {
-        if (lines.hasNext()) {
-          return true;
-        }
-      } catch (UncheckedIOException e) {
-        last = DocLine.quarantined(next, -1, new byte[0], "truncated: " + GuardedLineReader.message(e.getCause())
-            + " after " + count + " line(s) of this split");
-      }
-      done = true;
-      close();
-      return last != null;
+    DocLine truncated(UncheckedIOException e) {
+      return DocLine.quarantined(next, -1, new byte[0], "truncated: " + GuardedLineReader.message(e.getCause())
+          + " after " + count + " line(s) of this split");
     }
 
     @Override
-    public DocLine next() {
-      if (!hasNext()) {
-        throw new NoSuchElementException();
-      }
-      if (last != null) {
-        DocLine d = last;
-        last = null;
-        return d;
-      }
-      DocLine d = lines.next();
+    DocLine emitted(DocLine d) {
       next = d.offset() + d.bytes().length + 1;
       count++;
       return d;
-    }
-
-    private void close() {
-      if (stream != null) {
-        try {
-          stream.close();
-        } catch (IOException e) {
-          // a broken stream may fail to close too; the failure is already recorded
-        }
-        stream = null;
-      }
     }
   }
 }

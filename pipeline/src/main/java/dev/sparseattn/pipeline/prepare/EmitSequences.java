@@ -7,20 +7,23 @@ import org.apache.spark.api.java.function.PairFlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import scala.Tuple2;
 
-/** Packs a chunk again and emits its sequences keyed by (split, global seq_id), lazily. */
-final class EmitSequences implements PairFlatMapFunction<Tuple2<ChunkId, Iterable<DocLine>>, SeqKey, int[]> {
+/** Packs a chunk again and emits its sequences keyed by (split, global seq_id), lazily, as {@link TokenBytes}. */
+final class EmitSequences implements PairFlatMapFunction<Tuple2<ChunkId, Iterable<DocLine>>, SeqKey, byte[]> {
   private static final long serialVersionUID = 1L;
 
   private final Packer packer;
   private final Broadcast<Map<ChunkId, long[]>> bases;
+  private final int width;
 
-  EmitSequences(Packer packer, Broadcast<Map<ChunkId, long[]>> bases) {
+  /** {@code width}: bytes per token id ({@link TokenBytes#width}). */
+  EmitSequences(Packer packer, Broadcast<Map<ChunkId, long[]>> bases, int width) {
     this.packer = packer;
     this.bases = bases;
+    this.width = width;
   }
 
   @Override
-  public Iterator<Tuple2<SeqKey, int[]>> call(Tuple2<ChunkId, Iterable<DocLine>> chunk) {
+  public Iterator<Tuple2<SeqKey, byte[]>> call(Tuple2<ChunkId, Iterable<DocLine>> chunk) {
     PackedChunk packed = packer.pack(chunk._1(), chunk._2());
     long[] next = bases.value().get(chunk._1()).clone();
     return new Iterator<>() {
@@ -32,9 +35,9 @@ final class EmitSequences implements PairFlatMapFunction<Tuple2<ChunkId, Iterabl
       }
 
       @Override
-      public Tuple2<SeqKey, int[]> next() {
+      public Tuple2<SeqKey, byte[]> next() {
         int split = packed.split(i).ordinal();
-        Tuple2<SeqKey, int[]> t = new Tuple2<>(new SeqKey(split, next[split]++), packed.sequence(i));
+        Tuple2<SeqKey, byte[]> t = new Tuple2<>(new SeqKey(split, next[split]++), TokenBytes.encode(packed.sequence(i), width));
         i++;
         return t;
       }

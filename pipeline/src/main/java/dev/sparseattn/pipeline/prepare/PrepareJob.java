@@ -108,7 +108,7 @@ public final class PrepareJob {
     Broadcast<Map<ChunkId, long[]>> bases = jsc.broadcast(numbering.bases());
     ShardPartitioner partitioner = numbering.partitioner();
     List<ShardStats> stats = chunks
-        .flatMapToPair(new EmitSequences(packer, bases))
+        .flatMapToPair(new EmitSequences(packer, bases, TokenBytes.width(tokenizer.vocabSize())))
         .repartitionAndSortWithinPartitions(partitioner)
         .mapPartitionsWithIndex(new ShardTask(plan.output().toString(), partitioner, config.seqLen() + 1,
             tokenizer.padId(), tokenizer.vocabSize(), config.segmentIds() ? tokenizer.eosId() : -1, conf), false)

@@ -18,14 +18,14 @@ import org.slf4j.LoggerFactory;
 import scala.Tuple2;
 
 /**
- * Writes the rows of one partition (= one shard, rows sorted by seq_id) to
+ * Writes the rows of one partition (= one shard, rows sorted by seq_id; ids as {@link TokenBytes}) to
  * {@code <output>/<split>/shard-NNNNN.parquet}: first to a hidden temporary name unique to the task
  * attempt, then renamed, so a retried or speculative attempt never leaves a half-written shard and
  * always ends with the same bytes. Reports rows, bytes, SHA-256, tokens and the token histogram.
  * Segment ids (the document index of each position, {@link ShardRow#segments}) are derived from the
  * EOS ids of each row when asked for.
  */
-final class ShardTask implements Function2<Integer, Iterator<Tuple2<SeqKey, int[]>>, Iterator<ShardStats>> {
+final class ShardTask implements Function2<Integer, Iterator<Tuple2<SeqKey, byte[]>>, Iterator<ShardStats>> {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(ShardTask.class);
 
@@ -36,6 +36,7 @@ final class ShardTask implements Function2<Integer, Iterator<Tuple2<SeqKey, int[
   private final int vocabSize;
   private final int segmentEos;
   private final Broadcast<SerializableConfiguration> conf;
+  private final int width;
 
   /** {@code segmentEos}: the EOS id that separates segments, or -1 to write no segment ids. */
   ShardTask(String output, ShardPartitioner partitioner, int rowLength, int padId, int vocabSize, int segmentEos,
@@ -47,6 +48,7 @@ final class ShardTask implements Function2<Integer, Iterator<Tuple2<SeqKey, int[
     this.vocabSize = vocabSize;
     this.segmentEos = segmentEos;
     this.conf = conf;
+    this.width = TokenBytes.width(vocabSize);
   }
 
   /** Relative path of a shard file inside the dataset directory. */
@@ -55,7 +57,7 @@ final class ShardTask implements Function2<Integer, Iterator<Tuple2<SeqKey, int[
   }
 
   @Override
-  public Iterator<ShardStats> call(Integer partition, Iterator<Tuple2<SeqKey, int[]>> rows) throws IOException {
+  public Iterator<ShardStats> call(Integer partition, Iterator<Tuple2<SeqKey, byte[]>> rows) throws IOException {
     int split = partitioner.splitOf(partition);
     int shard = partition - partitioner.firstPartition(split);
     String relative = shardPath(Split.values()[split], shard);
@@ -72,21 +74,22 @@ final class ShardTask implements Function2<Integer, Iterator<Tuple2<SeqKey, int[
     ShardWriter writer = ShardWriter.create(tmp, hadoop, rowLength);
     try (writer) {
       while (rows.hasNext()) {
-        Tuple2<SeqKey, int[]> row = rows.next();
+        Tuple2<SeqKey, byte[]> row = rows.next();
         long seqId = row._1().seqId();
+        int[] ids = TokenBytes.decode(row._2(), width);
         if (count == 0) {
           firstSeqId = seqId;
         } else if (seqId != firstSeqId + count) {
           throw new IllegalStateException(relative + ": seq_id " + seqId + " after " + (firstSeqId + count - 1));
         }
         int nonPad = 0;
-        for (int id : row._2()) {
+        for (int id : ids) {
           if (id != padId) {
             histogram[id]++;
             nonPad++;
           }
         }
-        writer.write(seqId, row._2(), nonPad, segmentEos < 0 ? null : ShardRow.segments(row._2(), nonPad, segmentEos));
+        writer.write(seqId, ids, nonPad, segmentEos < 0 ? null : ShardRow.segments(ids, nonPad, segmentEos));
         tokens += nonPad;
         count++;
       }

@@ -25,7 +25,8 @@ import scala.Tuple2;
 /**
  * Units of the streamed record formats, one task per split: an uncompressed file longer than
  * {@code prepare.split-size} in a {@link SplittableFormat} (FASTQ, JSON lines, paragraph text) or a
- * {@link ScannedSplitFormat} (FASTA) is cut into byte ranges of that size, each read by its own task
+ * {@link ScannedSplitFormat} (FASTA) is cut into byte ranges of that size (the last one up to 10% longer,
+ * {@link #cuts}), each read by its own task
  * ({@link SplitUnits}); every other file (shorter, compressed, or in a format that cannot be split) is
  * streamed whole by one task ({@link StreamSource.Guarded}). A two-pass format's parts are first
  * scanned by one task each (a Spark job of its own; each sends the driver a summary of a few numbers
@@ -38,6 +39,9 @@ import scala.Tuple2;
  * so the packed output does not depend on the split size.
  */
 final class SplitSource {
+  /** A last split may be this many times the split size (Hadoop's {@code FileInputFormat.SPLIT_SLOP}). */
+  static final double SPLIT_SLOP = 1.1;
+
   private SplitSource() {}
 
   static ReadUnits read(JavaSparkContext jsc, List<Path> files, long chunkBytes, long splitSize,
@@ -65,8 +69,9 @@ final class SplitSource {
       }
       long length = splittable && codecs.getCodec(p) == null ? length(p, hadoop) : 0;
       if (length > splitSize) {
-        for (long s = 0; s < length; s += splitSize) {
-          candidates.add(new long[] {i, s, Math.min(length, s + splitSize)});
+        long[] cuts = cuts(length, splitSize);
+        for (int k = 0; k + 1 < cuts.length; k++) {
+          candidates.add(new long[] {i, cuts[k], cuts[k + 1]});
         }
       }
     }
@@ -165,6 +170,24 @@ final class SplitSource {
       first = end;
     }
     return starts;
+  }
+
+  /**
+   * The edges of the splits of a file of {@code length} bytes: {@code splitSize} each, the last one
+   * taking a remainder of up to 10% of the split size (Hadoop's {@code FileInputFormat.SPLIT_SLOP}), so
+   * a file just over a multiple of the split size gets no near-empty task of its own.
+   */
+  static long[] cuts(long length, long splitSize) {
+    List<Long> edges = new ArrayList<>(List.of(0L));
+    long s = 0;
+    while ((double) (length - s) / splitSize > SPLIT_SLOP) {
+      s += splitSize;
+      edges.add(s);
+    }
+    if (s < length) {
+      edges.add(length);
+    }
+    return edges.stream().mapToLong(Long::longValue).toArray();
   }
 
   private static long length(Path p, Configuration conf) {

@@ -9,13 +9,10 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.util.Iterator;
-import java.util.NoSuchElementException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.TaskContext;
 import org.apache.spark.util.CollectionAccumulator;
 
 /**
@@ -23,18 +20,15 @@ import org.apache.spark.util.CollectionAccumulator;
  * pass two of a {@link dev.sparseattn.datasets.read.ScannedSplitFormat}),
  * each marked with the split's global index ({@link DocLine#inPart}); a split that cannot be opened
  * is one {@code unreadable} unit, a read that fails midway ends it with one {@code truncated} unit
- * (as {@link StreamSource.Guarded} does for whole files). When the split is read to its end, its
+ * (as {@link StreamSource.Guarded} does for whole files; {@link GuardedUnits}). When the split is read to its end, its
  * number of units is added to {@code counts} as {@code {split, units}} (a retried task adds the same
  * pair again), from which the driver numbers the records of the file ({@link ReadUnits}).
  */
-final class SplitUnits implements Iterator<DocLine> {
+final class SplitUnits extends GuardedUnits {
   private final int split;
   private final long start;
   private final CollectionAccumulator<long[]> counts;
-  private FSDataInputStream stream;
   private RecordFormat.Units units;
-  private DocLine last;
-  private boolean done;
   private boolean reported;
   private long emitted;
 
@@ -55,70 +49,32 @@ final class SplitUnits implements Iterator<DocLine> {
     this.counts = counts;
     try {
       FileSystem fs = path.getFileSystem(conf);
-      stream = fs.open(path);
+      FSDataInputStream stream = fs.open(path);
+      closing(stream);
       units = format.open(input(stream, fs.getFileStatus(path).getLen(), blocks), start, end);
+      opened(units);
     } catch (IOException | RuntimeException e) {
-      last = DocLine.quarantined(start, 0, new byte[0], "unreadable: " + GuardedLineReader.message(e));
-      done = true;
-      close();
-    }
-    TaskContext task = TaskContext.get();
-    if (task != null) {
-      task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> close());
+      failed(DocLine.quarantined(start, 0, new byte[0], "unreadable: " + GuardedLineReader.message(e)));
     }
   }
 
   @Override
-  public boolean hasNext() {
-    if (last != null) {
-      return true;
-    }
-    if (!done) {
-      try {
-        if (units.hasNext()) {
-          return true;
-        }
-      } catch (UncheckedIOException e) {
-        last = DocLine.quarantined(StreamSource.Guarded.position(units, start), units.count(), new byte[0],
-            "truncated: " + GuardedLineReader.message(e.getCause()));
-      }
-      done = true;
-      close();
-      if (last != null) {
-        return true;
-      }
-    }
-    if (!reported) {
-      reported = true;
-      counts.add(new long[] {split, emitted});
-    }
-    return false;
+  DocLine truncated(UncheckedIOException e) {
+    return DocLine.quarantined(position(units, start), units.count(), new byte[0],
+        "truncated: " + GuardedLineReader.message(e.getCause()));
   }
 
   @Override
-  public DocLine next() {
-    if (!hasNext()) {
-      throw new NoSuchElementException();
-    }
-    DocLine d;
-    if (last != null) {
-      d = last;
-      last = null;
-    } else {
-      d = units.next();
-    }
+  DocLine emitted(DocLine d) {
     emitted++;
     return d.inPart(split);
   }
 
-  private void close() {
-    if (stream != null) {
-      try {
-        stream.close();
-      } catch (IOException e) {
-        // a broken stream may fail to close too; the failure is already recorded
-      }
-      stream = null;
+  @Override
+  void finished() {
+    if (!reported) {
+      reported = true;
+      counts.add(new long[] {split, emitted});
     }
   }
 

@@ -6,14 +6,11 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.util.Iterator;
-import java.util.NoSuchElementException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.io.compress.CompressionCodec;
 import org.apache.hadoop.io.compress.CompressionCodecFactory;
-import org.apache.spark.TaskContext;
 
 /**
  * Units of the record formats (FASTA, FASTQ, CSV, JSON lines, paragraphs) of a file streamed whole by
@@ -26,93 +23,35 @@ final class StreamSource {
   private StreamSource() {}
 
   /** A file's units with open, read and emptiness failures turned into quarantined units. */
-  static final class Guarded implements Iterator<DocLine> {
-    private final CountingStream counted;
-    private InputStream stream;
+  static final class Guarded extends GuardedUnits {
+    private CountingStream counted;
     private RecordFormat.Units units;
-    private DocLine last;
-    private boolean done;
 
     Guarded(Path path, Configuration conf, RecordFormat format) {
-      CountingStream c = null;
       try {
         FileSystem fs = path.getFileSystem(conf);
         CompressionCodec codec = new CompressionCodecFactory(conf).getCodec(path);
         InputStream raw = fs.open(path);
-        stream = raw;
-        c = new CountingStream(codec == null ? raw : codec.createInputStream(raw));
-        stream = c;
-        units = format.open(c);
+        closing(raw);
+        counted = new CountingStream(codec == null ? raw : codec.createInputStream(raw));
+        closing(counted);
+        units = format.open(counted);
+        opened(units);
       } catch (IOException | RuntimeException e) {
-        last = DocLine.quarantined(0, 0, new byte[0], "unreadable: " + GuardedLineReader.message(e));
-        close();
-      }
-      counted = c;
-      TaskContext task = TaskContext.get();
-      if (task != null) {
-        task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> close());
+        failed(DocLine.quarantined(0, 0, new byte[0], "unreadable: " + GuardedLineReader.message(e)));
       }
     }
 
     @Override
-    public boolean hasNext() {
-      if (last != null) {
-        return true;
-      }
-      if (done || units == null) {
-        return false;
-      }
-      try {
-        if (units.hasNext()) {
-          return true;
-        }
-        if (units.count() == 0 && counted.count == 0) {
-          last = DocLine.quarantined(0, 0, new byte[0], "empty-file: no content");
-        }
-      } catch (UncheckedIOException e) {
-        last = DocLine.quarantined(position(units, counted.count), units.count(), new byte[0], "truncated: "
-            + GuardedLineReader.message(e.getCause()) + " after " + counted.count + " decompressed bytes");
-      }
-      done = true;
-      close();
-      return last != null;
+    DocLine ended() {
+      return units.count() == 0 && counted.count == 0 ? DocLine.quarantined(0, 0, new byte[0], "empty-file: no content")
+          : null;
     }
 
     @Override
-    public DocLine next() {
-      if (!hasNext()) {
-        throw new NoSuchElementException();
-      }
-      if (last != null) {
-        DocLine d = last;
-        last = null;
-        done = true;
-        return d;
-      }
-      return units.next();
-    }
-
-    /**
-     * Where the next unit would have started; {@code fallback} when finding it needs the failed stream
-     * again (a reader that looks ahead).
-     */
-    static long position(RecordFormat.Units units, long fallback) {
-      try {
-        return units.position();
-      } catch (UncheckedIOException e) {
-        return fallback;
-      }
-    }
-
-    private void close() {
-      if (stream != null) {
-        try {
-          stream.close();
-        } catch (IOException e) {
-          // closing a broken stream may fail too; the failure is already recorded
-        }
-        stream = null;
-      }
+    DocLine truncated(UncheckedIOException e) {
+      return DocLine.quarantined(position(units, counted.count), units.count(), new byte[0], "truncated: "
+          + GuardedLineReader.message(e.getCause()) + " after " + counted.count + " decompressed bytes");
     }
   }
 
