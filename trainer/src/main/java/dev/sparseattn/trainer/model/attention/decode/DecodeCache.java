@@ -18,8 +18,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * (key mask 0: it takes a position, and is never attended, not even by itself). A query with no real key outputs 0.
  *
  * <p>Speed: a step is dominated by per-call overhead, not arithmetic (one query against at most a few thousand keys
- * per head), so it runs as plain Java loops over contiguous double arrays ({@link KvStore}), all rows and heads in
- * one call; the {@link INDArray} overloads add one conversion in and one out. Subclasses say where a position is
+ * per head), so it runs as plain Java loops over contiguous arrays ({@link KvStore}: float for a float32 model,
+ * double for a double one; the arithmetic is double either way), all rows and heads in one call; the {@link INDArray} overloads add one conversion in and one out. Subclasses say where a position is
  * stored ({@link #slot}) and which stored keys a query reads ({@link #collect}).
  */
 public abstract class DecodeCache {
@@ -34,7 +34,11 @@ public abstract class DecodeCache {
     private double[] scores = new double[64];
     private int[] kept = new int[64];
 
-    protected DecodeCache(int batch, int heads, int dim, int capacity, boolean growable) {
+    /**
+     * @param storage the model's data type: keys and values are stored as floats for {@code FLOAT} (and the other
+     *                16/32-bit floating types), as doubles for {@code DOUBLE}
+     */
+    protected DecodeCache(int batch, int heads, int dim, int capacity, boolean growable, DataType storage) {
         if (batch < 1 || heads < 1 || dim < 1) {
             throw new IllegalArgumentException("decode cache needs batch, heads and headDim >= 1, got " + batch + ", "
                     + heads + ", " + dim);
@@ -43,7 +47,7 @@ public abstract class DecodeCache {
         this.heads = heads;
         this.dim = dim;
         this.length = new int[batch];
-        this.store = new KvStore(batch, heads, dim, capacity, growable);
+        this.store = new KvStore(batch, heads, dim, capacity, growable, storage != DataType.DOUBLE);
         this.scale = 1.0 / Math.sqrt(dim);
     }
 
@@ -88,7 +92,7 @@ public abstract class DecodeCache {
      * @throws IllegalArgumentException when no slot keeps that position
      */
     public void readKey(int b, int h, int p, double[] out, int off) {
-        System.arraycopy(store.k, keyOffset(b, h, p), out, off, dim);
+        store.readKey(keyOffset(b, h, p), out, off);
     }
 
     /**
@@ -98,7 +102,7 @@ public abstract class DecodeCache {
      * @throws IllegalArgumentException when no slot keeps that position
      */
     public void writeKey(int b, int h, int p, double[] src, int off) {
-        System.arraycopy(src, off, store.k, keyOffset(b, h, p), dim);
+        store.writeKey(keyOffset(b, h, p), src, off);
     }
 
     private int keyOffset(int b, int h, int p) {
@@ -275,8 +279,11 @@ public abstract class DecodeCache {
             scores = new double[Math.max(slots.n, 2 * scores.length)];
             kept = new int[scores.length];
         }
+        boolean single = store.single;
         double[] ks = store.k;
         double[] vs = store.v;
+        float[] kf = store.kf;
+        float[] vf = store.vf;
         byte[] realFlags = store.real;
         int n = 0;
         double max = Double.NEGATIVE_INFINITY;
@@ -286,7 +293,7 @@ public abstract class DecodeCache {
                 continue;
             }
             int ko = store.offset(b, h, s);
-            double dot = dot(q, qOff, ks, ko, dim) * scale;
+            double dot = (single ? dot(q, qOff, kf, ko, dim) : dot(q, qOff, ks, ko, dim)) * scale;
             scores[n] = dot;
             kept[n++] = s;
             max = Math.max(max, dot);
@@ -300,8 +307,14 @@ public abstract class DecodeCache {
             double e = Math.exp(scores[t] - max);
             sum += e;
             int vo = store.offset(b, h, kept[t]);
-            for (int d = 0; d < dim; d++) {
-                out[oOff + d] += e * vs[vo + d];
+            if (single) {
+                for (int d = 0; d < dim; d++) {
+                    out[oOff + d] += e * vf[vo + d];
+                }
+            } else {
+                for (int d = 0; d < dim; d++) {
+                    out[oOff + d] += e * vs[vo + d];
+                }
             }
         }
         double inv = 1.0 / sum;
@@ -316,6 +329,25 @@ public abstract class DecodeCache {
      * chains overlap. The order of the additions differs from a plain loop's by rounding only.
      */
     static double dot(double[] a, int ao, double[] b, int bo, int n) {
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+            s0 += a[ao + i] * b[bo + i];
+            s1 += a[ao + i + 1] * b[bo + i + 1];
+            s2 += a[ao + i + 2] * b[bo + i + 2];
+            s3 += a[ao + i + 3] * b[bo + i + 3];
+        }
+        for (; i < n; i++) {
+            s0 += a[ao + i] * b[bo + i];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /** {@link #dot(double[], int, double[], int, int)} against float values, widened to double. */
+    static double dot(double[] a, int ao, float[] b, int bo, int n) {
         double s0 = 0;
         double s1 = 0;
         double s2 = 0;
