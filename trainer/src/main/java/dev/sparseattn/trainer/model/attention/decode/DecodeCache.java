@@ -19,7 +19,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *
  * <p>Speed: a step is dominated by per-call overhead, not arithmetic (one query against at most a few thousand keys
  * per head), so it runs as plain Java loops over contiguous arrays ({@link KvStore}: float for a float32 model,
- * double for a double one; the arithmetic is double either way), all rows and heads in one call; the {@link INDArray} overloads add one conversion in and one out. Subclasses say where a position is
+ * double for a double one; the query-key products and the weighted sum of values in the store's type, the softmax in
+ * double), all rows and heads in one call; the {@link INDArray} overloads add one conversion in and one out. Subclasses say where a position is
  * stored ({@link #slot}) and which stored keys a query reads ({@link #collect}).
  */
 public abstract class DecodeCache {
@@ -33,6 +34,8 @@ public abstract class DecodeCache {
     private final Slots slots = new Slots();
     private double[] scores = new double[64];
     private int[] kept = new int[64];
+    private final float[] queryF;  // a float store's query, rounded once per head   [headDim]
+    private final float[] accF;    // a float store's weighted sum of values          [headDim]
 
     /**
      * @param storage the model's data type: keys and values are stored as floats for {@code FLOAT} (and the other
@@ -49,6 +52,8 @@ public abstract class DecodeCache {
         this.length = new int[batch];
         this.store = new KvStore(batch, heads, dim, capacity, growable, storage != DataType.DOUBLE);
         this.scale = 1.0 / Math.sqrt(dim);
+        this.queryF = new float[dim];
+        this.accF = new float[dim];
     }
 
     /** The slot that keeps position {@code p} of row {@code b}, head {@code h}; -1 if no later query reads it. */
@@ -285,6 +290,11 @@ public abstract class DecodeCache {
         float[] kf = store.kf;
         float[] vf = store.vf;
         byte[] realFlags = store.real;
+        if (single) {
+            for (int d = 0; d < dim; d++) {
+                queryF[d] = (float) q[qOff + d];
+            }
+        }
         int n = 0;
         double max = Double.NEGATIVE_INFINITY;
         for (int t = 0; t < slots.n; t++) {
@@ -293,7 +303,7 @@ public abstract class DecodeCache {
                 continue;
             }
             int ko = store.offset(b, h, s);
-            double dot = (single ? dot(q, qOff, kf, ko, dim) : dot(q, qOff, ks, ko, dim)) * scale;
+            double dot = (single ? dot(queryF, kf, ko, dim) : dot(q, qOff, ks, ko, dim)) * scale;
             scores[n] = dot;
             kept[n++] = s;
             max = Math.max(max, dot);
@@ -303,13 +313,17 @@ public abstract class DecodeCache {
             return;
         }
         double sum = 0;
+        if (single) {
+            Arrays.fill(accF, 0f);
+        }
         for (int t = 0; t < n; t++) {
             double e = Math.exp(scores[t] - max);
             sum += e;
             int vo = store.offset(b, h, kept[t]);
             if (single) {
+                float ef = (float) e;
                 for (int d = 0; d < dim; d++) {
-                    out[oOff + d] += e * vf[vo + d];
+                    accF[d] += ef * vf[vo + d];
                 }
             } else {
                 for (int d = 0; d < dim; d++) {
@@ -319,7 +333,7 @@ public abstract class DecodeCache {
         }
         double inv = 1.0 / sum;
         for (int d = 0; d < dim; d++) {
-            out[oOff + d] *= inv;
+            out[oOff + d] = (single ? accF[d] : out[oOff + d]) * inv;
         }
     }
 
@@ -346,21 +360,26 @@ public abstract class DecodeCache {
         return (s0 + s1) + (s2 + s3);
     }
 
-    /** {@link #dot(double[], int, double[], int, int)} against float values, widened to double. */
-    static double dot(double[] a, int ao, float[] b, int bo, int n) {
-        double s0 = 0;
-        double s1 = 0;
-        double s2 = 0;
-        double s3 = 0;
+    /**
+     * A float store's {@code a . b[bo ..+n)} in float, four partial sums. A float32 model's step keeps the cache's
+     * arithmetic in float (the weighted sum of values too): the JIT vectorises a float loop over float arrays, not
+     * one that widens floats to doubles, and the results stay within float32's rounding of the double ones (the
+     * float32 exactness tests, 1e-4).
+     */
+    static double dot(float[] a, float[] b, int bo, int n) {
+        float s0 = 0;
+        float s1 = 0;
+        float s2 = 0;
+        float s3 = 0;
         int i = 0;
         for (; i + 3 < n; i += 4) {
-            s0 += a[ao + i] * b[bo + i];
-            s1 += a[ao + i + 1] * b[bo + i + 1];
-            s2 += a[ao + i + 2] * b[bo + i + 2];
-            s3 += a[ao + i + 3] * b[bo + i + 3];
+            s0 += a[i] * b[bo + i];
+            s1 += a[i + 1] * b[bo + i + 1];
+            s2 += a[i + 2] * b[bo + i + 2];
+            s3 += a[i + 3] * b[bo + i + 3];
         }
         for (; i < n; i++) {
-            s0 += a[ao + i] * b[bo + i];
+            s0 += a[i] * b[bo + i];
         }
         return (s0 + s1) + (s2 + s3);
     }

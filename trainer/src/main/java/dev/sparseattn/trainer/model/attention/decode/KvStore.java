@@ -8,9 +8,9 @@ package dev.sparseattn.trainer.model.attention.decode;
  * written, a fixed one refuses.
  *
  * <p>Stored in the model's precision: double for a double model, float for a float32 model ({@code single}; one of
- * {@link #k}/{@link #kf} and {@link #v}/{@link #vf} is used, the other is null). A step computes in double either way
- * (float keys and values are widened as they are read); a float store halves the bytes a step streams through,
- * which bounds long reads (a dense step at 4k context reads every cached key and value once).
+ * {@link #k}/{@link #kf} and {@link #v}/{@link #vf} is used, the other is null). A float store halves the bytes a
+ * step streams through (a dense step at 4k context reads every cached key and value once), and its products run in
+ * float ({@link DecodeCache}), which the JIT vectorises.
  */
 final class KvStore {
 
