@@ -105,11 +105,16 @@ final class RowMath {
         }
     }
 
-    /** GELU, tanh approximation (Hendrycks &amp; Gimpel 2016), in place over {@code [off, off + n)}. */
+    /**
+     * GELU, tanh approximation (Hendrycks &amp; Gimpel 2016), in place over {@code [off, off + n)}:
+     * {@code 0.5 v (1 + tanh(u)) = v / (1 + exp(-2u))}, {@code u = sqrt(2 / pi) (v + 0.044715 v^3)}. The same function
+     * written with {@code exp}, which the JIT compiles to an intrinsic, where {@code Math.tanh} is a native call
+     * (tens of ns, for every hidden unit of every layer of every step); no cancellation where tanh nears -1.
+     */
     static void gelu(double[] x, int off, int n) {
         for (int i = off; i < off + n; i++) {
             double v = x[i];
-            x[i] = 0.5 * v * (1 + Math.tanh(GELU_K * (v + GELU_C * v * v * v)));
+            x[i] = v / (1 + Math.exp(-2 * GELU_K * (v + GELU_C * v * v * v)));
         }
     }
 }

@@ -198,7 +198,48 @@ class DecodeCacheTest {
             cache.step(x, x, x, null, null, new double[x.length]);
         }
         assertEquals(before, cache.bytes());
-        assertEquals((4 + 8 * 2 + 1) * 2 * 2 * (16L * HD + 1), before);
+        assertEquals((4 + 8 * 2 + 1) * 2 * 2 * (8L * HD + 1), before, "float32: 4 bytes per key and value element");
+    }
+
+    /**
+     * A float32 model's cache stores floats (half a double cache's key/value bytes); a double model's stores doubles.
+     * The same float32 inputs through both give the same outputs to float precision (the float store rounds keys
+     * and values that come in wider than float, as a step's projections do).
+     */
+    @Test
+    void float32ModelsStoreFloatsDoubleModelsDoubles() {
+        AttentionSpec spec = AttentionSpec.dense(true);
+        int batch = 2;
+        int len = 40;
+        DecodeCache single = DecodeCaches.create(spec, batch, H, HD, null, DataType.FLOAT, len);
+        DecodeCache wide = DecodeCaches.create(spec, batch, H, HD, null, DataType.DOUBLE, len);
+        long slots = (long) batch * H * len;
+        assertEquals(slots * (8L * HD + 1), single.bytes());
+        assertEquals(slots * (16L * HD + 1), wide.bytes());
+        java.util.Random r = new java.util.Random(3);
+        double[] q = new double[batch * H * HD];
+        double[] k = new double[q.length];
+        double[] v = new double[q.length];
+        double[] outSingle = new double[q.length];
+        double[] outWide = new double[q.length];
+        double worst = 0;
+        for (int s = 0; s < len; s++) {
+            for (int x = 0; x < q.length; x++) {
+                q[x] = r.nextGaussian();
+                k[x] = r.nextGaussian();
+                v[x] = r.nextGaussian();
+            }
+            single.step(q, k, v, null, null, outSingle);
+            wide.step(q, k, v, null, null, outWide);
+            for (int x = 0; x < q.length; x++) {
+                worst = Math.max(worst, Math.abs(outSingle[x] - outWide[x]));
+            }
+        }
+        assertTrue(worst > 0, "the float store rounds keys and values given in double");
+        assertTrue(worst < 1e-5, "float store against double store: " + worst);
+        double[] key = new double[HD];
+        single.readKey(1, 2, 7, key, 0);
+        assertEquals((float) key[3], key[3], 0.0, "a stored key reads back as a float value");
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.sparseattn.trainer.model.attention.decode;
 
+import org.nd4j.linalg.api.buffer.DataType;
+
 import dev.sparseattn.trainer.model.attention.BigBirdAttention;
 
 /**
@@ -24,9 +26,10 @@ public final class BigBirdCache extends DecodeCache {
     private final GlobalTokens global;
     private int[][] random = new int[0][];
 
+    /** @param storage the model's data type (keys and values stored as floats or doubles) */
     public BigBirdCache(int batch, int heads, int dim, int block, int side, int randomBlocks, long seed, int[] global,
-                        int[][] perRow, int capacity) {
-        super(batch, heads, dim, capacity, true);
+                        int[][] perRow, int capacity, DataType storage) {
+        super(batch, heads, dim, capacity, true, storage);
         if (block < 1 || side < 0 || randomBlocks < 0) {
             throw new IllegalArgumentException("need block >= 1, side >= 0, random >= 0");
         }

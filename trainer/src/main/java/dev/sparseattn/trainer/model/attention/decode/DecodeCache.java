@@ -18,8 +18,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * (key mask 0: it takes a position, and is never attended, not even by itself). A query with no real key outputs 0.
  *
  * <p>Speed: a step is dominated by per-call overhead, not arithmetic (one query against at most a few thousand keys
- * per head), so it runs as plain Java loops over contiguous double arrays ({@link KvStore}), all rows and heads in
- * one call; the {@link INDArray} overloads add one conversion in and one out. Subclasses say where a position is
+ * per head), so it runs as plain Java loops over contiguous arrays ({@link KvStore}: float for a float32 model,
+ * double for a double one; the query-key products and the weighted sum of values in the store's type, the softmax in
+ * double), all rows and heads in one call; the {@link INDArray} overloads add one conversion in and one out. Subclasses say where a position is
  * stored ({@link #slot}) and which stored keys a query reads ({@link #collect}).
  */
 public abstract class DecodeCache {
@@ -33,8 +34,14 @@ public abstract class DecodeCache {
     private final Slots slots = new Slots();
     private double[] scores = new double[64];
     private int[] kept = new int[64];
+    private final float[] queryF;  // a float store's query, rounded once per head   [headDim]
+    private final float[] accF;    // a float store's weighted sum of values          [headDim]
 
-    protected DecodeCache(int batch, int heads, int dim, int capacity, boolean growable) {
+    /**
+     * @param storage the model's data type: keys and values are stored as floats for {@code FLOAT} (and the other
+     *                16/32-bit floating types), as doubles for {@code DOUBLE}
+     */
+    protected DecodeCache(int batch, int heads, int dim, int capacity, boolean growable, DataType storage) {
         if (batch < 1 || heads < 1 || dim < 1) {
             throw new IllegalArgumentException("decode cache needs batch, heads and headDim >= 1, got " + batch + ", "
                     + heads + ", " + dim);
@@ -43,8 +50,10 @@ public abstract class DecodeCache {
         this.heads = heads;
         this.dim = dim;
         this.length = new int[batch];
-        this.store = new KvStore(batch, heads, dim, capacity, growable);
+        this.store = new KvStore(batch, heads, dim, capacity, growable, storage != DataType.DOUBLE);
         this.scale = 1.0 / Math.sqrt(dim);
+        this.queryF = new float[dim];
+        this.accF = new float[dim];
     }
 
     /** The slot that keeps position {@code p} of row {@code b}, head {@code h}; -1 if no later query reads it. */
@@ -88,7 +97,7 @@ public abstract class DecodeCache {
      * @throws IllegalArgumentException when no slot keeps that position
      */
     public void readKey(int b, int h, int p, double[] out, int off) {
-        System.arraycopy(store.k, keyOffset(b, h, p), out, off, dim);
+        store.readKey(keyOffset(b, h, p), out, off);
     }
 
     /**
@@ -98,7 +107,7 @@ public abstract class DecodeCache {
      * @throws IllegalArgumentException when no slot keeps that position
      */
     public void writeKey(int b, int h, int p, double[] src, int off) {
-        System.arraycopy(src, off, store.k, keyOffset(b, h, p), dim);
+        store.writeKey(keyOffset(b, h, p), src, off);
     }
 
     private int keyOffset(int b, int h, int p) {
@@ -275,9 +284,17 @@ public abstract class DecodeCache {
             scores = new double[Math.max(slots.n, 2 * scores.length)];
             kept = new int[scores.length];
         }
+        boolean single = store.single;
         double[] ks = store.k;
         double[] vs = store.v;
+        float[] kf = store.kf;
+        float[] vf = store.vf;
         byte[] realFlags = store.real;
+        if (single) {
+            for (int d = 0; d < dim; d++) {
+                queryF[d] = (float) q[qOff + d];
+            }
+        }
         int n = 0;
         double max = Double.NEGATIVE_INFINITY;
         for (int t = 0; t < slots.n; t++) {
@@ -286,7 +303,7 @@ public abstract class DecodeCache {
                 continue;
             }
             int ko = store.offset(b, h, s);
-            double dot = dot(q, qOff, ks, ko, dim) * scale;
+            double dot = (single ? dot(queryF, kf, ko, dim) : dot(q, qOff, ks, ko, dim)) * scale;
             scores[n] = dot;
             kept[n++] = s;
             max = Math.max(max, dot);
@@ -296,17 +313,27 @@ public abstract class DecodeCache {
             return;
         }
         double sum = 0;
+        if (single) {
+            Arrays.fill(accF, 0f);
+        }
         for (int t = 0; t < n; t++) {
             double e = Math.exp(scores[t] - max);
             sum += e;
             int vo = store.offset(b, h, kept[t]);
-            for (int d = 0; d < dim; d++) {
-                out[oOff + d] += e * vs[vo + d];
+            if (single) {
+                float ef = (float) e;
+                for (int d = 0; d < dim; d++) {
+                    accF[d] += ef * vf[vo + d];
+                }
+            } else {
+                for (int d = 0; d < dim; d++) {
+                    out[oOff + d] += e * vs[vo + d];
+                }
             }
         }
         double inv = 1.0 / sum;
         for (int d = 0; d < dim; d++) {
-            out[oOff + d] *= inv;
+            out[oOff + d] = (single ? accF[d] : out[oOff + d]) * inv;
         }
     }
 
@@ -329,6 +356,30 @@ public abstract class DecodeCache {
         }
         for (; i < n; i++) {
             s0 += a[ao + i] * b[bo + i];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /**
+     * A float store's {@code a . b[bo ..+n)} in float, four partial sums. A float32 model's step keeps the cache's
+     * arithmetic in float (the weighted sum of values too): the JIT vectorises a float loop over float arrays, not
+     * one that widens floats to doubles, and the results stay within float32's rounding of the double ones (the
+     * float32 exactness tests, 1e-4).
+     */
+    static double dot(float[] a, float[] b, int bo, int n) {
+        float s0 = 0;
+        float s1 = 0;
+        float s2 = 0;
+        float s3 = 0;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+            s0 += a[i] * b[bo + i];
+            s1 += a[i + 1] * b[bo + i + 1];
+            s2 += a[i + 2] * b[bo + i + 2];
+            s3 += a[i + 3] * b[bo + i + 3];
+        }
+        for (; i < n; i++) {
+            s0 += a[i] * b[bo + i];
         }
         return (s0 + s1) + (s2 + s3);
     }

@@ -1,5 +1,7 @@
 package dev.sparseattn.trainer.model.attention.decode;
 
+import org.nd4j.linalg.api.buffer.DataType;
+
 /**
  * Decode cache of dense causal attention (Vaswani et al. 2017; GPT-2): every key and value, position {@code p} in
  * slot {@code p}; query {@code i} reads keys {@code 0 .. i}. Memory grows with the context (the store doubles its
@@ -7,9 +9,12 @@ package dev.sparseattn.trainer.model.attention.decode;
  */
 public final class DenseCausalCache extends DecodeCache {
 
-    /** @param capacity initial positions per row (grows when exceeded) */
-    public DenseCausalCache(int batch, int heads, int dim, int capacity) {
-        super(batch, heads, dim, capacity, true);
+    /**
+     * @param capacity initial positions per row (grows when exceeded)
+     * @param storage  the model's data type (keys and values stored as floats or doubles)
+     */
+    public DenseCausalCache(int batch, int heads, int dim, int capacity, DataType storage) {
+        super(batch, heads, dim, capacity, true, storage);
     }
 
     @Override

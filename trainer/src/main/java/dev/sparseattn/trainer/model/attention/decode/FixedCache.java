@@ -1,5 +1,7 @@
 package dev.sparseattn.trainer.model.attention.decode;
 
+import org.nd4j.linalg.api.buffer.DataType;
+
 /**
  * Decode cache of the Sparse Transformer's causal fixed pattern (Child et al. 2019, section 4.2), heads split as
  * {@link dev.sparseattn.trainer.model.attention.Attentions} does. The first {@code H - H/2} heads read their own
@@ -16,8 +18,10 @@ public final class FixedCache extends DecodeCache {
     private final boolean perHead;
     private final int localHeads;
 
-    public FixedCache(int batch, int heads, int dim, int block, int cells, boolean perHead, int capacity) {
-        super(batch, heads, dim, Math.max(block, capacity), true);
+    /** @param storage the model's data type (keys and values stored as floats or doubles) */
+    public FixedCache(int batch, int heads, int dim, int block, int cells, boolean perHead, int capacity,
+                      DataType storage) {
+        super(batch, heads, dim, Math.max(block, capacity), true, storage);
         if (block < 1 || cells < 1 || cells > block) {
             throw new IllegalArgumentException("need 1 <= summary cells (" + cells + ") <= block (" + block + ")");
         }

@@ -7,8 +7,10 @@ package dev.sparseattn.trainer.model.attention.decode;
  * slots (all positions, a ring, summary cells ...); a growable store doubles its capacity when a slot beyond it is
  * written, a fixed one refuses.
  *
- * <p>Stored in double whatever the model's type: a step computes in double, so a float32 model's cache is exact to
- * its inputs' precision (at twice a float cache's memory).
+ * <p>Stored in the model's precision: double for a double model, float for a float32 model ({@code single}; one of
+ * {@link #k}/{@link #kf} and {@link #v}/{@link #vf} is used, the other is null). A float store halves the bytes a
+ * step streams through (a dense step at 4k context reads every cached key and value once), and its products run in
+ * float ({@link DecodeCache}), which the JIT vectorises.
  */
 final class KvStore {
 
@@ -16,16 +18,21 @@ final class KvStore {
     private final int heads;
     private final int dim;
     private final boolean growable;
+    final boolean single;
     private int capacity;
     double[] k;
     double[] v;
+    float[] kf;
+    float[] vf;
     byte[] real;
 
-    KvStore(int batch, int heads, int dim, int capacity, boolean growable) {
+    /** @param single store floats (a float32 model), else doubles */
+    KvStore(int batch, int heads, int dim, int capacity, boolean growable, boolean single) {
         this.batch = batch;
         this.heads = heads;
         this.dim = dim;
         this.growable = growable;
+        this.single = single;
         this.capacity = Math.max(1, capacity);
         allocate(this.capacity);
     }
@@ -50,9 +57,38 @@ final class KvStore {
             grow(slot + 1);
         }
         int o = offset(b, h, slot);
-        System.arraycopy(srcK, kOff, k, o, dim);
-        System.arraycopy(srcV, vOff, v, o, dim);
+        if (single) {
+            for (int d = 0; d < dim; d++) {
+                kf[o + d] = (float) srcK[kOff + d];
+                vf[o + d] = (float) srcV[vOff + d];
+            }
+        } else {
+            System.arraycopy(srcK, kOff, k, o, dim);
+            System.arraycopy(srcV, vOff, v, o, dim);
+        }
         real[flag(b, h, slot)] = (byte) (isReal ? 1 : 0);
+    }
+
+    /** Copies the key at offset {@code o} into {@code out[off .. off + dim)} (widened from float if stored so). */
+    void readKey(int o, double[] out, int off) {
+        if (single) {
+            for (int d = 0; d < dim; d++) {
+                out[off + d] = kf[o + d];
+            }
+        } else {
+            System.arraycopy(k, o, out, off, dim);
+        }
+    }
+
+    /** Overwrites the key at offset {@code o} with {@code src[off .. off + dim)} (rounded to float if stored so). */
+    void writeKey(int o, double[] src, int off) {
+        if (single) {
+            for (int d = 0; d < dim; d++) {
+                kf[o + d] = (float) src[off + d];
+            }
+        } else {
+            System.arraycopy(src, off, k, o, dim);
+        }
     }
 
     /** Marks every slot of row {@code b} empty (the row starts a new sequence). */
@@ -62,7 +98,7 @@ final class KvStore {
 
     /** Bytes held. */
     long bytes() {
-        return 16L * k.length + real.length;
+        return single ? 8L * kf.length + real.length : 16L * k.length + real.length;
     }
 
     private void grow(int need) {
@@ -71,22 +107,28 @@ final class KvStore {
                     + capacity);
         }
         int cap = Math.max(need, capacity * 2);
-        double[] ok = k;
-        double[] ov = v;
+        Object ok = single ? kf : k;
+        Object ov = single ? vf : v;
         byte[] or = real;
         int old = capacity;
         allocate(cap);
         for (int bh = 0; bh < batch * heads; bh++) {
-            System.arraycopy(ok, bh * old * dim, k, bh * cap * dim, old * dim);
-            System.arraycopy(ov, bh * old * dim, v, bh * cap * dim, old * dim);
+            System.arraycopy(ok, bh * old * dim, single ? kf : k, bh * cap * dim, old * dim);
+            System.arraycopy(ov, bh * old * dim, single ? vf : v, bh * cap * dim, old * dim);
             System.arraycopy(or, bh * old, real, bh * cap, old);
         }
         capacity = cap;
     }
 
     private void allocate(int cap) {
-        k = new double[batch * heads * cap * dim];
-        v = new double[batch * heads * cap * dim];
+        int n = batch * heads * cap * dim;
+        if (single) {
+            kf = new float[n];
+            vf = new float[n];
+        } else {
+            k = new double[n];
+            v = new double[n];
+        }
         real = new byte[batch * heads * cap];
     }
 }

@@ -44,10 +44,13 @@ public final class LshCache extends DecodeCache {
     private final double[] keyBuf;
     private final double[] proj;            // one round's projections, reused
 
-    /** @param type the model's data type (the rotations are rounded to it, as the kernel casts them) */
+    /**
+     * @param type the model's data type (the rotations are rounded to it, as the kernel casts them; keys and values
+     *             are stored in it)
+     */
     public LshCache(int batch, int heads, int dim, int nHashes, int nBuckets, int chunk, long seed, DataType type,
                     int capacity) {
-        super(batch, heads, dim, capacity, true);
+        super(batch, heads, dim, capacity, true, type);
         if (nHashes < 1 || nBuckets < 1 || (nBuckets > 1 && nBuckets % 2 != 0) || chunk < 1) {
             throw new IllegalArgumentException("need nHashes >= 1, nBuckets 1 or even, chunk >= 1");
         }

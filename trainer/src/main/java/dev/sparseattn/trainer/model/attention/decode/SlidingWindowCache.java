@@ -1,5 +1,7 @@
 package dev.sparseattn.trainer.model.attention.decode;
 
+import org.nd4j.linalg.api.buffer.DataType;
+
 /**
  * Decode cache of Longformer's causal sliding window with per-head dilation and global tokens (Beltagy et al. 2020,
  * "Longformer: The Long-Document Transformer", section 3.1; the kernel is
@@ -25,14 +27,17 @@ public final class SlidingWindowCache extends DecodeCache {
      * @param dilations one per head, or one for all
      * @param global    shared global positions (from the start)
      * @param perRow    each row's extra global positions, or null
+     * @param storage   the model's data type (keys and values stored as floats or doubles)
      */
-    public SlidingWindowCache(int batch, int heads, int dim, int window, int[] dilations, int[] global, int[][] perRow) {
+    public SlidingWindowCache(int batch, int heads, int dim, int window, int[] dilations, int[] global, int[][] perRow,
+                              DataType storage) {
         this(batch, heads, dim, window, perHead(dilations, heads), new GlobalTokens("sliding-window", batch, global,
-                perRow));
+                perRow), storage);
     }
 
-    private SlidingWindowCache(int batch, int heads, int dim, int window, int[] dilations, GlobalTokens global) {
-        super(batch, heads, dim, global.last() + 1 + ring(window, dilations), false);
+    private SlidingWindowCache(int batch, int heads, int dim, int window, int[] dilations, GlobalTokens global,
+                               DataType storage) {
+        super(batch, heads, dim, global.last() + 1 + ring(window, dilations), false, storage);
         this.window = window;
         this.dilations = dilations;
         this.ring = ring(window, dilations);

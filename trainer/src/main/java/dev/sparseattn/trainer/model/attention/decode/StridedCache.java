@@ -1,5 +1,7 @@
 package dev.sparseattn.trainer.model.attention.decode;
 
+import org.nd4j.linalg.api.buffer.DataType;
+
 /**
  * Decode cache of the Sparse Transformer's causal strided pattern (Child et al. 2019, "Generating Long Sequences with
  * Sparse Transformers", section 4.2), heads split as {@link dev.sparseattn.trainer.model.attention.Attentions} does:
@@ -13,8 +15,9 @@ public final class StridedCache extends DecodeCache {
     private final int stride;
     private final int localHeads;
 
-    public StridedCache(int batch, int heads, int dim, int stride, int capacity) {
-        super(batch, heads, dim, capacity, true);
+    /** @param storage the model's data type (keys and values stored as floats or doubles) */
+    public StridedCache(int batch, int heads, int dim, int stride, int capacity, DataType storage) {
+        super(batch, heads, dim, capacity, true, storage);
         if (stride < 1) {
             throw new IllegalArgumentException("stride must be >= 1, got " + stride);
         }
