@@ -9,7 +9,6 @@ import java.awt.geom.Path2D;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.util.Locale;
 import javax.imageio.ImageIO;
 
 /**
@@ -71,13 +70,13 @@ public final class FanChart {
     java.util.function.DoubleUnaryOperator y = v -> TOP + (H - TOP - BOTTOM) * (ymax - v) / (ymax - ymin);
 
     g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-    for (int k = 0; k <= 5; k++) {
-      double v = ymin + (ymax - ymin) * k / 5;
+    double tickStep = Ticks.step(ymax - ymin, 6);
+    for (double v : Ticks.between(ymin, ymax, 6)) {                   // round values: 10, 15, 20
       int py = (int) y.applyAsDouble(v);
       g.setColor(new Color(230, 230, 230));
       g.drawLine(LEFT, py, W - RIGHT, py);
       g.setColor(Color.DARK_GRAY);
-      g.drawString(String.format(Locale.ROOT, "%.4g", v), 5, py + 4);
+      g.drawString(Ticks.label(v, tickStep), 5, py + 4);
     }
     int q = quantiles.length;
     for (int band = 0; band < q / 2; band++) {                      // outer bands first, darker inwards

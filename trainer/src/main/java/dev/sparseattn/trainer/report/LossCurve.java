@@ -102,7 +102,7 @@ public final class LossCurve {
   private static void drawGrid(Graphics2D g, Axes a) {
     g.setColor(Color.BLACK);
     g.drawRect(LEFT, TOP, W - LEFT - RIGHT, H - TOP - BOTTOM);
-    double yStep = niceStep(a.maxY() - a.minY());
+    double yStep = Ticks.step(a.maxY() - a.minY(), 8);
     for (double v = 0; v <= a.maxY() + 1e-9; v += yStep) {
       int y = a.y(v);
       g.setColor(new Color(230, 230, 230));
@@ -110,7 +110,7 @@ public final class LossCurve {
       g.setColor(Color.DARK_GRAY);
       g.drawString(String.format("%.1f", v), LEFT - 40, y + 4);
     }
-    double xStep = niceStep(a.maxStep());
+    double xStep = Ticks.step(a.maxStep(), 8);
     for (double s = 0; s <= a.maxStep() + 1e-9; s += xStep) {
       int x = a.x((long) s);
       g.setColor(new Color(230, 230, 230));
@@ -118,17 +118,6 @@ public final class LossCurve {
       g.setColor(Color.DARK_GRAY);
       g.drawString(String.valueOf((long) s), x - 10, H - BOTTOM + 18);
     }
-  }
-
-  private static double niceStep(double range) {
-    double raw = range / 8;
-    double mag = Math.pow(10, Math.floor(Math.log10(raw)));
-    for (double m : new double[] {1, 2, 5, 10}) {
-      if (raw <= m * mag) {
-        return m * mag;
-      }
-    }
-    return 10 * mag;
   }
 
   private static void polyline(Graphics2D g, Axes a, List<Point> points) {
