@@ -53,6 +53,19 @@ public final class ModelState implements Serializable {
     }
   }
 
+  /**
+   * Copies only the parameters into a network of the same architecture, leaving its updater state as it is
+   * (rounds between two state synchronisations, and evaluation).
+   */
+  public void applyParamsTo(MultiLayerNetwork net) {
+    params.copyInto(net.params());
+  }
+
+  /** Whether this state carries updater state. */
+  public boolean hasUpdaterState() {
+    return updater != null;
+  }
+
   public INDArray params() {
     return params.toArray();
   }
