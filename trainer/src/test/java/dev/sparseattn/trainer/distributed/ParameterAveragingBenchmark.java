@@ -81,6 +81,13 @@ class ParameterAveragingBenchmark {
               round += ((Number) m.get("round_s")).doubleValue();
               train += ((Number) m.get("local_train_s")).doubleValue();
               outside += ((Number) m.get("outside_train_s")).doubleValue();
+              StringBuilder each = new StringBuilder();
+              for (String name : names) {
+                each.append(each.length() == 0 ? "" : "/").append(String.format("%.2f", ((Number) m.get(name)).doubleValue()));
+              }
+              System.out.printf("  round %s (%s): %.2f s, outside %.2f s: %s%n", m.get("round"),
+                  Boolean.TRUE.equals(m.get("state_sync")) ? "state-averaging" : "parameters-only",
+                  ((Number) m.get("round_s")).doubleValue(), ((Number) m.get("outside_train_s")).doubleValue(), each);
               double[] kind = byKind[Boolean.TRUE.equals(m.get("state_sync")) ? 1 : 0];
               kind[0]++;
               kind[1] += ((Number) m.get("round_s")).doubleValue();
