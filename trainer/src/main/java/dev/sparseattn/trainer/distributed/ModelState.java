@@ -10,8 +10,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * and the flattened updater state (Adam's first and second moments; nothing for plain SGD), each as its
  * raw values in the array's data type ({@link FlatArray}). This is the same pair DL4J's own {@code ParameterAveragingTrainingMaster} broadcasts
  * (Zhang et al. 2015 note that averaging the optimiser's state with the parameters keeps adaptive
- * updaters consistent across rounds). The encoding is backend-neutral: it works from and to CPU and
- * CUDA arrays alike.
+ * updaters consistent across rounds). {@link ParameterAveragingTrainer} now broadcasts only the parameters
+ * this way; the synchronised updater state travels as its own broadcast, read by the workers that need
+ * it. The encoding is backend-neutral: it works from and to CPU and CUDA arrays alike.
  */
 public final class ModelState implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -29,28 +30,11 @@ public final class ModelState implements Serializable {
     return new ModelState(FlatArray.of(params), updaterState == null ? null : FlatArray.of(updaterState));
   }
 
-  /** Encodes a network's current parameters and updater state. */
-  public static ModelState of(MultiLayerNetwork net) {
-    return of(net.params(), updaterState(net));
-  }
-
   /** The network's flattened updater state view, or null when its updater keeps none (SGD). */
   public static INDArray updaterState(MultiLayerNetwork net) {
     Updater u = net.getUpdater(true);
     INDArray view = u == null ? null : u.getStateViewArray();
     return view == null || view.isEmpty() ? null : view;
-  }
-
-  /** Copies this state into a network of the same architecture and updater (in place, one bulk copy per array). */
-  public void applyTo(MultiLayerNetwork net) {
-    params.copyInto(net.params());
-    INDArray view = updaterState(net);
-    if ((view == null) != (updater == null)) {
-      throw new IllegalStateException("updater state does not match the network's updater");
-    }
-    if (view != null) {
-      updater.copyInto(view);
-    }
   }
 
   /**
@@ -59,11 +43,6 @@ public final class ModelState implements Serializable {
    */
   public void applyParamsTo(MultiLayerNetwork net) {
     params.copyInto(net.params());
-  }
-
-  /** Whether this state carries updater state. */
-  public boolean hasUpdaterState() {
-    return updater != null;
   }
 
   public INDArray params() {
