@@ -18,6 +18,8 @@ import dev.sparseattn.trainer.train.TrainConfig;
  *   optimizer = adam          # adam | sgd (plain SGD, no momentum), both with train.optim's schedule
  *   prefetch = 2              # minibatches each worker's background reader prepares ahead, 0 = read inline
  *   epochs = 0                # stop after this many epochs (or train.steps, whichever is first); 0 = steps only
+ *   state-sync-every = 0      # rounds between averagings of Adam's moments (kept on executors in between);
+ *                             # 0 = only at checkpoints and at the end, 1 = every round with the parameters
  *   spark { master = "local[*]", app-name = "sparseattn-distributed-train" }
  * }
  * </pre>
@@ -37,12 +39,15 @@ import dev.sparseattn.trainer.train.TrainConfig;
  * @param optimizer the updater
  * @param prefetch minibatches read ahead by each worker, 0 for none
  * @param epochs epochs to train (the run also stops at {@code train.steps}), 0 for no epoch limit
+ * @param stateSyncEvery rounds between two averagings of the updater state, 0 for only at checkpoints and the
+ *     end (see {@link ParameterAveragingTrainer}); the state is always averaged in those rounds too
  * @param master Spark master, used only when spark-submit or the JVM did not set one
  * @param appName Spark application name
  * @param resolved the {@code distributed} section as read, defaults included
  */
 public record DistributedConfig(TrainConfig train, int workers, int averagingFrequency, int aggregationDepth,
-                                Optimizer optimizer, int prefetch, int epochs, String master, String appName,
+                                Optimizer optimizer, int prefetch, int epochs, int stateSyncEvery, String master,
+                                String appName,
                                 ResolvedConfig resolved) {
 
   /** The updater each replica uses (its state is averaged with the parameters). */
@@ -59,11 +64,13 @@ public record DistributedConfig(TrainConfig train, int workers, int averagingFre
     Optimizer optimizer = s.choice("optimizer", Optimizer.class, Optimizer.ADAM);
     int prefetch = s.integer("prefetch", 2, 0, 1024);
     int epochs = s.integer("epochs", 0, 0, 1_000_000);
+    int stateSyncEvery = s.integer("state-sync-every", 0, 0, 1_000_000);
     Section spark = s.section("spark");
     String master = spark.string("master", "local[*]");
     String appName = spark.string("app-name", "sparseattn-distributed-train");
     s.finish();
-    return new DistributedConfig(train, workers, k, depth, optimizer, prefetch, epochs, master, appName, s.resolved());
+    return new DistributedConfig(train, workers, k, depth, optimizer, prefetch, epochs, stateSyncEvery, master, appName,
+        s.resolved());
   }
 
   /** Number of averaging rounds without epoch boundaries: {@code ceil(steps / averagingFrequency)}. */

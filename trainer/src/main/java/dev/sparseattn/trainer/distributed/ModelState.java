@@ -10,8 +10,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * and the flattened updater state (Adam's first and second moments; nothing for plain SGD), each as its
  * raw values in the array's data type ({@link FlatArray}). This is the same pair DL4J's own {@code ParameterAveragingTrainingMaster} broadcasts
  * (Zhang et al. 2015 note that averaging the optimiser's state with the parameters keeps adaptive
- * updaters consistent across rounds). The encoding is backend-neutral: it works from and to CPU and
- * CUDA arrays alike.
+ * updaters consistent across rounds). {@link ParameterAveragingTrainer} now broadcasts only the parameters
+ * this way; the synchronised updater state travels as its own broadcast, read by the workers that need
+ * it. The encoding is backend-neutral: it works from and to CPU and CUDA arrays alike.
  */
 public final class ModelState implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -29,11 +30,6 @@ public final class ModelState implements Serializable {
     return new ModelState(FlatArray.of(params), updaterState == null ? null : FlatArray.of(updaterState));
   }
 
-  /** Encodes a network's current parameters and updater state. */
-  public static ModelState of(MultiLayerNetwork net) {
-    return of(net.params(), updaterState(net));
-  }
-
   /** The network's flattened updater state view, or null when its updater keeps none (SGD). */
   public static INDArray updaterState(MultiLayerNetwork net) {
     Updater u = net.getUpdater(true);
@@ -41,16 +37,12 @@ public final class ModelState implements Serializable {
     return view == null || view.isEmpty() ? null : view;
   }
 
-  /** Copies this state into a network of the same architecture and updater (in place, one bulk copy per array). */
-  public void applyTo(MultiLayerNetwork net) {
+  /**
+   * Copies only the parameters into a network of the same architecture, leaving its updater state as it is
+   * (rounds between two state synchronisations, and evaluation).
+   */
+  public void applyParamsTo(MultiLayerNetwork net) {
     params.copyInto(net.params());
-    INDArray view = updaterState(net);
-    if ((view == null) != (updater == null)) {
-      throw new IllegalStateException("updater state does not match the network's updater");
-    }
-    if (view != null) {
-      updater.copyInto(view);
-    }
   }
 
   public INDArray params() {

@@ -37,13 +37,19 @@ public final class ReplicaSums implements Serializable {
   private long lastEndMillis;
   private long maxTaskNanos;
   private final TreeMap<Integer, long[]> positions = new TreeMap<>();
+  private int stateFallbacks;
+  private final TreeMap<Integer, String> locations = new TreeMap<>();
 
   private ReplicaSums() {}
 
-  /** One worker's result: encodes (copies) the arrays. */
+  /**
+   * One worker's result: encodes (copies) the arrays ({@code updater} null outside synchronisation
+   * rounds); {@code stateFallbacks} is 1 if the worker had to fall back to the synchronised updater
+   * state, and {@code location} is its executor as a task location (null if unknown).
+   */
   static ReplicaSums of(int worker, INDArray params, INDArray updater, double bitsTimesTokens, long tokens,
                         long sequences, int nonFiniteSteps, long setupNanos, long trainNanos, long[] position,
-                        long startMillis) {
+                        long startMillis, int stateFallbacks, String location) {
     long t0 = System.nanoTime();
     ReplicaSums s = new ReplicaSums();
     s.firstWorker = worker;
@@ -57,6 +63,8 @@ public final class ReplicaSums implements Serializable {
     s.maxSetupNanos = setupNanos;
     s.maxTrainNanos = trainNanos;
     s.positions.put(worker, position);
+    s.stateFallbacks = stateFallbacks;
+    s.locations.put(worker, location);
     s.maxEncodeNanos = System.nanoTime() - t0;
     s.maxTaskNanos = setupNanos + trainNanos + s.maxEncodeNanos;
     s.firstStartMillis = startMillis;
@@ -160,6 +168,8 @@ public final class ReplicaSums implements Serializable {
     firstStartMillis = Math.min(firstStartMillis, other.firstStartMillis);
     lastEndMillis = Math.max(lastEndMillis, other.lastEndMillis);
     positions.putAll(other.positions);
+    stateFallbacks += other.stateFallbacks;
+    locations.putAll(other.locations);
   }
 
   /** First worker of the range. */
@@ -227,6 +237,16 @@ public final class ReplicaSums implements Serializable {
    */
   public double imbalanceSeconds() {
     return Math.max(0, (lastEndMillis - firstStartMillis) / 1e3 - maxTaskNanos / 1e9);
+  }
+
+  /** Workers that fell back to the last synchronised updater state this round (their own was missing). */
+  public int stateFallbacks() {
+    return stateFallbacks;
+  }
+
+  /** Each worker's executor as a Spark task location (null where unknown), by worker index. */
+  public List<String> locations() {
+    return java.util.Collections.unmodifiableList(new ArrayList<>(locations.values()));
   }
 
   /** Each worker's data position after the round (epoch, shard, row), by worker index. */

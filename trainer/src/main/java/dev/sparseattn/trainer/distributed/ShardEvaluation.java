@@ -40,7 +40,7 @@ final class ShardEvaluation implements FlatMapFunction<Iterator<Integer>, double
       TaskDevice.bind();
       RunSpec s = spec.value();
       Replicas.Replica replica = Replicas.get(s, w);
-      state.value().state().applyTo(replica.net());
+      state.value().state().applyParamsTo(replica.net());   // the replica's own updater state stays
       Evaluator evaluator = new Evaluator(replica.data(), s.batchSize(), s.evalSequencesPerWorker(),
           s.documentMask());
       Evaluator.Result r = evaluator.evaluate(replica.net(), replica.arch(), replica.shards(shards.get(w)));

@@ -11,6 +11,9 @@
  * "Parallelized stochastic gradient descent", NIPS 2010; S. Zhang, A. Choromanska, Y. LeCun, "Deep
  * learning with elastic averaging SGD", NIPS 2015 (synchronous averaging as the baseline); DL4J's
  * "Distributed training with Spark" guide and {@code ParameterAveragingTrainingMaster}, whose
- * {@code TestCompareParameterAveragingSparkVsSingleMachine} the tests here follow.
+ * {@code TestCompareParameterAveragingSparkVsSingleMachine} the tests here follow; A. Douillard et al.,
+ * "DiLoCo: Distributed Low-Communication Training of Language Models", 2023, and S. U. Stich, "Local SGD
+ * converges fast and communicates little", ICLR 2019 (optimiser state kept on the workers between
+ * averagings, {@code distributed.state-sync-every}).
  */
 package dev.sparseattn.trainer.distributed;

@@ -39,6 +39,8 @@ class DistributedConfigTest {
     assertEquals("local[*]", c.master());
     assertEquals(2, c.prefetch());
     assertEquals(0, c.epochs());
+    assertEquals(0, c.stateSyncEvery());
+    assertEquals(3, parse("distributed.state-sync-every=3").stateSyncEvery());
     DistributedConfig set = parse("distributed.prefetch=0", "distributed.epochs=3");
     assertEquals(0, set.prefetch());
     assertEquals(3, set.epochs());
@@ -54,6 +56,7 @@ class DistributedConfigTest {
         {"distributed.prefetch=-1", "distributed.prefetch"},
         {"distributed.prefetch=lots", "distributed.prefetch"},
         {"distributed.epochs=-2", "distributed.epochs"},
+        {"distributed.state-sync-every=-1", "distributed.state-sync-every"},
         {"distributed.wrokers=2", "distributed.wrokers"}};
     for (String[] c : cases) {
       String message = assertThrows(ConfigError.class, () -> parse(c[0]), c[0]).getMessage();

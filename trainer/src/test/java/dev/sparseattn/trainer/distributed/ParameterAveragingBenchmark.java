@@ -18,9 +18,10 @@ import org.junit.jupiter.api.io.TempDir;
  * Benchmark (not a timed test): the fraction of each round spent outside local training (serialise,
  * broadcast, worker setup, aggregate, apply) for several model sizes and averaging frequencies, 2 workers
  * on local[2] (or {@code -Dbench.master=spark://...}). The first round (replica construction, JIT) is
- * left out. Run: {@code mvn -B -pl trainer test -Pslow -Dtest=ParameterAveragingBenchmark
+ * left out; rounds that average Adam's moments ({@code state_sync}: with {@code -Dbench.sync=S} every S rounds,
+ * and always the last) and the others are also reported apart. Run: {@code mvn -B -pl trainer test -Pslow -Dtest=ParameterAveragingBenchmark
  * [-Dbench.models=128x5,320x8,640x10 -Dbench.frequencies=1,5,20 -Dbench.rounds=3 -Dbench.batch=4 -Dbench.len=32
- * -Dbench.prefetch=2 -Dbench.conf=spark.key=value,...]}
+ * -Dbench.prefetch=2 -Dbench.sync=0 -Dbench.conf=spark.key=value,...]}
  * where a model is {@code d-model x layers} (4 heads, ffn 4d, byte vocabulary).
  */
 @Tag("slow")
@@ -49,6 +50,7 @@ class ParameterAveragingBenchmark {
     System.out.println("Spark settings: " + settings);
     JavaSparkContext sc = SparkTestSupport.startSpark(settings);
     String prefetch = System.getProperty("bench.prefetch", "2");
+    String sync = System.getProperty("bench.sync", "0");
     ObjectMapper json = new ObjectMapper();
     System.out.printf("%-10s %12s %4s %10s %10s %12s %10s   %s%n", "model", "parameters", "k", "round_s", "train_s",
         "outside_s", "outside%", String.join("/", NAMES) + " (aggregate = launch + collect + imbalance + rest)");
@@ -61,7 +63,8 @@ class ParameterAveragingBenchmark {
               "train.model.d-model=" + dl[0], "train.model.layers=" + dl[1], "train.model.heads=4",
               "train.model.ffn-hidden=" + 4 * Integer.parseInt(dl[0]), "train.batch-size=" + batch,
               "train.steps=" + steps, "train.eval-every=" + (steps + 1), "train.eval-sequences=4",
-              "distributed.workers=2", "distributed.averaging-frequency=" + k, "distributed.prefetch=" + prefetch));
+              "distributed.workers=2", "distributed.averaging-frequency=" + k, "distributed.prefetch=" + prefetch,
+              "distributed.state-sync-every=" + sync));
           ByteArrayOutputStream lines = new ByteArrayOutputStream();
           PreparedDataset d = PreparedDataset.open(data.toUri().toString(), new Configuration());
           var trained = new ParameterAveragingTrainer(c, sc, new java.io.PrintStream(new ByteArrayOutputStream()))
@@ -70,6 +73,7 @@ class ParameterAveragingBenchmark {
           double train = 0;
           double outside = 0;
           double[] parts = new double[NAMES.length];
+          double[][] byKind = new double[2][3];   // [plain, sync] x {rounds, round_s, outside_s}
           String[] names = NAMES;
           for (String line : lines.toString(StandardCharsets.UTF_8).split("\n")) {
             Map<?, ?> m = json.readValue(line, Map.class);
@@ -77,6 +81,17 @@ class ParameterAveragingBenchmark {
               round += ((Number) m.get("round_s")).doubleValue();
               train += ((Number) m.get("local_train_s")).doubleValue();
               outside += ((Number) m.get("outside_train_s")).doubleValue();
+              StringBuilder each = new StringBuilder();
+              for (String name : names) {
+                each.append(each.length() == 0 ? "" : "/").append(String.format("%.2f", ((Number) m.get(name)).doubleValue()));
+              }
+              System.out.printf("  round %s (%s): %.2f s, outside %.2f s: %s%n", m.get("round"),
+                  Boolean.TRUE.equals(m.get("state_sync")) ? "state-averaging" : "parameters-only",
+                  ((Number) m.get("round_s")).doubleValue(), ((Number) m.get("outside_train_s")).doubleValue(), each);
+              double[] kind = byKind[Boolean.TRUE.equals(m.get("state_sync")) ? 1 : 0];
+              kind[0]++;
+              kind[1] += ((Number) m.get("round_s")).doubleValue();
+              kind[2] += ((Number) m.get("outside_train_s")).doubleValue();
               for (int i = 0; i < names.length; i++) {
                 parts[i] += ((Number) m.get(names[i])).doubleValue();
               }
@@ -88,6 +103,13 @@ class ParameterAveragingBenchmark {
           }
           System.out.printf("%-10s %,12d %4s %10.2f %10.2f %12.2f %9.1f%%   %s%n", model,
               trained.network().numParams(), k, round, train, outside, 100 * outside / round, split);
+          for (int i = 0; i < 2; i++) {
+            if (byKind[i][0] > 0) {
+              System.out.printf("  state-sync-every=%s, %s rounds: %.0f, outside %.2f of %.2f s, %.1f%%%n", sync,
+                  i == 0 ? "parameters-only" : "state-averaging", byKind[i][0], byKind[i][2], byKind[i][1],
+                  100 * byKind[i][2] / byKind[i][1]);
+            }
+          }
         }
       }
     } finally {

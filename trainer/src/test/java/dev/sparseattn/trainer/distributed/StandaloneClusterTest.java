@@ -90,8 +90,19 @@ class StandaloneClusterTest {
       assertTrue(Files.exists(killed.resolve("checkpoints/step-000000040/model.zip")));
       double[] vk = validation(killed);
       System.out.printf("standalone cluster, executor killed: final validation %.6f (uninterrupted %.6f)%n", vk[1], v[1]);
-      // the retried task recomputes the same local steps from the same broadcast state and data position
-      assertEquals(v[1], vk[1], 1e-6, "final validation differs from the uninterrupted run");
+      // Adam's moments stay on the executors between synchronisations (distributed.state-sync-every = 0: at the
+      // checkpoints, every other round here). The kill lands just after the step-10 checkpoint, normally in round 3,
+      // which starts every worker from the synchronised moments: the retried task recomputes the same local steps
+      // from the same broadcast state and data position, and the run is exact. Had it landed in a round where the
+      // lost worker needed its own moments, the worker falls back to the synchronised ones, counted and logged.
+      int fallbacks = fallbacks(killed);
+      System.out.printf("standalone cluster, executor killed: %d updater-state fallback(s)%n", fallbacks);
+      if (fallbacks == 0) {
+        assertEquals(v[1], vk[1], 1e-6, "final validation differs from the uninterrupted run");
+      } else {
+        assertTrue(Files.readString(tmp.resolve("executor.log")).contains("fell back to the last synchronised state"));
+        assertTrue(vk[1] < vk[0] - 0.3, "validation loss did not fall: " + vk[0] + " -> " + vk[1]);
+      }
 
       // 3. kill the driver after the step-20 checkpoint; the same command again resumes from it and finishes
       Path driver = tmp.resolve("driver-killed");
@@ -142,6 +153,19 @@ class StandaloneClusterTest {
       System.out.println(Files.readString(tmp.resolve(name + ".log")));
     }
     return p.exitValue();
+  }
+
+  /** Workers that fell back to the synchronised updater state, over a run's rounds. */
+  private static int fallbacks(Path out) throws IOException {
+    int n = 0;
+    ObjectMapper json = new ObjectMapper();
+    for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
+      Map<?, ?> m = json.readValue(line, Map.class);
+      if ("train".equals(m.get("event"))) {
+        n += ((Number) m.get("state_fallbacks")).intValue();
+      }
+    }
+    return n;
   }
 
   /** First and last validation bits per token of a run's metrics. */
