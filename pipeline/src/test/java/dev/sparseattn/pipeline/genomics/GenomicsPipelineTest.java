@@ -87,14 +87,16 @@ class GenomicsPipelineTest {
     assertEquals(25, m.documents());
   }
 
-  /** The whole genome: 1,207 windows, of which 3-7% go to validation. */
+  /** The whole genome: 1,207 windows, of which 3-7% go to validation and as many to test. */
   @Test
   @Tag("shared-data")
   void wholeEcoliGenomeWithTheShippedConfig() throws IOException {
     Manifest m = prepareWithTheShippedConfig(RealData.ECOLI.shared(), GENOME, "ecoli");
     assertEquals(1207, m.documents());
-    double share = m.split(Split.VALIDATION).sequences() / (double) m.documents();
-    assertTrue(share > 0.03 && share < 0.07, "validation share " + share);
+    for (Split heldOut : new Split[] {Split.VALIDATION, Split.TEST}) {
+      double share = m.split(heldOut).records() / (double) m.documents();
+      assertTrue(share > 0.03 && share < 0.07, heldOut + " share " + share);
+    }
   }
 
   private static Manifest prepareWithTheShippedConfig(Path fna, int bases, String name) throws IOException {
@@ -109,8 +111,13 @@ class GenomicsPipelineTest {
     assertEquals(bases + windows, m.streamTokens());
     assertEquals("nucleotide", m.tokenizer().get("name"));
     assertEquals(17, m.vocabSize());
-    // Every window + EOS is one sequence of 4096 + 1 ids.
-    assertEquals(windows, m.split(Split.TRAIN).sequences() + m.split(Split.VALIDATION).sequences());
+    // Every whole window + EOS (4,096 ids) is four rows of 1024 + 1 ids; the genome's last, shorter window fewer.
+    assertEquals(1024, m.seqLen());
+    long rows = 0;
+    for (Split split : Split.values()) {
+      rows += m.split(split).sequences();
+    }
+    assertTrue(rows > 4 * windows - 4 && rows <= 4 * windows, rows + " rows for " + windows + " windows");
     long[] histogram = m.split(Split.TRAIN).tokenHistogram();
     long trainBases = m.split(Split.TRAIN).tokens() - m.split(Split.TRAIN).sequences();
     assertTrue(histogram[0] > trainBases / 5 && histogram[4] == 0, "A counted, no N in this genome");
@@ -138,8 +145,8 @@ class GenomicsPipelineTest {
 
   private static void assertDecodesBackExactly(Path fna, int windows) throws IOException {
     PrepareResult r = PrepareCorpus.run(ConfFiles.prepare("genomics-ecoli.conf", fna,
-        tmp.resolve("decoded-" + windows), "prepare.validation-fraction=0", "prepare.chunk-bytes=64MiB",
-        "prepare.nucleotide.k=3", "prepare.nucleotide.overlapping=false"), spark);
+        tmp.resolve("decoded-" + windows), "prepare.validation-fraction=0", "prepare.test-fraction=0",
+        "prepare.chunk-bytes=64MiB", "prepare.nucleotide.k=3", "prepare.nucleotide.overlapping=false"), spark);
     Tokenizer tok = PreparedDataset.open(r.output(), new Configuration()).tokenizer();
     assertEquals(new NucleotideTokenizer(new NucleotideTokenizer.Options(3, false,
         dev.sparseattn.datasets.tokenize.AmbiguityRule.TOKEN, true)), tok);

@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparseattn.datasets.manifest.Split;
+import dev.sparseattn.datasets.read.FastaReader;
+import dev.sparseattn.datasets.tokenize.AmbiguityRule;
+import dev.sparseattn.datasets.tokenize.NucleotideTokenizer;
 import dev.sparseattn.datasets.tokenize.ByteTokenizer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -140,6 +143,49 @@ class PackerTest {
       boolean shared = docs.stream().anyMatch(o -> o.bytes()[0] == letter && hash.split(0, o) != own);
       if (!shared) {
         assertEquals(java.util.Set.of(own), splitsOfLetter.get(letter), "document at " + d.offset());
+      }
+    }
+  }
+
+  /**
+   * FASTA windows with their reverse complements ({@code prepare.nucleotide.reverse-complement = true}): a window and
+   * its reverse complement always land in the same split (they share the window's offset), so no held-out window has
+   * its other strand in training. Random bases, so no two documents coincide by chance.
+   */
+  @Test
+  void aWindowAndItsReverseComplementShareTheSplit() {
+    Random random = new Random(3);
+    StringBuilder genome = new StringBuilder(">chr\n");
+    for (int i = 0; i < 40 * 16; i++) {
+      genome.append("ACGT".charAt(random.nextInt(4)));
+    }
+    List<DocLine> units = new ArrayList<>();
+    new FastaReader(16, 16, true).open(new java.io.ByteArrayInputStream(
+        genome.toString().getBytes(StandardCharsets.US_ASCII))).forEachRemaining(units::add);
+    assertEquals(80, units.size(), "40 windows, each followed by its reverse complement");
+    NucleotideTokenizer dna = new NucleotideTokenizer(new NucleotideTokenizer.Options(1, false, AmbiguityRule.TOKEN,
+        true));
+    PackedChunk p = new Packer(dna, 2048, new SplitHash(7, 0.3)).pack(ID, units);
+    java.util.Map<Split, java.util.Set<String>> documents = new java.util.EnumMap<>(Split.class);
+    for (int i = 0; i < p.sequences(); i++) { // one row per split: the whole stream fits in 2,048 tokens
+      int[] row = p.sequence(i);
+      int from = 0;
+      for (int t = 0; t < p.nTokens(i); t++) {
+        if (row[t] == dna.eosId()) {
+          documents.computeIfAbsent(p.split(i), k -> new java.util.HashSet<>()).add(dna.decode(row, from, t));
+          from = t + 1;
+        }
+      }
+    }
+    assertTrue(documents.containsKey(Split.TRAIN) && documents.containsKey(Split.VALIDATION), "both splits in use");
+    for (int w = 0; w < units.size(); w += 2) {
+      String forward = new String(units.get(w).bytes(), StandardCharsets.US_ASCII);
+      String reverse = new String(NucleotideTokenizer.reverseComplement(units.get(w).bytes(), 0, 16),
+          StandardCharsets.US_ASCII);
+      assertEquals(reverse, new String(units.get(w + 1).bytes(), StandardCharsets.US_ASCII));
+      for (Split split : documents.keySet()) {
+        assertEquals(documents.get(split).contains(forward), documents.get(split).contains(reverse),
+            "window at " + units.get(w).offset() + " and its reverse complement in " + split);
       }
     }
   }

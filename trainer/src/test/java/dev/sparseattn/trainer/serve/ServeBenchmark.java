@@ -9,6 +9,7 @@ import dev.sparseattn.datasets.tokenize.AmbiguityRule;
 import dev.sparseattn.datasets.tokenize.ByteTokenizer;
 import dev.sparseattn.datasets.tokenize.NucleotideTokenizer;
 import dev.sparseattn.datasets.tokenize.Tokenizer;
+import dev.sparseattn.trainer.bench.GenomicsLongContext;
 import dev.sparseattn.trainer.io.ModelArchive;
 import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.model.network.TransformerConfig;
@@ -39,7 +40,7 @@ import org.nd4j.linalg.learning.config.Adam;
 /**
  * The server under load, over real sockets, float32, random weights (which do not change the time), for two models:
  * the quickstart model's shape (2 layers, d 128, 4 heads, ffn 512, byte vocabulary, learned positions, but seq-len
- * 1024 so that a 512-token prompt fits) and the genomics recipe's model ({@code conf/genomics-ecoli.conf}: 6 layers,
+ * 1024 so that a 512-token prompt fits) and the long-context genomics model ({@link GenomicsLongContext}, the former {@code conf/genomics-ecoli.conf}: 6 layers,
  * d 128, sliding window 128 + LSH, reversible, axial positions, seq-len 4096, single bases): time to first token of a streamed request with a 512-token prompt (median and p99 over
  * {@code bench.ttft} requests, one at a time), and total generated tokens per second with 1, 8 and 32 concurrent
  * clients, each sending {@code bench.rounds} requests of 64 new tokens after a 32-token prompt. Prints a table;
@@ -62,11 +63,13 @@ class ServeBenchmark {
     run("quickstart shape, seq-len 1024", config, new ByteTokenizer(), "abcdefghijklmnopqrstuvwxyz", TTFT_REQUESTS);
   }
 
-  /** The model of conf/genomics-ecoli.conf (6 layers, sliding window 128 + LSH, reversible, axial positions). */
+  /**
+   * The long-context genomics model ({@link GenomicsLongContext}: 6 layers, sliding window 128 + LSH, reversible, axial
+   * positions), the shape {@code conf/genomics-ecoli.conf} had when these figures were first taken.
+   */
   @Test
   void genomicsRecipe() throws Exception {
-    Path conf = Path.of(System.getProperty("project.root.dir", ".."), "conf", "genomics-ecoli.conf");
-    TrainConfig train = TrainConfig.parse(ConfigFactory.parseFile(conf.toFile()).resolve());
+    TrainConfig train = GenomicsLongContext.train();
     Tokenizer dna = new NucleotideTokenizer(new NucleotideTokenizer.Options(1, false, AmbiguityRule.TOKEN, true));
     TransformerConfig config = train.model().architecture(dna.vocabSize(), 4096, 42);
     run("genomics recipe", config, dna, "ACGT", Math.max(5, TTFT_REQUESTS / 5));
