@@ -21,7 +21,10 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
  * Training checkpoints in a directory of any Hadoop file system (local, HDFS, S3A), written
@@ -116,10 +119,11 @@ public final class CheckpointStore {
   public record Restored(Checkpoint checkpoint, MultiLayerNetwork network, TrainingState state) {}
 
   /**
-   * The newest checkpoint, checked to belong to a run of architecture {@code arch} and seed {@code seed},
-   * or empty when there is none yet. A checkpoint of another run is a {@link DataError}.
+   * The newest checkpoint, checked to belong to a run of architecture {@code arch} and seed {@code seed}
+   * whose optimiser (schedule included) equals {@code updater}, or empty when there is none yet. A checkpoint
+   * of another run, or of another optimiser or schedule, is a {@link DataError}.
    */
-  public Optional<Restored> restore(TransformerConfig arch, long seed) throws IOException {
+  public Optional<Restored> restore(TransformerConfig arch, long seed, IUpdater updater) throws IOException {
     Optional<Checkpoint> latest = latest();
     if (latest.isEmpty()) {
       return Optional.empty();
@@ -130,7 +134,25 @@ public final class CheckpointStore {
       throw new DataError("checkpoint " + latest.get().dir() + " was written by a different run (architecture "
           + loaded.config() + ", seed " + state.seed() + "); resume needs the same model and seed");
     }
+    checkUpdater(latest.get(), loaded.network(), updater);
     return Optional.of(new Restored(latest.get(), loaded.network(), state));
+  }
+
+  /**
+   * The optimiser, learning-rate schedule included, is saved inside the checkpoint's network: a resumed run
+   * would silently keep the old one (e.g. the cosine decay of the old {@code train.steps}). Refused instead,
+   * naming what differs.
+   */
+  private static void checkUpdater(Checkpoint c, MultiLayerNetwork net, IUpdater expected) {
+    for (NeuralNetConfiguration conf : net.getLayerWiseConfigurations().getConfs()) {
+      if (conf.getLayer() instanceof BaseLayer layer && layer.getIUpdater() != null
+          && !layer.getIUpdater().equals(expected)) {
+        throw new DataError("checkpoint " + c.dir() + " was trained with the optimiser " + layer.getIUpdater()
+            + " but this run asks for " + expected + ": the learning-rate schedule is saved in the checkpoint,"
+            + " so resume needs the same train.steps, train.optim.* (and distributed.optimizer,"
+            + " distributed.epochs) as the run that wrote it; start a new run (another train.output) to change them");
+      }
+    }
   }
 
   /** The network with its updater state, as saved. */

@@ -134,7 +134,7 @@ public final class ParameterAveragingTrainer {
     }
 
     Optional<CheckpointStore.Restored> from = train.resume() && checkpoints != null
-        ? checkpoints.restore(arch, train.seed()) : Optional.empty();
+        ? checkpoints.restore(arch, train.seed(), updater(config, total)) : Optional.empty();
     MultiLayerNetwork net;
     TrainingState start;
     if (from.isPresent()) {

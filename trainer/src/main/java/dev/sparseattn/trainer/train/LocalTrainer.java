@@ -65,7 +65,7 @@ public final class LocalTrainer {
     int padId = data.tokenizer().padId();
     TransformerConfig arch = architecture(manifest);
     Optional<CheckpointStore.Restored> from = config.resume() && checkpoints != null
-        ? checkpoints.restore(arch, config.seed()) : Optional.empty();
+        ? checkpoints.restore(arch, config.seed(), updater(config)) : Optional.empty();
     MultiLayerNetwork net;
     TrainingState start;
     if (from.isPresent()) {

@@ -77,6 +77,24 @@ class ResumeTest {
     assertTrue(Files.exists(out.resolve("checkpoints/step-000000012/model.zip")));
   }
 
+  /**
+   * The schedule is saved in the checkpoint: resuming with another train.steps (or learning rate) would
+   * silently keep the old cosine decay, so it is refused, naming the keys.
+   */
+  @Test
+  void resumeWithAnotherScheduleIsRefused() throws Exception {
+    Path data = tmp.resolve("data");
+    TinyDataset.write(data, TrainJobTest.sampleLines(10), 32, 10, 16);
+    Path out = tmp.resolve("run");
+    Train.run(config(data, out, false, "train.steps=6"));
+    for (String changed : List.of("train.steps=12", "train.optim.learning-rate=0.01")) {
+      var e = org.junit.jupiter.api.Assertions.assertThrows(dev.sparseattn.datasets.config.DataError.class,
+          () -> Train.run(config(data, out, true, changed)), changed);
+      assertTrue(e.getMessage().contains("train.steps") && e.getMessage().contains("checkpoint"), e.getMessage());
+    }
+    assertEquals(6, Train.run(config(data, out, true, "train.steps=6")).summary().get("steps"));
+  }
+
   @Test
   void resumeWithoutCheckpointsIsAConfigError() {
     var e = org.junit.jupiter.api.Assertions.assertThrows(dev.sparseattn.datasets.config.ConfigError.class,
