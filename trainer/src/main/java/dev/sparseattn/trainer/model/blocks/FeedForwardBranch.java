@@ -22,7 +22,7 @@ public final class FeedForwardBranch {
     private INDArray xhat;   //                              [N, d]
     private INDArray rstd;   //                              [N, 1]
     private INDArray pre;    // LN(x) W1 + b1                [N, f]
-    private INDArray tanh;   // GELU's tanh, for backward    [N, f]
+    private INDArray sig;    // GELU's sigmoid(2u), for backward [N, f]
     private INDArray act;    // GELU(pre)                    [N, f]
 
     /**
@@ -55,7 +55,7 @@ public final class FeedForwardBranch {
             xhat = xh;
             rstd = rs;
             pre = z;
-            tanh = t;
+            sig = t;
             act = g;
         } else {
             clear();
@@ -81,7 +81,7 @@ public final class FeedForwardBranch {
         INDArray dh = work.create(n, dOut.size(1));
         try (StepTimer.Span ignored = StepTimer.open(Section.FEED_FORWARD)) {
             Linear.backward(act, p.w2(), dOut, grads.w2(), grads.b2(), dAct);
-            Gelu.backward(pre, tanh, dAct, dAct);                                         // now d(pre)
+            Gelu.backward(pre, sig, dAct, dAct, work);                                    // now d(pre)
             Linear.backward(h, p.w1(), dAct, grads.w1(), grads.b1(), dh);
         }
         LayerNorm.backward(dh, xhat, rstd, p.lnGain(), dx, grads.lnGain(), grads.lnBias());
@@ -93,7 +93,7 @@ public final class FeedForwardBranch {
         xhat = null;
         rstd = null;
         pre = null;
-        tanh = null;
+        sig = null;
         act = null;
     }
 }

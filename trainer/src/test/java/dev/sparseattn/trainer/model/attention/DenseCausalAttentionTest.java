@@ -147,4 +147,70 @@ class DenseCausalAttentionTest {
         };
         NumericGradient.check("dQKV", qkv, dQkv, loss);
     }
+
+    /**
+     * Causal blocking (query blocks scored only against keys up to their own end) against the masked dense
+     * reference with the causal pattern, for block sizes that divide the length, do not, are 1 and exceed it;
+     * with key padding (queries left without any key) and with documents of packed rows plus padding.
+     */
+    @Test
+    void queryBlocksEqualTheMaskedDenseReference() {
+        int heads = 4;
+        for (int len : new int[] {9, 8}) {
+            INDArray causal = DenseCausalAttention.causalPattern(1, 1, len);
+            double[][] keys = KeyPaddingMaskTest.keyMask(B, len);
+            java.util.Arrays.fill(keys[0], 0, 2, 0.0);              // queries 0 and 1 of row 0 see no key
+            INDArray keyMask = Nd4j.createFromArray(keys);
+            double[][] seg = DocumentMaskTest.segments(len, 3, 5L * len);
+            for (int block : new int[] {1, 2, 3, 4, 100}) {
+                String what = "dense causal L=" + len + " query block " + block;
+                AttentionCheck.assertMatches(new DenseCausalAttention(block), new MaskedDenseAttention((b, h, l) -> causal),
+                        B, heads, len, HD, D, 1e-12, what);
+                AttentionCheck.assertMatches(new DenseCausalAttention(block),
+                        new MaskedDenseAttention((b, h, l) -> causal), B, heads, len, HD, DataType.FLOAT, 1e-5,
+                        what + " float");
+
+                DenseCausalAttention padded = new DenseCausalAttention(block);
+                padded.setKeyMask(keyMask);
+                MaskedDenseAttention paddedRef = new MaskedDenseAttention((b, h, l) -> causal);
+                paddedRef.setKeyMask(keyMask);
+                AttentionCheck.assertMatches(padded, paddedRef, B, heads, len, HD, D, 1e-12, what + " key padding");
+
+                DenseCausalAttention docs = new DenseCausalAttention(block);
+                docs.setKeyMask(keyMask);
+                docs.setSegments(Nd4j.createFromArray(seg));
+                INDArray combined = DocumentMaskTest.combined(causal, seg, heads)
+                        .muli(keyMask.reshape(B, 1, 1, len));
+                AttentionCheck.assertMatches(docs, new MaskedDenseAttention((b, h, l) -> combined), B, heads, len,
+                        HD, D, 1e-12, what + " documents and key padding");
+            }
+        }
+    }
+
+    @Test
+    void blockedBackwardMatchesFiniteDifferences() {
+        int len = 7;
+        INDArray qkv = Nd4j.randn(D, B * len, 3 * H * HD);
+        INDArray[] p = fusedQkv(qkv, len);
+        INDArray r = Nd4j.randn(D, B, H, len, HD);
+        DenseCausalAttention attention = new DenseCausalAttention(3);
+        INDArray out = Nd4j.create(D, B * len, H * HD).reshape('c', B, len, H, HD).permute(0, 2, 1, 3);
+        attention.forward(p[0], p[1], p[2], out, Alloc.current(D));
+        INDArray dQkv = Nd4j.create(D, B * len, 3 * H * HD);
+        INDArray[] g = fusedQkv(dQkv, len);
+        INDArray dOut = Nd4j.create(D, B * len, H * HD).reshape('c', B, len, H, HD).permute(0, 2, 1, 3).assign(r);
+        attention.backward(dOut, g[0], g[1], g[2]);
+
+        DoubleSupplier loss = () -> {
+            INDArray o = Nd4j.create(D, B, H, len, HD);
+            new DenseCausalAttention(3).forward(p[0], p[1], p[2], o, null);
+            return o.mul(r).sumNumber().doubleValue();
+        };
+        NumericGradient.check("dQKV", qkv, dQkv, loss);
+    }
+
+    @Test
+    void rejectsAnEmptyQueryBlock() {
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> new DenseCausalAttention(0));
+    }
 }
