@@ -18,7 +18,7 @@ import dev.sparseattn.trainer.train.TrainConfig;
  *   optimizer = adam          # adam | sgd (plain SGD, no momentum), both with train.optim's schedule
  *   prefetch = 2              # minibatches each worker's background reader prepares ahead, 0 = read inline
  *   epochs = 0                # stop after this many epochs (or train.steps, whichever is first); 0 = steps only
- *   state-sync-every = 0      # rounds between averagings of Adam's moments (kept on executors in between);
+ *   state-sync-every = 1      # rounds between averagings of Adam's moments (kept on executors in between);
  *                             # 0 = only at checkpoints and at the end, 1 = every round with the parameters
  *   spark { master = "local[*]", app-name = "sparseattn-distributed-train" }
  * }
@@ -64,7 +64,7 @@ public record DistributedConfig(TrainConfig train, int workers, int averagingFre
     Optimizer optimizer = s.choice("optimizer", Optimizer.class, Optimizer.ADAM);
     int prefetch = s.integer("prefetch", 2, 0, 1024);
     int epochs = s.integer("epochs", 0, 0, 1_000_000);
-    int stateSyncEvery = s.integer("state-sync-every", 0, 0, 1_000_000);
+    int stateSyncEvery = s.integer("state-sync-every", 1, 0, 1_000_000);
     Section spark = s.section("spark");
     String master = spark.string("master", "local[*]");
     String appName = spark.string("app-name", "sparseattn-distributed-train");

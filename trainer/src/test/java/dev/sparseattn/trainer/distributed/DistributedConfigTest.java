@@ -39,7 +39,7 @@ class DistributedConfigTest {
     assertEquals("local[*]", c.master());
     assertEquals(2, c.prefetch());
     assertEquals(0, c.epochs());
-    assertEquals(0, c.stateSyncEvery());
+    assertEquals(1, c.stateSyncEvery());   // the moments averaged every round, as before, unless asked
     assertEquals(3, parse("distributed.state-sync-every=3").stateSyncEvery());
     DistributedConfig set = parse("distributed.prefetch=0", "distributed.epochs=3");
     assertEquals(0, set.prefetch());

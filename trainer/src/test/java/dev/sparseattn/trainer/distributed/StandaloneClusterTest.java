@@ -131,7 +131,7 @@ class StandaloneClusterTest {
         "  batch-size = 8, steps = 40, eval-every = 5, eval-sequences = 64, log-every = 10",
         "  optim { learning-rate = 0.01, warmup-steps = 5 }",
         "  checkpoint { every = 10, keep = 2 } }",
-        "distributed { workers = 2, averaging-frequency = 5 }", ""));
+        "distributed { workers = 2, averaging-frequency = 5, state-sync-every = 0 }", ""));
     return conf;
   }
 
