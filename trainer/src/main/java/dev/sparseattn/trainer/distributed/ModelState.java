@@ -6,28 +6,25 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A network's trainable state as it travels between driver and workers: the flattened parameter vector
- * and the flattened updater state (Adam's first and second moments; nothing for plain SGD), each as its
- * raw values in the array's data type ({@link FlatArray}). This is the same pair DL4J's own {@code ParameterAveragingTrainingMaster} broadcasts
- * (Zhang et al. 2015 note that averaging the optimiser's state with the parameters keeps adaptive
- * updaters consistent across rounds). {@link ParameterAveragingTrainer} now broadcasts only the parameters
- * this way; the synchronised updater state travels as its own broadcast, read by the workers that need
- * it. The encoding is backend-neutral: it works from and to CPU and CUDA arrays alike.
+ * The flattened parameter vector as it travels from the driver to the workers each round, as its raw values in
+ * the array's data type ({@link FlatArray}). DL4J's own {@code ParameterAveragingTrainingMaster} broadcasts the
+ * updater state with it (Zhang et al. 2015 note that averaging the optimiser's state with the parameters keeps
+ * adaptive updaters consistent across rounds); {@link ParameterAveragingTrainer} sends the synchronised updater
+ * state as its own broadcast, read by the workers that need it. The encoding is backend-neutral: it works from and
+ * to CPU and CUDA arrays alike.
  */
 public final class ModelState implements Serializable {
   private static final long serialVersionUID = 1L;
 
   private final FlatArray params;
-  private final FlatArray updater;   // null when the updater keeps no state
 
-  private ModelState(FlatArray params, FlatArray updater) {
+  private ModelState(FlatArray params) {
     this.params = params;
-    this.updater = updater;
   }
 
-  /** Encodes the given flattened parameters and updater state (the latter may be null). */
-  public static ModelState of(INDArray params, INDArray updaterState) {
-    return new ModelState(FlatArray.of(params), updaterState == null ? null : FlatArray.of(updaterState));
+  /** Encodes the given flattened parameters. */
+  public static ModelState of(INDArray params) {
+    return new ModelState(FlatArray.of(params));
   }
 
   /** The network's flattened updater state view, or null when its updater keeps none (SGD). */
@@ -38,7 +35,7 @@ public final class ModelState implements Serializable {
   }
 
   /**
-   * Copies only the parameters into a network of the same architecture, leaving its updater state as it is
+   * Copies the parameters into a network of the same architecture, leaving its updater state as it is
    * (rounds between two state synchronisations, and evaluation).
    */
   public void applyParamsTo(MultiLayerNetwork net) {
@@ -49,13 +46,8 @@ public final class ModelState implements Serializable {
     return params.toArray();
   }
 
-  /** The updater state, or null. */
-  public INDArray updaterState() {
-    return updater == null ? null : updater.toArray();
-  }
-
   /** Encoded size in bytes (what one broadcast or one worker's result carries). */
   public long bytes() {
-    return params.bytes() + (updater == null ? 0 : updater.bytes());
+    return params.bytes();
   }
 }

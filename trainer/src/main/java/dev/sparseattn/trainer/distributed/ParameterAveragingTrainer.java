@@ -198,7 +198,7 @@ public final class ParameterAveragingTrainer {
         int n = roundLength(step, total, stepsPerEpoch);
         boolean syncRound = keepsState && syncRound(round + 1, step + n, n, total, checkpoints != null);
         long t0 = System.nanoTime();
-        ModelState state = ModelState.of(net.params(), null);
+        ModelState state = ModelState.of(net.params());
         updaterView = ModelState.updaterState(net);
         FlatArray syncedState = loadSynced && keepsState ? FlatArray.of(updaterView) : null;
         long t1 = System.nanoTime();
@@ -421,7 +421,7 @@ public final class ParameterAveragingTrainer {
   /** Distributed evaluation of the network on the validation split: {bits per token, tokens, sequences}. */
   private double[] evaluate(Broadcast<RunSpec> specB, JavaRDD<Integer> workerRdd, MultiLayerNetwork net,
                             List<List<String>> shards) {
-    Broadcast<RoundInput> stateB = spark.broadcast(new RoundInput(ModelState.of(net.params(), null),
+    Broadcast<RoundInput> stateB = spark.broadcast(new RoundInput(ModelState.of(net.params()),
         net.getIterationCount(), net.getEpochCount(), 0, List.of(), false, false));
     try {
       double[] sum = workerRdd.mapPartitions(new ShardEvaluation(specB, stateB, shards))

@@ -142,12 +142,7 @@ public final class DenseCausalAttention implements Attention {
 
     /** Positions {@code [from, to)} of {@code x} {@code [batch, heads, L, d]} (x itself when that is all of it). */
     private static INDArray rows(INDArray x, long from, long to, long len) {
-        if (from == 0 && to == len) {
-            return x;
-        }
-        long[] shape = x.shape().clone();
-        shape[2] = to - from;
-        return Nd4j.create(x.data(), shape, x.stride(), x.offset() + from * x.stride(2), x.ordering());
+        return from == 0 && to == len ? x : Views.range(x, 2, from, to - from);
     }
 
     /** A c-contiguous {@code [.., n, m]} as {@code [lead, n * m]}. */

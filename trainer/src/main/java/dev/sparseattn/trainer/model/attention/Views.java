@@ -16,11 +16,16 @@ final class Views {
     private Views() {
     }
 
+    /** Indices {@code from .. from+n} of dimension {@code dim} of {@code a}, a view. */
+    static INDArray range(INDArray a, int dim, long from, long n) {
+        long[] shape = a.shape().clone();
+        shape[dim] = n;
+        return Nd4j.create(a.data(), shape, a.stride(), a.offset() + from * a.stride(dim), a.ordering());
+    }
+
     /** Indices {@code from .. from+n} of dimension 0 of {@code a}. */
     static INDArray range0(INDArray a, long from, long n) {
-        long[] shape = a.shape().clone();
-        shape[0] = n;
-        return Nd4j.create(a.data(), shape, a.stride(), a.offset() + from * a.stride(0), a.ordering());
+        return range(a, 0, from, n);
     }
 
     /** Indices {@code from0 .. from0+n0} of dimension 0 and {@code from1 .. from1+n1} of dimension 1 of {@code a}. */
@@ -34,9 +39,7 @@ final class Views {
 
     /** Indices {@code from .. from+n} of the last dimension of {@code a}. */
     static INDArray lastCols(INDArray a, long from, long n) {
-        long[] shape = a.shape().clone();
-        shape[shape.length - 1] = n;
-        return Nd4j.create(a.data(), shape, a.stride(), a.offset() + from * a.stride(a.rank() - 1), a.ordering());
+        return range(a, a.rank() - 1, from, n);
     }
 
     /** Any view of {@code a}'s buffer. */
