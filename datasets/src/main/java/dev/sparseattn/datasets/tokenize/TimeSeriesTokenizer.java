@@ -146,6 +146,14 @@ public final class TimeSeriesTokenizer implements Tokenizer {
     return (int) Math.max(0, Math.min(options.bins() - 1, b));
   }
 
+  /** The centre of value bin {@code bin}, in units of the scale (what {@link #decodeValues} multiplies). */
+  public double centre(int bin) {
+    if (bin < 0 || bin >= options.bins()) {
+      throw new IllegalArgumentException("bin " + bin + " is not in [0, " + options.bins() + ")");
+    }
+    return options.low() + bin * width;
+  }
+
   /** The values of tokens given the window's scales: bin centre times scale, NaN for MASK; PAD/EOS skipped. */
   public double[] decodeValues(int[] ids, double[] scales) {
     double[] out = new double[ids.length];
@@ -155,7 +163,7 @@ public final class TimeSeriesTokenizer implements Tokenizer {
         continue;
       }
       double scale = scales[n % scales.length];
-      out[n++] = id >= 0 && id < options.bins() ? (options.low() + id * width) * scale : Double.NaN;
+      out[n++] = id >= 0 && id < options.bins() ? centre(id) * scale : Double.NaN;
     }
     return java.util.Arrays.copyOf(out, n);
   }

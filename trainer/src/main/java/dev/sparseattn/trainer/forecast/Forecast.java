@@ -1,5 +1,6 @@
 package dev.sparseattn.trainer.forecast;
 
+import dev.sparseattn.datasets.tokenize.TimeSeriesTokenizer;
 import dev.sparseattn.trainer.eval.forecast.QuantileForecast;
 import java.util.Arrays;
 
@@ -12,7 +13,8 @@ import java.util.Arrays;
  * @param tokens    sampled token ids per path // [S][H * V]
  * @param paths     the tokens decoded to original units // [S][H * V]
  * @param levels    quantile levels, 0.1 .. 0.9 // [Q]
- * @param quantiles per level, variable and step: the empirical quantile over the paths // [Q][V][H]
+ * @param quantiles per level, variable and step: of the predictive distribution or of the paths, as
+ *                  {@link ForecastSettings#quantiles()} chose // [Q][V][H]
  */
 public record Forecast(int variables, double[] scales, int[][] tokens, double[][] paths, double[] levels,
                        double[][][] quantiles) {
@@ -56,6 +58,37 @@ public record Forecast(int variables, double[] scales, int[][] tokens, double[][
                 int lo = (int) Math.floor(pos);
                 int hi = Math.min(s - 1, lo + 1);
                 quantiles[l][i % variables][i / variables] = column[lo] + (pos - lo) * (column[hi] - column[lo]);
+            }
+        }
+        return new Forecast(variables, scales, tokens, paths, LEVELS.clone(), quantiles);
+    }
+
+    /**
+     * Quantiles of distributions over the value bins: level {@code q} of value {@code i} is the centre of the
+     * first bin where the cumulative probability of {@code mixture[i]} reaches {@code q} (the quantile of the
+     * discrete distribution, what the paths' order statistics tend to as the paths grow in number), times its
+     * variable's scale.
+     *
+     * @param mixture per value of a path, probabilities over the bins summing to 1 // [H * V][bins]
+     */
+    static Forecast predictive(int variables, double[] scales, int[][] tokens, double[][] paths,
+                               double[][] mixture, TimeSeriesTokenizer tokenizer) {
+        int hv = mixture.length;
+        double[][][] quantiles = new double[LEVELS.length][variables][hv / variables];
+        for (int i = 0; i < hv; i++) {
+            double[] p = mixture[i];
+            double total = 0;
+            for (double x : p) {
+                total += x;
+            }
+            int bin = 0;
+            double cumulative = p[0];
+            for (int l = 0; l < LEVELS.length; l++) {
+                double target = LEVELS[l] * total;
+                while (cumulative < target && bin < p.length - 1) {
+                    cumulative += p[++bin];
+                }
+                quantiles[l][i % variables][i / variables] = tokenizer.centre(bin) * scales[i % variables];
             }
         }
         return new Forecast(variables, scales, tokens, paths, LEVELS.clone(), quantiles);

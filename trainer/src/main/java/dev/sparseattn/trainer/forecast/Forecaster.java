@@ -12,6 +12,9 @@ import dev.sparseattn.trainer.generate.TokenSampler;
  * end-of-document id (a document starts there in training), and {@code samples} future paths of {@code horizon}
  * steps are sampled token by token on a {@link DecodeEngine}, all paths of a batch in one engine step per token.
  * Only value bins are sampled (never MASK, PAD or EOS). Tokens decode to bin centre times the context's scale.
+ * The quantiles come from the paths' sampling distributions ({@link ForecastSettings.Quantiles#PREDICTIVE}: exact
+ * for the first value, the mean of the paths' conditional distributions after it) or from the paths themselves
+ * ({@link ForecastSettings.Quantiles#SAMPLES}, as Chronos).
  *
  * <p>Repeatable: path {@code s} samples with its own {@link TokenSampler} seeded {@link #pathSeed}{@code (seed, s)},
  * so a forecast depends on the context, the model and the settings only, not on the engine's slot count.
@@ -90,19 +93,28 @@ public final class Forecaster {
 
         int s = settings.samples();
         int[][] tokens = new int[s][h * variables];
+        // per value of a path, the mean of the paths' sampling distributions over the bins // [H * V][bins]
+        double[][] mixture = new double[h * variables][tokenizer.options().bins()];
         int batch = Math.max(1, engine.freeSlots());
         for (int from = 0; from < s; from += batch) {
-            sample(prompt, settings, from, Math.min(s, from + batch), tokens);
+            sample(prompt, settings, from, Math.min(s, from + batch), tokens, mixture);
         }
         double[][] paths = new double[s][];
         for (int p = 0; p < s; p++) {
             paths[p] = tokenizer.decodeValues(tokens[p], scales);
         }
-        return Forecast.of(variables, scales, tokens, paths);
+        return settings.quantiles() == ForecastSettings.Quantiles.SAMPLES
+                ? Forecast.of(variables, scales, tokens, paths)
+                : Forecast.predictive(variables, scales, tokens, paths, mixture, tokenizer);
     }
 
-    /** Paths {@code [from, to)}: one slot each, all stepped together. */
-    private void sample(int[] prompt, ForecastSettings settings, int from, int to, int[][] tokens) {
+    /**
+     * Paths {@code [from, to)}: one slot each, all stepped together; adds each draw's distribution over the bins,
+     * over the number of paths, to {@code mixture} (in path order, so the sums do not depend on the batches).
+     */
+    private void sample(int[] prompt, ForecastSettings settings, int from, int to, int[][] tokens,
+                        double[][] mixture) {
+        double share = 1.0 / settings.samples();
         int n = to - from;
         int[] slots = new int[n];
         int[] next = new int[n];
@@ -120,6 +132,7 @@ public final class Forecaster {
                 for (int i = 0; i < n; i++) {
                     next[i] = samplers[i].next(engine.logProbs(slots[i]), banned);
                     tokens[from + i][t] = next[i];
+                    samplers[i].addLastDistribution(mixture[t], share);
                 }
                 if (t < length - 1) {
                     engine.step(slots, next);

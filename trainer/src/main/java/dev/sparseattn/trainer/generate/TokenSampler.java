@@ -16,6 +16,8 @@ public final class TokenSampler {
   private final Random random;
   private double[] weights = new double[0];
   private Integer[] order = new Integer[0];
+  private double lastTotal = Double.NaN;   // the weights' total of the last draw; NaN before one, 0 after a greedy one
+  private int lastBest = -1;
 
   /**
    * @param temperature >= 0; 0 = greedy
@@ -63,7 +65,9 @@ public final class TokenSampler {
         best = i;
       }
     }
+    lastBest = best;
     if (temperature == 0) {
+      lastTotal = 0;
       return best;
     }
     double total = 0;
@@ -74,6 +78,7 @@ public final class TokenSampler {
     if (topK > 0 && topK < n || topP < 1) {
       total = truncate();
     }
+    lastTotal = total;
     double u = random.nextDouble() * total;
     for (int i = 0; i < n; i++) {
       u -= weights[i];
@@ -82,6 +87,29 @@ public final class TokenSampler {
       }
     }
     return best;
+  }
+
+  /**
+   * Adds {@code weight} times the distribution the last {@link #next} drew from (after the ban, the temperature,
+   * top-k and top-p; a point mass for greedy decoding) to {@code into}, for the ids below {@code into.length}.
+   *
+   * @throws IllegalStateException before the first draw
+   */
+  public void addLastDistribution(double[] into, double weight) {
+    if (Double.isNaN(lastTotal)) {
+      throw new IllegalStateException("no token drawn yet");
+    }
+    if (lastTotal == 0) {
+      if (lastBest < into.length) {
+        into[lastBest] += weight;
+      }
+      return;
+    }
+    double scale = weight / lastTotal;
+    int n = Math.min(into.length, weights.length);
+    for (int i = 0; i < n; i++) {
+      into[i] += scale * weights[i];
+    }
   }
 
   /** Zeroes the weights outside the top k and outside the nucleus; returns the remaining total. */

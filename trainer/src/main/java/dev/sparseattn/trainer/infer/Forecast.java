@@ -101,6 +101,7 @@ public final class Forecast {
       summary.put("context_steps", config.contextSteps());
       summary.put("horizon", config.settings().horizon());
       summary.put("samples", config.settings().samples());
+      summary.put("quantiles", config.settings().quantiles().key());
       summary.put("quantile_levels", List.of(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9));
       summary.put("partitions", slices);
       summary.put("records", records);

@@ -5,6 +5,7 @@ import dev.sparseattn.datasets.config.ResolvedConfig;
 import dev.sparseattn.datasets.config.Section;
 import dev.sparseattn.datasets.fs.HadoopPaths;
 import dev.sparseattn.datasets.read.CsvOptions;
+import dev.sparseattn.trainer.eval.series.ForecastKeys;
 import dev.sparseattn.trainer.forecast.ForecastSettings;
 import java.util.List;
 
@@ -41,6 +42,7 @@ public record ForecastConfig(String model, List<String> input, CsvOptions csv, i
     double temperature = s.number("temperature", 1.0, 1e-6, 1e6);
     int topK = s.integer("top-k", 0, 0, 1 << 24);
     long seed = s.longValue("seed", 0, Long.MIN_VALUE, Long.MAX_VALUE);
+    ForecastSettings.Quantiles quantiles = ForecastKeys.quantiles(s);
     int partitions = s.integer("partitions", 0, 0, 1 << 20);
     Section c = s.section("csv");
     CsvOptions read = CsvOptions.parse(c);
@@ -58,7 +60,7 @@ public record ForecastConfig(String model, List<String> input, CsvOptions csv, i
         read.categoricalColumns(), read.categorical(), read.categories(), read.step(), read.maxGap(), context, context,
         read.layout(), read.badCell(), 0, 0);
     return new ForecastConfig(model, input.stream().map(HadoopPaths::resolve).toList(), windows, context,
-        new ForecastSettings(horizon, samples, temperature, topK, seed), output, overwrite, partitions, master,
+        new ForecastSettings(horizon, samples, temperature, topK, seed, quantiles), output, overwrite, partitions, master,
         appName, s.resolved());
   }
 }

@@ -71,6 +71,7 @@ public final class SeriesForecastPass implements FlatMapFunction<Iterator<String
   private final double temperature;
   private final int topK;
   private final long seed;
+  private final ForecastSettings.Quantiles quantiles;
 
   SeriesForecastPass(ModelRef model, CsvOptions csv, int contextSteps, ForecastSettings settings) {
     this.model = model;
@@ -81,6 +82,7 @@ public final class SeriesForecastPass implements FlatMapFunction<Iterator<String
     this.temperature = settings.temperature();
     this.topK = settings.topK();
     this.seed = settings.seed();
+    this.quantiles = settings.quantiles();
   }
 
   /** The seed of a series' paths: the job's seed mixed with the series name (not its file or partition). */
@@ -163,7 +165,8 @@ public final class SeriesForecastPass implements FlatMapFunction<Iterator<String
           + context.length / forecaster.variables() + " steps of the series are all missing"));
       return;
     }
-    ForecastSettings s = new ForecastSettings(horizon, samples, temperature, topK, seriesSeed(seed, series));
+    ForecastSettings s = new ForecastSettings(horizon, samples, temperature, topK, seriesSeed(seed, series),
+        quantiles);
     Forecast f = forecaster.forecast(context, s);
     int steps = context.length / forecaster.variables();
     boolean first = true;

@@ -26,7 +26,8 @@ import org.nd4j.linalg.learning.config.NoOp;
 /**
  * {@link Forecaster} on real engines of tiny random double-precision models, two variables interleaved, bins whose
  * centres include +1 (61 bins over [-15, 15], width 0.5): paths equal a sampler over full forward passes with the
- * same seeds; a constant series forecasts itself; a scaled copy forecasts the scaled forecast; sampled values
+ * same seeds; the first value's quantiles are the model's exact ones, later values' those of the mean of the paths'
+ * conditional distributions; a constant series forecasts itself; a scaled copy forecasts the scaled forecast; sampled values
  * round-trip through the dataset's tokenizer; forecasts repeat and do not depend on the engine's slot count.
  */
 @ExtendWith(SingleThreadNd4j.class)
@@ -194,7 +195,8 @@ class ForecasterTest {
     @Test
     void quantilesAreThoseOfThePaths() {
         try (DecodeEngine engine = new DecodeEngine(random, 8, 64)) {
-            Forecast f = new Forecaster(engine, TOK).forecast(context(), ForecastSettings.of(2, 11, 5));
+            Forecast f = new Forecaster(engine, TOK).forecast(context(),
+                    ForecastSettings.of(2, 11, 5).with(ForecastSettings.Quantiles.SAMPLES));
             for (int i = 0; i < 4; i++) {
                 double[] col = new double[11];
                 for (int s = 0; s < 11; s++) {
@@ -208,6 +210,91 @@ class ForecasterTest {
                 assertEquals(col[5], f.median()[i % 2][i / 2], 1e-12);
             }
         }
+    }
+
+    /**
+     * The first value's quantiles are those of the model's next-token distribution over the bins (recomputed here
+     * with a full forward pass, the ban, the temperature and top-k), whatever the number of paths.
+     */
+    @Test
+    void firstValueQuantilesAreTheModelsExactQuantiles() {
+        double[] x = context();
+        for (ForecastSettings settings : new ForecastSettings[] {ForecastSettings.of(2, 1, 5),
+                ForecastSettings.of(2, 9, 5), new ForecastSettings(2, 3, 0.8, 10, 5)}) {
+            Forecast f;
+            try (DecodeEngine engine = new DecodeEngine(random, 4, 64)) {
+                f = new Forecaster(engine, TOK).forecast(x, settings);
+            }
+            double[] p = distribution(TransformerLM.nextTokenLogProbs(random, prompt(x)), settings);
+            for (int l = 0; l < Forecast.LEVELS.length; l++) {
+                assertEquals(TOK.centre(quantileBin(p, Forecast.LEVELS[l])) * f.scales()[0], f.quantiles()[l][0][0],
+                        1e-12, settings + " level " + Forecast.LEVELS[l]);
+            }
+        }
+    }
+
+    /** Later values: quantiles of the mean over the paths of each path's distribution given its own prefix. */
+    @Test
+    void laterValuesAverageThePathsConditionalDistributions() {
+        double[] x = context();
+        ForecastSettings settings = ForecastSettings.of(2, 5, 8);
+        Forecast f;
+        try (DecodeEngine engine = new DecodeEngine(random, 2, 64)) {          // 5 paths in batches of 2, 2 and 1
+            f = new Forecaster(engine, TOK).forecast(x, settings);
+        }
+        int[] prompt = prompt(x);
+        boolean spread = false;
+        for (int t = 0; t < 4; t++) {
+            double[] mean = new double[61];
+            for (int s = 0; s < 5; s++) {
+                int[] ctx = Arrays.copyOf(prompt, prompt.length + t);
+                System.arraycopy(f.tokens()[s], 0, ctx, prompt.length, t);
+                double[] p = distribution(TransformerLM.nextTokenLogProbs(random, ctx), settings);
+                for (int b = 0; b < mean.length; b++) {
+                    mean[b] += p[b] / 5;
+                }
+            }
+            for (int l = 0; l < Forecast.LEVELS.length; l++) {
+                double expected = TOK.centre(quantileBin(mean, Forecast.LEVELS[l])) * f.scales()[t % 2];
+                assertEquals(expected, f.quantiles()[l][t % 2][t / 2], 1e-12, "value " + t + " level " + l);
+            }
+            spread |= f.quantiles()[0][t % 2][t / 2] < f.quantiles()[8][t % 2][t / 2];
+        }
+        assertTrue(spread, "a random model's forecast has spread");
+    }
+
+    /** The sampling distribution over the value bins: ban MASK, PAD, EOS; temperature; top-k; normalise. */
+    private static double[] distribution(double[] logProbs, ForecastSettings settings) {
+        double[] w = new double[61];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int b = 0; b < w.length; b++) {
+            max = Math.max(max, logProbs[b]);
+        }
+        for (int b = 0; b < w.length; b++) {
+            w[b] = Math.exp((logProbs[b] - max) / settings.temperature());
+        }
+        if (settings.topK() > 0) {
+            double[] sorted = w.clone();
+            Arrays.sort(sorted);
+            double kth = sorted[sorted.length - settings.topK()];
+            for (int b = 0; b < w.length; b++) {
+                w[b] = w[b] >= kth ? w[b] : 0;
+            }
+        }
+        double total = Arrays.stream(w).sum();
+        return Arrays.stream(w).map(v -> v / total).toArray();
+    }
+
+    /** The first bin whose cumulative probability reaches {@code level}. */
+    private static int quantileBin(double[] p, double level) {
+        double cumulative = 0;
+        for (int b = 0; b < p.length; b++) {
+            cumulative += p[b];
+            if (cumulative >= level) {
+                return b;
+            }
+        }
+        return p.length - 1;
     }
 
     @Test

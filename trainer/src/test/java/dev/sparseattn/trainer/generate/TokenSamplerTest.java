@@ -1,7 +1,9 @@
 package dev.sparseattn.trainer.generate;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import org.junit.jupiter.api.Test;
 
@@ -62,5 +64,25 @@ class TokenSamplerTest {
     for (int i = 0; i < 200; i++) {
       assertEquals(a.next(LOGP), b.next(LOGP));
     }
+  }
+
+  @Test
+  void lastDistributionIsWhatTheDrawSampledFrom() {
+    double[] into = new double[3];
+    TokenSampler s = new TokenSampler(1.0, 0, 0.7, 5);
+    assertThrows(IllegalStateException.class, () -> s.addLastDistribution(into, 1));
+    s.next(LOGP);
+    s.addLastDistribution(into, 2);                      // the nucleus {0, 1}, renormalised, times 2
+    assertArrayEquals(new double[] {2 * 0.5 / 0.8, 2 * 0.3 / 0.8, 0}, into, 1e-15);
+    TokenSampler t = new TokenSampler(0.5, 0, 6);        // temperature 0.5: p^2, renormalised; token 0 banned
+    t.next(LOGP, 0);
+    double[] two = new double[2];                        // only the ids below its length
+    t.addLastDistribution(two, 1);
+    assertArrayEquals(new double[] {0, 0.09 / (0.09 + 0.04)}, two, 1e-15);
+    TokenSampler greedy = new TokenSampler(0, 0, 7);
+    greedy.next(LOGP, 0);
+    double[] point = new double[3];
+    greedy.addLastDistribution(point, 0.25);
+    assertArrayEquals(new double[] {0, 0.25, 0}, point, 0);
   }
 }

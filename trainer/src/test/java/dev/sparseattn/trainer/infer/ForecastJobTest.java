@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sparseattn.datasets.config.ConfigError;
 import dev.sparseattn.datasets.config.DataError;
 import dev.sparseattn.datasets.config.JobArgs;
 import dev.sparseattn.datasets.tokenize.TimeSeriesTokenizer;
@@ -183,13 +184,16 @@ class ForecastJobTest {
         "forecast.csv.value-columns=[x]"), spark));
     assertTrue(vars.getMessage().startsWith("forecast.csv.value-columns: the model forecasts 2 variables"),
         vars.getMessage());
+    ConfigError quantiles = assertThrows(ConfigError.class, () -> config("q", "forecast.quantiles=mean"));
+    assertTrue(quantiles.getMessage().startsWith("forecast.quantiles: must be predictive"), quantiles.getMessage());
     Path textModel = InferFixture.shared().resolve("model");
     DataError text = assertThrows(DataError.class, () -> Forecast.run(config("text",
         "forecast.model=\"" + textModel + "\""), spark));
     assertTrue(text.getMessage().contains("was trained with the 'byte' tokenizer, not on time series"),
         text.getMessage());
     assertEquals(jobs, spark.sparkContext().statusTracker().getJobIdsForGroup(null).length);
-    assertTrue(!Files.exists(tmp.resolve("long")) && !Files.exists(tmp.resolve("text")));
+    assertTrue(!Files.exists(tmp.resolve("long")) && !Files.exists(tmp.resolve("text"))
+        && !Files.exists(tmp.resolve("q")));
   }
 
   @Test
@@ -216,7 +220,7 @@ class ForecastJobTest {
         .add("context", DataTypes.createArrayType(DataTypes.DoubleType, true));
     Dataset<Row> frame = spark.createDataFrame(in, schema).repartition(2);
     SequenceForecaster stage = new SequenceForecaster().setModelPath(model.toString()).setSeriesCol("station")
-        .setHorizon(H).setSamples(7).setSeed(5);
+        .setHorizon(H).setSamples(7).setSeed(5).setQuantiles("samples");
     PipelineModel fitted = new Pipeline().setStages(new PipelineStage[] {stage}).fit(frame);
     String saved = tmp.resolve("forecaster-pipeline").toString();
     fitted.write().overwrite().save(saved);
@@ -233,7 +237,7 @@ class ForecastJobTest {
       Forecaster direct = new Forecaster(engine, TOK);
       for (Map.Entry<String, double[]> e : contexts.entrySet()) {
         dev.sparseattn.trainer.forecast.Forecast f = direct.forecast(e.getValue(), new ForecastSettings(H, 7, 1.0, 0,
-            SeriesForecastPass.seriesSeed(5, e.getKey())));
+            SeriesForecastPass.seriesSeed(5, e.getKey()), ForecastSettings.Quantiles.SAMPLES));
         Row r = out.get(e.getKey());
         assertTrue(r.isNullAt(r.fieldIndex("forecast_error")));
         List<Double> median = r.getList(r.fieldIndex("forecast_median"));

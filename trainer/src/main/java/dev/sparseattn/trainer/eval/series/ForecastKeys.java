@@ -1,6 +1,7 @@
 package dev.sparseattn.trainer.eval.series;
 
 import dev.sparseattn.datasets.config.Section;
+import dev.sparseattn.trainer.forecast.ForecastSettings;
 
 /**
  * The {@code evaluate.forecast} keys: how a time-series dataset's held-out period is forecast.
@@ -15,9 +16,11 @@ import dev.sparseattn.datasets.config.Section;
  * @param temperature sampling temperature
  * @param topK        sample among the k most likely bins, 0 = all
  * @param seed        seed of the sampled paths
+ * @param quantiles   {@code predictive} (default: from the paths' sampling distributions, exact for the first value)
+ *                    or {@code samples} (the paths' order statistics, as Chronos)
  */
 public record ForecastKeys(int horizon, int context, int baselineContext, int samples, int season, int originEvery, double temperature,
-                           int topK, long seed) {
+                           int topK, long seed, ForecastSettings.Quantiles quantiles) {
 
     /** Reads the nested section {@code forecast} of {@code evaluate}. */
     public static ForecastKeys parse(Section evaluate) {
@@ -26,6 +29,16 @@ public record ForecastKeys(int horizon, int context, int baselineContext, int sa
                 s.integer("baseline-context", 0, 0, 1 << 20),
                 s.integer("samples", 20, 1, 4096), s.integer("season", 1, 1, 1 << 20),
                 s.integer("origin-every", 1, 1, 1 << 20), s.number("temperature", 1.0, 1e-6, 100),
-                s.integer("top-k", 0, 0, 1 << 20), s.longValue("seed", 1, Long.MIN_VALUE, Long.MAX_VALUE));
+                s.integer("top-k", 0, 0, 1 << 20), s.longValue("seed", 1, Long.MIN_VALUE, Long.MAX_VALUE),
+                quantiles(s));
+    }
+
+    /** The {@code quantiles} key of a forecast section: {@code predictive} (the default) or {@code samples}. */
+    public static ForecastSettings.Quantiles quantiles(Section s) {
+        String key = s.string("quantiles", ForecastSettings.Quantiles.PREDICTIVE.key());
+        s.check(key.equals("predictive") || key.equals("samples"), "quantiles",
+                "must be predictive (from the paths' sampling distributions) or samples (the paths' order"
+                + " statistics), got '" + key + "'");
+        return ForecastSettings.Quantiles.parse(key);
     }
 }

@@ -150,7 +150,8 @@ public final class SeriesEvaluate {
     /** Seeds differ per series (and variable) and origin, and repeat from run to run. */
     static ForecastSettings settings(ForecastKeys keys, int series, int origin) {
         long seed = Forecaster.pathSeed(Forecaster.pathSeed(keys.seed(), series), origin);
-        return new ForecastSettings(keys.horizon(), keys.samples(), keys.temperature(), keys.topK(), seed);
+        return new ForecastSettings(keys.horizon(), keys.samples(), keys.temperature(), keys.topK(), seed,
+                keys.quantiles());
     }
 
     private static DecodeEngine engine(TransformerLM.Loaded model, ForecastKeys keys, int contextSteps,

@@ -1,6 +1,7 @@
 package dev.sparseattn.trainer.eval.series;
 
 import dev.sparseattn.trainer.eval.forecast.ForecastComparison.VariableScores;
+import dev.sparseattn.trainer.forecast.ForecastSettings;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -36,6 +37,7 @@ public record SeriesEvaluation(String dataset, int series, int origins, Forecast
         m.put("horizon", keys.horizon());
         m.put("context_steps", contextSteps);
         m.put("samples", keys.samples());
+        m.put("quantiles", keys.quantiles().key());
         m.put("season", keys.season());
         m.put("baseline_context_steps", keys.baselineContext());
         m.put("seed", keys.seed());
@@ -73,12 +75,13 @@ public record SeriesEvaluation(String dataset, int series, int origins, Forecast
         StringBuilder b = new StringBuilder();
         int h = keys.horizon();
         b.append(String.format(Locale.ROOT, "Rolling-origin forecasts of %s: %d series x %d origins (every%s held-out"
-                + " step), %d-step horizon, model context %d steps, baselines' %s, %d sampled paths (point = median), season %d;"
+                + " step), %d-step horizon, model context %d steps, baselines' %s, %d sampled paths (point = median of the %s), season %d;"
                 + " MASE and WQL (0.1-0.9) per step averaged over steps; relative = the series' score (all origins"
                 + " pooled) over seasonal naive's, geometric mean across series (Chronos).%n", dataset, series, origins,
                 keys.originEvery() == 1 ? "" : " " + keys.originEvery() + "th", h, contextSteps,
                 keys.baselineContext() == 0 ? "the whole history" : keys.baselineContext() + " steps", keys.samples(),
-                keys.season()));
+                keys.quantiles() == ForecastSettings.Quantiles.SAMPLES ? "paths"
+                        : "paths' sampling distributions: exact for the first value", keys.season()));
         if (quarantinedRows > 0) {
             b.append(String.format(Locale.ROOT, "%d input rows the CSV reader quarantines are left out, as in the"
                     + " prepared dataset.%n", quarantinedRows));

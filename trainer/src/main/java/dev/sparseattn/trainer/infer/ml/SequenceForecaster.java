@@ -56,6 +56,7 @@ public final class SequenceForecaster extends ModelColumnTransformer<SequenceFor
   private final DoubleParam temperature;
   private final IntParam topK;
   private final LongParam seed;
+  private final Param<String> quantiles;
 
   public SequenceForecaster() {
     this(Identifiable$.MODULE$.randomUID("sequenceForecaster"));
@@ -72,6 +73,9 @@ public final class SequenceForecaster extends ModelColumnTransformer<SequenceFor
     temperature = new DoubleParam(this, "temperature", "sampling temperature", ParamValidators.gt(0));
     topK = new IntParam(this, "topK", "sample among the k most likely bins, 0 = all", ParamValidators.gtEq(0));
     seed = new LongParam(this, "seed", "seed of the paths");
+    quantiles = new Param<>(this, "quantiles", "predictive (from the paths' sampling distributions, exact for the"
+        + " first value) or samples (the paths' order statistics)",
+        ParamValidators.inArray(new String[] {"predictive", "samples"}));
     setDefault(seriesCol, "");
     setDefault(medianCol, "forecast_median");
     setDefault(quantilesCol, "forecast_quantiles");
@@ -80,6 +84,7 @@ public final class SequenceForecaster extends ModelColumnTransformer<SequenceFor
     setDefault(temperature, 1.0);
     setDefault(topK, 0);
     setDefault(seed, 0L);
+    setDefault(quantiles, ForecastSettings.Quantiles.PREDICTIVE.key());
   }
 
   @Override
@@ -119,6 +124,10 @@ public final class SequenceForecaster extends ModelColumnTransformer<SequenceFor
     return seed;
   }
 
+  public Param<String> quantiles() {
+    return quantiles;
+  }
+
   public SequenceForecaster setSeriesCol(String v) {
     return with(seriesCol, v);
   }
@@ -149,6 +158,11 @@ public final class SequenceForecaster extends ModelColumnTransformer<SequenceFor
 
   public SequenceForecaster setSeed(long v) {
     return with(seed, v);
+  }
+
+  /** {@code predictive} (the default) or {@code samples}: see {@link ForecastSettings.Quantiles}. */
+  public SequenceForecaster setQuantiles(String v) {
+    return with(quantiles, v);
   }
 
   @Override
@@ -190,20 +204,22 @@ public final class SequenceForecaster extends ModelColumnTransformer<SequenceFor
     int column = dataset.schema().fieldIndex($(inputCol()));
     int seriesColumn = $(seriesCol).isEmpty() ? -1 : dataset.schema().fieldIndex($(seriesCol));
     ForecastSettings base = new ForecastSettings((Integer) $(horizon), (Integer) $(samples), (Double) $(temperature),
-        (Integer) $(topK), (Long) $(seed));
+        (Integer) $(topK), (Long) $(seed), ForecastSettings.Quantiles.parse($(quantiles)));
     int h = base.horizon();
     int s = base.samples();
     double temp = base.temperature();
     int k = base.topK();
     long sd = base.seed();
+    ForecastSettings.Quantiles q = base.quantiles();
     JavaRDD<Row> rows = dataset.toDF().javaRDD().mapPartitions(
-        part -> forecasted(part, model, column, seriesColumn, h, s, temp, k, sd));
+        part -> forecasted(part, model, column, seriesColumn, h, s, temp, k, sd, q));
     return dataset.sparkSession().createDataFrame(rows, outSchema);
   }
 
   /** The rows of a partition with their forecasts appended, lazily; one decode engine per partition. */
   private static Iterator<Row> forecasted(Iterator<Row> part, ModelRef model, int column, int seriesColumn, int h,
-                                          int s, double temperature, int topK, long seed) {
+                                          int s, double temperature, int topK, long seed,
+                                          ForecastSettings.Quantiles quantiles) {
     return new Iterator<>() {
       private DecodeEngine engine;
       private Forecaster forecaster;
@@ -241,7 +257,7 @@ public final class SequenceForecaster extends ModelColumnTransformer<SequenceFor
               ? SeriesForecastPass.seriesSeed(seed, row.getString(seriesColumn))
               : Forecaster.pathSeed(seed, Arrays.hashCode(context));
           try {
-            f = forecaster.forecast(context, new ForecastSettings(h, s, temperature, topK, rowSeed));
+            f = forecaster.forecast(context, new ForecastSettings(h, s, temperature, topK, rowSeed, quantiles));
           } catch (IllegalArgumentException e) {
             reason = "bad-context: " + e.getMessage();
           }
