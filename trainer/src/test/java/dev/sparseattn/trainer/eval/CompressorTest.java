@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.github.luben.zstd.ZstdInputStream;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -59,6 +60,7 @@ class CompressorTest {
       case GZIP -> new GZIPInputStream(raw);
       case BZIP2 -> new BZip2CompressorInputStream(raw);
       case XZ -> new XZInputStream(raw);
+      case ZSTD -> new ZstdInputStream(raw);
     }) {
       return in.readAllBytes();
     }

@@ -92,7 +92,7 @@ class EvaluateJobTest {
     assertEquals(targets.length, e.heldOutUnits());
     List<String> methods = e.scores().stream().map(Score::method).toList();
     assertEquals(List.of("unigram (add-one)", "order-1 Markov (Witten-Bell)", "order-2 Markov (Witten-Bell)",
-        "order-3 Markov (Witten-Bell)", "gzip -9", "bzip2 -9", "xz -6"), methods.subList(1, methods.size()));
+        "order-3 Markov (Witten-Bell)", "gzip -9", "bzip2 -9", "xz -6", "zstd -19"), methods.subList(1, methods.size()));
 
     // the model's figure is the trainer's own evaluator over the whole validation split (a byte is a token)
     TransformerLM.Loaded m = TransformerLM.load(model.resolve("model.zip").toFile(), false);
@@ -115,7 +115,7 @@ class EvaluateJobTest {
 
     JsonNode json = new ObjectMapper().readTree(tmp.resolve("eval/evaluation.json").toFile());
     assertEquals(targets.length, json.get("held_out_units").asLong());
-    assertEquals(8, json.get("scores").size());
+    assertEquals(9, json.get("scores").size());
     assertEquals(2, json.get("scores").get(3).get("order").asInt());
     assertEquals(e.scores().get(4).bitsPerUnit(), json.get("scores").get(4).get("bits_per_byte").asDouble(), 0);
     String md = Files.readString(tmp.resolve("eval/evaluation.md"));
