@@ -13,7 +13,7 @@ import java.util.List;
 public final class Baselines {
   private Baselines() {}
 
-  /** All baselines, in the order unigram, Markov by order, gzip, bzip2, xz. */
+  /** All baselines, in the order unigram, Markov by order, gzip, bzip2, xz, zstd. */
   public static List<Score> compute(UnitCorpus train, UnitCorpus heldOut, Alphabet alphabet, List<Integer> orders) {
     long units = heldOut.targetUnits();
     if (units == 0) {
