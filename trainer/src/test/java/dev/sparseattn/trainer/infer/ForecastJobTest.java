@@ -185,7 +185,8 @@ class ForecastJobTest {
     assertTrue(vars.getMessage().startsWith("forecast.csv.value-columns: the model forecasts 2 variables"),
         vars.getMessage());
     ConfigError quantiles = assertThrows(ConfigError.class, () -> config("q", "forecast.quantiles=mean"));
-    assertTrue(quantiles.getMessage().startsWith("forecast.quantiles: must be predictive"), quantiles.getMessage());
+    assertTrue(quantiles.getMessage().startsWith("forecast.quantiles: must be one of [predictive, samples], got 'mean'"),
+        quantiles.getMessage());
     Path textModel = InferFixture.shared().resolve("model");
     DataError text = assertThrows(DataError.class, () -> Forecast.run(config("text",
         "forecast.model=\"" + textModel + "\""), spark));

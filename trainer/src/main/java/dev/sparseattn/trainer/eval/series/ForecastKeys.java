@@ -35,10 +35,6 @@ public record ForecastKeys(int horizon, int context, int baselineContext, int sa
 
     /** The {@code quantiles} key of a forecast section: {@code predictive} (the default) or {@code samples}. */
     public static ForecastSettings.Quantiles quantiles(Section s) {
-        String key = s.string("quantiles", ForecastSettings.Quantiles.PREDICTIVE.key());
-        s.check(key.equals("predictive") || key.equals("samples"), "quantiles",
-                "must be predictive (from the paths' sampling distributions) or samples (the paths' order"
-                + " statistics), got '" + key + "'");
-        return ForecastSettings.Quantiles.parse(key);
+        return s.choice("quantiles", ForecastSettings.Quantiles.class, ForecastSettings.Quantiles.PREDICTIVE);
     }
 }
