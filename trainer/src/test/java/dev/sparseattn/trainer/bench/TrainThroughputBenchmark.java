@@ -7,11 +7,7 @@ import dev.sparseattn.trainer.model.attention.AttentionSpec;
 import dev.sparseattn.trainer.model.network.TransformerConfig;
 import dev.sparseattn.trainer.train.OptimConfig;
 import dev.sparseattn.trainer.train.OptimizerStep;
-import java.io.BufferedReader;
 import java.io.File;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -117,34 +113,23 @@ class TrainThroughputBenchmark {
      * ones), so the table shows the peer both ways and the ratio is taken against its best.
      */
     private static double torchTokensPerS(String shape, int steps, boolean passive)
-            throws IOException, InterruptedException {
+            throws InterruptedException {
         File script = new File("src/test/java/dev/sparseattn/trainer/bench/train_torch.py");
-        ProcessBuilder pb = new ProcessBuilder(System.getProperty("bench.python", "/usr/bin/python3"),
-                script.getPath(), "--shape", shape, "--steps", String.valueOf(steps), "--threads",
-                System.getProperty("bench.threads", "2")).redirectErrorStream(true);
-        // glibc's malloc returns PyTorch's large freed buffers to the kernel and maps them again on the next step:
-        // on this machine that made the text shape's step 4.7 s instead of 1.2 s, most of it system time.
-        // Thresholds above any buffer keep them in the process, as a tuned PyTorch install (or jemalloc) would.
-        pb.environment().put("MALLOC_MMAP_THRESHOLD_", "17179869184");
-        pb.environment().put("MALLOC_TRIM_THRESHOLD_", "17179869184");
+        ProcessBuilder pb = TorchPeer.process(script, List.of("--shape", shape, "--steps", String.valueOf(steps),
+                "--threads", System.getProperty("bench.threads", "2")));
         if (passive) {
             pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
         } else {
             pb.environment().remove("OMP_WAIT_POLICY");
         }
-        String label = passive ? "torch (PASSIVE): " : "torch (libgomp default): ";
-        Process p = pb.start();
+        List<String> lines = TorchPeer.run(pb, passive ? "torch (PASSIVE): " : "torch (libgomp default): ");
         double rate = Double.NaN;
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line; (line = r.readLine()) != null; ) {
-                System.out.println("  " + label + line);
-                Matcher m = TORCH.matcher(line);
-                if (m.find()) {
-                    rate = Double.parseDouble(m.group(1));
-                }
+        for (String line : lines == null ? List.<String>of() : lines) {
+            Matcher m = TORCH.matcher(line);
+            if (m.find()) {
+                rate = Double.parseDouble(m.group(1));
             }
         }
-        p.waitFor();
         return rate;
     }
 

@@ -1,11 +1,15 @@
 package dev.sparseattn.trainer.model.attention;
 
+import dev.sparseattn.trainer.bench.TorchPeer;
 import dev.sparseattn.trainer.model.PeakMemory;
 import dev.sparseattn.trainer.model.ops.Alloc;
+import java.io.File;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -28,7 +32,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * not hide its needs: peak memory is the largest resident size of that process ({@code Pointer.physicalBytes()}:
  * ND4J's off-heap buffers plus the heap) sampled every millisecond while the pattern runs (warm-up and timed runs),
  * minus the value before its kernel and inputs were created. A pattern whose projected time at the next length
- * exceeds {@code bench.maxSeconds} (default 150) is skipped there. Also runnable as a plain main (same properties).
+ * exceeds {@code bench.maxSeconds} (default 150) is skipped there. The sliding-window rows are followed by their
+ * PyTorch peer, run in the same sitting ({@link #torchPeer}). Also runnable as a plain main (same properties).
  */
 @Tag("slow")
 class AttentionBenchmark {
@@ -37,6 +42,10 @@ class AttentionBenchmark {
     static final int HEAD_DIM = 64;
     static final int WINDOW = 256;
     static final DataType T = DataType.FLOAT;
+
+    /** A row of the PyTorch peer: {@code sliding-causal n=  4096 fwd+bwd    0.500 s}. */
+    private static final java.util.regex.Pattern TORCH_ROW =
+            java.util.regex.Pattern.compile("n=\\s*(\\d+) fwd\\+bwd\\s+([0-9.]+) s");
 
     /** One pattern: how to build it and how many multiply-adds x2 its computed blocks take (forward + backward). */
     record Pattern(String name, Supplier<Attention> kernel, java.util.function.LongToDoubleFunction flops,
@@ -71,11 +80,11 @@ class AttentionBenchmark {
     }
 
     @Test
-    void benchmark() {
+    void benchmark() throws InterruptedException {
         main(new String[0]);
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws InterruptedException {
         if (args.length == 2) {                       // child: one measurement, printed as "RESULT name n s bytes"
             one(args[0], Long.parseLong(args[1]));
             return;
@@ -86,6 +95,7 @@ class AttentionBenchmark {
         Nd4j.setDefaultDataTypes(T, T);
         double maxSeconds = Double.parseDouble(System.getProperty("bench.maxSeconds", "150"));
         java.util.Map<String, double[]> previous = new java.util.HashMap<>();
+        java.util.Map<String, java.util.SortedMap<Long, Double>> seconds = new java.util.HashMap<>();
         System.out.printf("ND4J SGEMM (2048^3, preallocated output), measured in each row's process after the pattern;"
                 + " threads %d%n", Nd4j.getEnvironment().maxThreads());
         System.out.printf("%-18s %7s %10s %10s %9s %9s %8s%n", "pattern", "n", "fwd+bwd s", "peak MB", "GFLOP/s",
@@ -110,8 +120,55 @@ class AttentionBenchmark {
                     row(p.name(), n, r, p.flops().applyAsDouble(n));
                     if (r != null) {
                         previous.put(p.name(), new double[] {r[0], n});
+                        seconds.computeIfAbsent(p.name(), x -> new java.util.TreeMap<>()).put(n, r[0]);
                     }
                 }
+            }
+        }
+        if (!"false".equals(System.getProperty("bench.torch"))) {
+            for (String name : List.of("sliding-causal", "sliding-bidir")) {
+                if (seconds.containsKey(name)) {
+                    torchPeer(name, seconds.get(name));
+                }
+            }
+        }
+    }
+
+    /**
+     * The PyTorch peer of a sliding-window row ({@code blocked_sliding_window_torch.py} beside this class: the same
+     * blocked computation with autograd, 2 threads), run in the same sitting at the lengths Java ran, once with
+     * libgomp's default wait policy and once with {@code OMP_WAIT_POLICY=PASSIVE}; the ratio is taken against the
+     * peer's better time ({@code -Dbench.torch=false} skips it).
+     */
+    private static void torchPeer(String name, java.util.SortedMap<Long, Double> javaSeconds)
+            throws InterruptedException {
+        File script = new File("src/test/java/dev/sparseattn/trainer/model/attention/blocked_sliding_window_torch.py");
+        List<String> args = new ArrayList<>(List.of("--threads", System.getProperty("bench.threads", "2"),
+                "--lengths", javaSeconds.keySet().stream().map(String::valueOf).collect(Collectors.joining(","))));
+        if (name.endsWith("causal")) {
+            args.add("--causal");
+        }
+        java.util.Map<Long, Double> best = new java.util.TreeMap<>();
+        for (boolean passive : new boolean[] {false, true}) {
+            ProcessBuilder pb = TorchPeer.process(script, args);
+            if (passive) {
+                pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+            } else {
+                pb.environment().remove("OMP_WAIT_POLICY");
+            }
+            List<String> lines = TorchPeer.run(pb, passive ? "torch (PASSIVE): " : "torch (libgomp default): ");
+            for (String line : lines == null ? List.<String>of() : lines) {
+                Matcher m = TORCH_ROW.matcher(line);
+                if (m.find()) {
+                    best.merge(Long.parseLong(m.group(1)), Double.parseDouble(m.group(2)), Math::min);
+                }
+            }
+        }
+        for (var e : javaSeconds.entrySet()) {
+            Double torch = best.get(e.getKey());
+            if (torch != null) {
+                System.out.printf("%-18s %7d java %.3f s, PyTorch best %.3f s: PyTorch's time / Java's = %.2fx%n",
+                        name, e.getKey(), e.getValue(), torch, torch / e.getValue());
             }
         }
     }
