@@ -174,9 +174,16 @@ public final class Evaluate {
       throw new DataError("model " + location + " has a vocabulary of " + model.config().vocabSize()
           + " ids but the dataset's tokenizer '" + tokenizer.name() + "' has " + tokenizer.vocabSize());
     }
-    if (model.config().seqLen() < data.manifest().seqLen()) {
-      throw new DataError("model " + location + " reads " + model.config().seqLen() + " tokens but the dataset's"
-          + " rows hold " + data.manifest().seqLen());
+    int rows = data.manifest().seqLen();
+    if (model.config().seqLen() < rows) {
+      if (!TransformerLM.lengthFree(model.config())) {
+        throw new DataError("model " + location + " reads " + model.config().seqLen() + " tokens but the dataset's"
+            + " rows hold " + rows + " (only a model with rotary positions and causal sliding windows reads longer"
+            + " rows than it was trained on)");
+      }
+      System.out.printf("evaluate: the model was trained on rows of %d tokens; with rotary positions and causal"
+          + " sliding windows it reads the dataset's rows of %d whole%n", model.config().seqLen(), rows);
+      return TransformerLM.atLength(model, rows);
     }
     return model;
   }

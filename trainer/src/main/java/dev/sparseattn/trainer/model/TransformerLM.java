@@ -1,5 +1,6 @@
 package dev.sparseattn.trainer.model;
 
+import dev.sparseattn.trainer.model.attention.AttentionSpec;
 import dev.sparseattn.trainer.model.network.Backward;
 import dev.sparseattn.trainer.model.network.LmLayer;
 import dev.sparseattn.trainer.model.network.LmLayerConf;
@@ -21,6 +22,7 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.NoOp;
 
 /**
  * Builds, feeds, queries and stores the causal transformer language model: a GPT-2-style decoder (Radford et al.
@@ -300,6 +302,40 @@ public final class TransformerLM {
             throw new IOException("stored TransformerConfig " + config + " does not match the network in " + file);
         }
         return new Loaded(net, config);
+    }
+
+    /**
+     * Whether {@code config}'s network computes the same function of a token's context at any row length: rotary
+     * (relative) positions and, in every layer, a causal sliding window without global tokens. Such a network reads a
+     * row longer than those it was trained on as it would read it in pieces, except that no token past the first
+     * {@code layers x window} loses its window at a piece boundary ({@link #atLength}).
+     */
+    public static boolean lengthFree(TransformerConfig config) {
+        return config.positions() == TransformerConfig.Positions.ROTARY && !config.attention().isEmpty()
+                && config.attention().stream().allMatch(a -> a.kind() == AttentionSpec.Kind.SLIDING_WINDOW
+                        && a.causal() && a.globalPositions().isEmpty());
+    }
+
+    /**
+     * The network of {@code model} built for rows of {@code seqLen} tokens with the same parameters (which do not
+     * depend on the length for a {@link #lengthFree} configuration), for inference.
+     *
+     * @throws IllegalArgumentException if the configuration is not length-free
+     */
+    public static Loaded atLength(Loaded model, int seqLen) {
+        TransformerConfig c = model.config();
+        if (!lengthFree(c)) {
+            throw new IllegalArgumentException("a model with " + c.positions() + " positions and attention "
+                    + c.attention() + " reads rows of " + c.seqLen() + " tokens only: only rotary positions with causal"
+                    + " sliding windows (no global tokens) read longer rows");
+        }
+        TransformerConfig longer = new TransformerConfig(c.vocabSize(), seqLen, c.dModel(), c.nHeads(), c.nLayers(),
+                c.ffnHidden(), c.seed(), c.attention(), c.residual(), c.positions(), c.axialShape(),
+                c.tiedEmbeddings(), c.ffnChunk(), c.lossChunk(), c.dropout());
+        MultiLayerNetwork net = build(longer, new NoOp(),
+                model.network().params().dataType());
+        net.setParams(model.network().params());
+        return new Loaded(net, longer);
     }
 
     private static TransformerConfig storedConfig(File file) throws IOException {

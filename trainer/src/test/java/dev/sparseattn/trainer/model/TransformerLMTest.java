@@ -46,6 +46,41 @@ class TransformerLMTest {
         assertEquals(64, TransformerConfig.gpt(13, 10, 16, 2, 2, 7).ffnHidden());
     }
 
+    /**
+     * A rotary, sliding-window model built for longer rows ({@link TransformerLM#atLength}) scores each token of a long
+     * row exactly as the trained-length model scores the same token at the end of the row of its preceding context:
+     * the window and relative positions make the function independent of where the row starts.
+     */
+    @Test
+    void aLengthFreeModelReadsLongerRowsAsItsOwnWindows() {
+        int len = 8;
+        int window = 3;
+        TransformerConfig c = new TransformerConfig(13, len, 16, 2, 2, 32, 7)
+                .withAttention(dev.sparseattn.trainer.model.attention.AttentionSpec.slidingWindow(window, true))
+                .withRotaryPositions();
+        assertTrue(TransformerLM.lengthFree(c));
+        MultiLayerNetwork net = TransformerLM.build(c, new Adam(1e-3), DataType.DOUBLE);
+        TransformerLM.Loaded longer = TransformerLM.atLength(new TransformerLM.Loaded(net, c), 3 * len);
+        assertEquals(3 * len, longer.config().seqLen());
+        java.util.Random random = new java.util.Random(3);
+        int[] ids = random.ints(3 * len + 1, 0, 13).toArray();
+        INDArray whole = TransformerLM.tokenNats(longer.network(),
+                TransformerLM.toDataSet(longer.config(), new int[][] {ids}, 12, DataType.DOUBLE));   // [1, 3 len]
+        for (int p = 0; p < 3 * len; p++) {
+            int from = Math.max(0, p + 1 - len);                  // the trained-length row ending with target p + 1
+            int[] row = Arrays.copyOfRange(ids, from, p + 2);
+            INDArray part = TransformerLM.tokenNats(net, TransformerLM.toDataSet(c, new int[][] {row}, 12,
+                    DataType.DOUBLE));
+            assertEquals(part.getDouble(0, row.length - 2), whole.getDouble(0, p), 1e-9, "target " + (p + 1));
+        }
+        TransformerConfig learned = new TransformerConfig(13, len, 16, 2, 2, 32, 7)
+                .withAttention(dev.sparseattn.trainer.model.attention.AttentionSpec.slidingWindow(window, true));
+        assertTrue(!TransformerLM.lengthFree(learned) && !TransformerLM.lengthFree(c.withAttention(
+                dev.sparseattn.trainer.model.attention.AttentionSpec.dense(true))));
+        assertThrows(IllegalArgumentException.class, () -> TransformerLM.atLength(new TransformerLM.Loaded(
+                TransformerLM.build(learned, new Adam(1e-3)), learned), 2 * len));
+    }
+
     @Test
     void dataSetShiftsTargetsAndMasksPadding() {
         int[][] rows = {{5, 6, 7, 8, 0, 0}, {1, 2, 3, 4, 5, 6}};
