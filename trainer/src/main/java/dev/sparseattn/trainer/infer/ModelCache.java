@@ -19,7 +19,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
  * The models of one JVM (an executor, or the driver in local mode), keyed by {@link ModelRef#key()} (path and
- * SHA-256): a model is fetched and loaded once per JVM, not per task or record. A network is not thread-safe, so
+ * SHA-256) and the row length read: a model is fetched and loaded once per JVM and length, not per task or record. A network is not thread-safe, so
  * concurrent tasks each borrow a network: the loaded one, or an in-memory copy of it (no second read of the zip)
  * when more tasks run at once than networks exist; a finished task returns its network for the next.
  */
@@ -61,9 +61,19 @@ public final class ModelCache {
 
   /** Borrows a network of {@code ref}, loading the model if this JVM has not yet. */
   public static Lease borrow(ModelRef ref) {
+    return borrow(ref, ref.config().seqLen());
+  }
+
+  /**
+   * Borrows a network of {@code ref} that reads rows of {@code length} tokens: the model's own, or, for a longer
+   * length, the model built at that length ({@link TransformerLM#atLength}; only a length-free model, as
+   * {@link ModelFit} checks before the job).
+   */
+  public static Lease borrow(ModelRef ref, int length) {
+    int seqLen = Math.max(length, ref.config().seqLen());
     Entry entry;
     synchronized (MODELS) {
-      entry = MODELS.computeIfAbsent(ref.key(), k -> load(ref));
+      entry = MODELS.computeIfAbsent(ref.key() + "@" + seqLen, k -> load(ref, seqLen));
     }
     MultiLayerNetwork net = entry.idle().poll();
     return new Lease(entry, net != null ? net : entry.loaded().network().clone());
@@ -74,7 +84,7 @@ public final class ModelCache {
     return LOADS.get();
   }
 
-  private static Entry load(ModelRef ref) {
+  private static Entry load(ModelRef ref, int seqLen) {
     NativeThreads.passiveWait(); // an executor's first ND4J call is the model load below
     Configuration conf = ref.hadoopConfiguration();
     try {
@@ -86,6 +96,9 @@ public final class ModelCache {
               + ", expected " + ref.sha256());
         }
         TransformerLM.Loaded loaded = TransformerLM.load(local, false);
+        if (seqLen > loaded.config().seqLen()) {
+          loaded = TransformerLM.atLength(loaded, seqLen);
+        }
         LOADS.incrementAndGet();
         ConcurrentLinkedQueue<MultiLayerNetwork> idle = new ConcurrentLinkedQueue<>();
         idle.add(loaded.network());

@@ -2,6 +2,7 @@ package dev.sparseattn.trainer.infer;
 
 import dev.sparseattn.datasets.config.DataError;
 import dev.sparseattn.datasets.manifest.PreparedDataset;
+import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.model.network.TransformerConfig;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,7 +13,7 @@ import java.util.TreeSet;
 /**
  * Whether a model can be applied to a prepared dataset, checked on the driver before any Spark job: the same tokenizer
  * (name, which is the domain: text, DNA or time series; vocabulary; special ids; every setting such as k-mer size or
- * BPE merges), and rows no longer than the model reads.
+ * BPE merges), and rows no longer than the model reads (any length for a {@link TransformerLM#lengthFree} model).
  */
 public final class ModelFit {
   private ModelFit() {}
@@ -38,9 +39,10 @@ public final class ModelFit {
       problems.add("vocabulary: the model has " + arch.vocabSize() + " ids, the dataset's tokenizer "
           + data.manifest().vocabSize());
     }
-    if (arch.seqLen() < data.manifest().seqLen()) {
+    if (arch.seqLen() < data.manifest().seqLen() && !TransformerLM.lengthFree(arch)) {
       problems.add("sequence length: the model reads at most " + arch.seqLen() + " tokens, the dataset's rows hold "
-          + data.manifest().seqLen() + " inputs");
+          + data.manifest().seqLen() + " inputs (only a model with rotary positions and causal sliding windows reads"
+          + " longer rows than it was trained on)");
     }
     return problems;
   }

@@ -98,7 +98,7 @@ abstract class ShardPass implements FlatMapFunction<Iterator<String>, Row> {
         }
         if (!batch.isEmpty()) {
           List<Object[]> out;
-          try (ModelCache.Lease lease = ModelCache.borrow(model)) {
+          try (ModelCache.Lease lease = ModelCache.borrow(model, width - 1)) {
             out = process(lease, batch);
           }
           for (int i = 0; i < batch.size(); i++) {

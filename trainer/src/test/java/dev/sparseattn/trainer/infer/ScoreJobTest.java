@@ -171,6 +171,42 @@ class ScoreJobTest {
     assertTrue(summary.containsKey("totals"));
   }
 
+  /**
+   * A length-free model (rotary positions, causal sliding windows) trained on rows of 16 tokens scores the dataset's
+   * rows of 32 whole: each row's bits equal {@link TransformerLM#sumNats} of the model built at 32 tokens.
+   */
+  @Test
+  void aLengthFreeModelScoresLongerRows() throws Exception {
+    PreparedDataset d = PreparedDataset.open(data.toUri().toString(), new Configuration());
+    TransformerConfig arch = new TransformerConfig(d.manifest().vocabSize(), 16, 16, 2, 2, 32, 7)
+        .withAttention(dev.sparseattn.trainer.model.attention.AttentionSpec.slidingWindow(4, true))
+        .withRotaryPositions();
+    MultiLayerNetwork net = TransformerLM.build(arch, new Sgd(0.1), DataType.FLOAT);
+    Path dir = tmp.resolve("window-model");
+    Files.createDirectories(dir);
+    File zip = dir.resolve("model.zip").toFile();
+    TransformerLM.save(net, arch, zip, false);
+    ModelArchive.writeTokenizer(zip, d.tokenizer().describe());
+    assertEquals(32, d.manifest().seqLen());
+    Score.run(config(data, dir, "longer-rows"), InferFixture.spark("local[2]"));
+    Map<Long, Group> out = scores("longer-rows");
+    TransformerLM.Loaded at32 = TransformerLM.atLength(TransformerLM.load(zip, false), 32);
+    int rows = 0;
+    for (org.apache.hadoop.fs.Path shard : d.shardPaths(Split.VALIDATION)) {
+      try (ShardReader r = d.openShard(shard)) {
+        for (ShardRow row; (row = r.read()) != null; rows++) {
+          double[] nats = TransformerLM.sumNats(at32.network(), TransformerLM.toDataSet(at32.config(),
+              new int[][] {row.tokens()}, row.segmentIds() == null ? null : new int[][] {row.segmentIds()}, 256,
+              DataType.FLOAT));
+          double bits = out.get(row.seqId()).getDouble("bits", 0);
+          assertEquals(nats[0] / LN2, bits, 1e-5 * bits, "seq " + row.seqId());
+        }
+      }
+    }
+    assertTrue(rows > 0);
+    assertEquals(rows, out.size());
+  }
+
   @Test
   void aModelThatDoesNotFitFailsBeforeAnySparkJob() throws Exception {
     NucleotideTokenizer dna = new NucleotideTokenizer(new NucleotideTokenizer.Options(1, false, AmbiguityRule.TOKEN,
@@ -190,7 +226,7 @@ class ScoreJobTest {
     assertTrue(e.getMessage().contains("vocabulary: the model has " + dna.vocabSize() + " ids, the dataset's"
         + " tokenizer 258"), e.getMessage());
     assertTrue(e.getMessage().contains("sequence length: the model reads at most 16 tokens, the dataset's rows"
-        + " hold 32"), e.getMessage());
+        + " hold 32 inputs (only a model with rotary positions and causal sliding windows"), e.getMessage());
     assertEquals(jobs, spark.sparkContext().statusTracker().getJobIdsForGroup(null).length);
     assertTrue(!Files.exists(tmp.resolve("misfit")));
   }
