@@ -13,13 +13,16 @@ import java.io.Serializable;
  * @param output the output directory
  * @param overwrite whether an existing output directory may be replaced
  * @param batchSize sequences per forward pass
+ * @param window raw input: tokens per window a document is cut into; 0 for the model's training length (a longer one
+ *     only for a {@link dev.sparseattn.trainer.model.TransformerLM#lengthFree} model, checked before the job)
  * @param partitions Spark tasks; 0 for one per shard
  * @param master Spark master, used only when spark-submit or the JVM did not set one
  * @param appName Spark application name
  * @param raw raw input files read instead of a prepared dataset ({@code input}, {@code format}, ...), or null
  */
 public record InferenceSettings(String model, String data, Split split, String output, boolean overwrite,
-                                int batchSize, int partitions, String master, String appName, RawInput raw)
+                                int batchSize, int window, int partitions, String master, String appName,
+                                RawInput raw)
     implements Serializable {
 
   /** Reads the shared keys of {@code s} (the caller reads its own keys and calls {@code finish}). */
@@ -34,11 +37,14 @@ public record InferenceSettings(String model, String data, Split split, String o
     String output = s.string("output");
     boolean overwrite = s.bool("overwrite", false);
     int batch = s.integer("batch-size", 16, 1, 1 << 14);
+    int window = s.integer("window", 0, 0, 1 << 24);
+    s.check(window == 0 || raw != null, "window", "applies to raw input (input): a prepared dataset's rows are read"
+        + " whole");
     int partitions = s.integer("partitions", 0, 0, 1 << 20);
     Section spark = s.section("spark");
     String master = spark.string("master", "local[*]");
     String appName = spark.string("app-name", defaultAppName);
-    return new InferenceSettings(model, data.isEmpty() ? null : data, split, output, overwrite, batch, partitions,
-        master, appName, raw);
+    return new InferenceSettings(model, data.isEmpty() ? null : data, split, output, overwrite, batch, window,
+        partitions, master, appName, raw);
   }
 }

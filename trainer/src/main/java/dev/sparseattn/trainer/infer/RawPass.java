@@ -38,13 +38,15 @@ final class RawPass implements FlatMapFunction<Iterator<String>, Row> {
   private final ModelRef model;
   private final RawInput input;
   private final int batchSize;
+  private final int window;   // tokens per window, 0 for the model's own length
   private final boolean embed;
 
   /** {@code embed}: the embed job's columns ({@link EmbedPass#columns}), else the score job's without token bits. */
-  RawPass(ModelRef model, RawInput input, int batchSize, boolean embed) {
+  RawPass(ModelRef model, RawInput input, int batchSize, int window, boolean embed) {
     this.model = model;
     this.input = input;
     this.batchSize = batchSize;
+    this.window = window;
     this.embed = embed;
   }
 
@@ -141,7 +143,7 @@ final class RawPass implements FlatMapFunction<Iterator<String>, Row> {
           return;
         }
         List<DocumentScorer.Outcome> out;
-        try (ModelCache.Lease lease = ModelCache.borrow(model)) {
+        try (ModelCache.Lease lease = ModelCache.borrow(model, window)) {
           out = DocumentScorer.score(lease, docs, batchSize, embed);
         }
         for (int i = 0; i < docs.size(); i++) {

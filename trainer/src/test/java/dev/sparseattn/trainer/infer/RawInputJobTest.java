@@ -174,6 +174,64 @@ class RawInputJobTest {
     assertEquals(direct.get(0).positions(), e.get("j.jsonl#0").getInteger("n_positions", 0));
   }
 
+  /**
+   * A length-free model (rotary positions, causal sliding windows) trained on rows of 16 tokens reads raw documents in
+   * windows of {@code score.window = 64}: the same documents prepared first as rows of 64 give the same bits. Windows
+   * shorter than the model's, and longer ones for a model that is not length-free, are refused naming the key.
+   */
+  @Test
+  void aLengthFreeModelReadsRawDocumentsInLongerWindows() throws Exception {
+    ByteTokenizer bytes = new ByteTokenizer();
+    dev.sparseattn.trainer.model.network.TransformerConfig arch = new dev.sparseattn.trainer.model.network
+        .TransformerConfig(bytes.vocabSize(), 16, 16, 2, 2, 32, 7)
+        .withAttention(dev.sparseattn.trainer.model.attention.AttentionSpec.slidingWindow(4, true))
+        .withRotaryPositions();
+    Path dir = tmp.resolve("window-model");
+    Files.createDirectories(dir);
+    java.io.File zip = dir.resolve("model.zip").toFile();
+    dev.sparseattn.trainer.model.TransformerLM.save(dev.sparseattn.trainer.model.TransformerLM.build(arch,
+        new org.nd4j.linalg.learning.config.Sgd(0.1)), arch, zip, false);
+    dev.sparseattn.trainer.io.ModelArchive.writeTokenizer(zip, bytes.describe());
+    SparkSession spark = InferFixture.spark("local[2]");
+    java.util.function.Function<String[], ScoreConfig> config = more -> {
+      List<String> a = new ArrayList<>(List.of("score.model=\"" + dir + "\"", "score.batch-size=3"));
+      a.addAll(List.of(more));
+      return ScoreConfig.parse(JobArgs.parseOverrides(a));
+    };
+    Score.run(config.apply(new String[] {"score.output=\"" + tmp.resolve("window-raw") + "\"",
+        "score.input=[\"" + raw.toUri() + "\"]", "score.window=64"}), spark);
+    Path prepared = tmp.resolve("prepared-64");
+    int[] docOfRow = writePrepared(prepared, docs, 64);
+    Score.run(config.apply(new String[] {"score.output=\"" + tmp.resolve("window-prepared") + "\"",
+        "score.data=\"" + prepared.toUri() + "\""}), spark);
+    double[] preparedBits = new double[docs.size()];
+    for (Group g : InferFixture.readParquet(tmp.resolve("window-prepared/scores"))) {
+      preparedBits[docOfRow[(int) g.getLong("seq_id", 0)]] += g.getDouble("bits", 0);
+    }
+    Map<String, Group> rawScores = byRecord(tmp.resolve("window-raw/scores"));
+    assertEquals(docs.size(), rawScores.size());
+    for (int i = 0; i < docs.size(); i++) {
+      String key = i < 12 ? "a.txt#" + i : "b.txt.gz#" + (i - 12);
+      assertEquals(preparedBits[i], rawScores.get(key).getDouble("bits", 0), 1e-5 * preparedBits[i], key);
+    }
+
+    int jobs = spark.sparkContext().statusTracker().getJobIdsForGroup(null).length;
+    ConfigError shorter = assertThrows(ConfigError.class, () -> Score.run(config.apply(new String[] {
+        "score.output=\"" + tmp.resolve("w8") + "\"", "score.input=[\"" + raw.toUri() + "\"]", "score.window=8"}),
+        spark));
+    assertTrue(shorter.getMessage().contains("score.window") && shorter.getMessage().contains("at least 16"),
+        shorter.getMessage());
+    ConfigError notFree = assertThrows(ConfigError.class, () -> Score.run(score("w64", "score.input=[\""
+        + raw.toUri() + "\"]", "score.window=64"), spark));
+    assertTrue(notFree.getMessage().contains("score.window") && notFree.getMessage().contains("rotary"),
+        notFree.getMessage());
+    ConfigError prepdata = assertThrows(ConfigError.class, () -> config.apply(new String[] {
+        "score.output=\"" + tmp.resolve("wd") + "\"", "score.data=\"" + prepared.toUri() + "\"",
+        "score.window=64"}));
+    assertTrue(prepdata.getMessage().contains("score.window"), prepdata.getMessage());
+    assertEquals(jobs, spark.sparkContext().statusTracker().getJobIdsForGroup(null).length);
+  }
+
   @Test
   void misconfigurationFailsBeforeAnySparkJobNamingTheKey() throws Exception {
     ConfigError both = assertThrows(ConfigError.class, () -> score("x", "score.data=\"/d\"",
