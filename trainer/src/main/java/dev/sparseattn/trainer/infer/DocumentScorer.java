@@ -10,11 +10,12 @@ import java.util.List;
 /**
  * Scores raw documents (text, or a DNA sequence) with the model's own tokenizer, batched: a document becomes
  * {@code EOS + ids} (the EOS is the context a document starts from in packed training data, so every one of its tokens
- * is scored) cut into windows of at most {@code seqLen + 1} ids with stride {@code seqLen} (as the prepare job packs
- * rows: consecutive windows share one token); the windows of several documents share forward passes, each batch padded
- * only to its longest window. A document's bits are the sum over its windows; its units are its bytes or bases
- * ({@link RowUnits}); its embedding averages the final hidden states over every input position of its windows (the ids
- * with a target: all of {@code EOS + ids} but the last), and {@code last} is the state at the last of them.
+ * is scored) cut into windows of at most {@code seqLen + 1} ids with stride {@code seqLen}, the borrowed network's
+ * length (as the prepare job packs rows: consecutive windows share one token); the windows of several documents
+ * share forward passes, each batch padded only to its longest window. A document's bits are the sum over its windows;
+ * its units are its bytes or bases ({@link RowUnits}); its embedding averages the final hidden states over every
+ * input position of its windows (the ids with a target: all of {@code EOS + ids} but the last), and {@code last} is
+ * the state at the last of them.
  */
 public final class DocumentScorer {
   private DocumentScorer() {}
@@ -34,11 +35,12 @@ public final class DocumentScorer {
   private record Window(int doc, int[] ids) {}
 
   /**
-   * Scores {@code docs} (null entries are rejected) in batches of {@code batchSize} windows with a network of
-   * {@code model} borrowed from this JVM's {@link ModelCache}.
+   * Scores {@code docs} (null entries are rejected) in batches of {@code batchSize} windows of {@code window} tokens
+   * (0: the model's training length; longer only for a length-free model, see {@link ModelFit#windowProblem}) with a
+   * network of {@code model} borrowed from this JVM's {@link ModelCache}.
    */
-  public static List<Outcome> score(ModelRef model, List<String> docs, int batchSize, boolean embed) {
-    try (ModelCache.Lease lease = ModelCache.borrow(model)) {
+  public static List<Outcome> score(ModelRef model, List<String> docs, int batchSize, int window, boolean embed) {
+    try (ModelCache.Lease lease = ModelCache.borrow(model, window)) {
       return score(lease, docs, batchSize, embed);
     }
   }

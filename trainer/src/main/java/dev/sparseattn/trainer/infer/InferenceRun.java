@@ -6,7 +6,6 @@ import dev.sparseattn.datasets.fs.HadoopPaths;
 import dev.sparseattn.datasets.manifest.PreparedDataset;
 import dev.sparseattn.datasets.manifest.ShardInfo;
 import dev.sparseattn.trainer.io.ModelDirectory;
-import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.runtime.NativeThreads;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -86,13 +85,9 @@ final class InferenceRun {
     org.apache.hadoop.conf.Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     ModelRef model = ModelRef.resolve(s.model(), hadoop);
     s.raw().checkTokenizer(model.tokenizerDescription(), job + ".format");
-    int trained = model.config().seqLen();
-    if (s.window() != 0 && (s.window() < trained || s.window() > trained
-        && !TransformerLM.lengthFree(model.config()))) {
-      throw new ConfigError(job + ".window", s.window() < trained
-          ? "must be 0 (the model's " + trained + " tokens) or at least " + trained + ", got " + s.window()
-          : "the model reads windows of " + trained + " tokens; only a model with rotary positions and causal sliding"
-              + " windows reads longer ones, got " + s.window());
+    String window = ModelFit.windowProblem(model.config(), s.window());
+    if (window != null) {
+      throw new ConfigError(job + ".window", window);
     }
     List<String> files = s.raw().files(hadoop, job + ".input");
     ModelDirectory out = ModelDirectory.create(HadoopPaths.resolve(s.output()), s.overwrite(), hadoop);

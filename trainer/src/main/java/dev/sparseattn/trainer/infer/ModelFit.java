@@ -47,6 +47,21 @@ public final class ModelFit {
     return problems;
   }
 
+  /**
+   * Why a model cannot read raw documents in windows of {@code window} tokens, or null when it can: 0 is the model's
+   * training length; a longer window needs a {@link TransformerLM#lengthFree} model; a shorter one is refused.
+   */
+  public static String windowProblem(TransformerConfig arch, int window) {
+    int trained = arch.seqLen();
+    if (window == 0 || window == trained || window > trained && TransformerLM.lengthFree(arch)) {
+      return null;
+    }
+    return window < trained
+        ? "must be 0 (the model's " + trained + " tokens) or at least " + trained + ", got " + window
+        : "the model reads windows of " + trained + " tokens; only a model with rotary positions and causal sliding"
+            + " windows reads longer ones, got " + window;
+  }
+
   /** Fails with a {@link DataError} listing every mismatch. */
   public static void check(ModelRef model, PreparedDataset data) {
     List<String> problems = mismatches(model, data);

@@ -165,7 +165,7 @@ class RawInputJobTest {
     // an embedding equals the one of the same document scored alone by DocumentScorer (here batched with another
     // document and padded, so equal within float rounding)
     List<DocumentScorer.Outcome> direct = DocumentScorer.score(ModelRef.resolve(model.toString(), new Configuration()),
-        List.of("Let there be light"), 3, true);
+        List.of("Let there be light"), 3, 0, true);
     float[] mean = InferFixture.floats(e.get("j.jsonl#0"), "mean");
     assertEquals(direct.get(0).mean().length, mean.length);
     for (int k = 0; k < mean.length; k++) {

@@ -1,6 +1,7 @@
 package dev.sparseattn.trainer.infer.ml;
 
 import dev.sparseattn.trainer.infer.DocumentScorer;
+import dev.sparseattn.trainer.infer.ModelFit;
 import dev.sparseattn.trainer.infer.ModelRef;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -45,6 +46,7 @@ public final class SequenceScorer extends ModelColumnTransformer<SequenceScorer>
   private final Param<String> bitsPerUnitCol;
   private final Param<String> embeddingCol;
   private final IntParam batchSize;
+  private final IntParam window;
 
   public SequenceScorer() {
     this(Identifiable$.MODULE$.randomUID("sequenceScorer"));
@@ -60,7 +62,10 @@ public final class SequenceScorer extends ModelColumnTransformer<SequenceScorer>
     setDefault(bitsCol, "bits");
     setDefault(bitsPerUnitCol, "bits_per_unit");
     setDefault(embeddingCol, "");
+    window = new IntParam(this, "window", "tokens per window a document is cut into; 0: the model's training length"
+        + " (longer only for a model with rotary positions and causal sliding windows)", ParamValidators.gtEq(0));
     setDefault(batchSize, 16);
+    setDefault(window, 0);
   }
 
   @Override
@@ -82,6 +87,14 @@ public final class SequenceScorer extends ModelColumnTransformer<SequenceScorer>
 
   public IntParam batchSize() {
     return batchSize;
+  }
+
+  public IntParam window() {
+    return window;
+  }
+
+  public SequenceScorer setWindow(int v) {
+    return with(window, v);
   }
 
   public SequenceScorer setBitsCol(String v) {
@@ -129,14 +142,19 @@ public final class SequenceScorer extends ModelColumnTransformer<SequenceScorer>
     boolean perUnit = !$(bitsPerUnitCol).isEmpty();
     boolean embed = !$(embeddingCol).isEmpty();
     int batch = (Integer) $(batchSize);
+    int windowLength = (Integer) $(window);
+    String problem = ModelFit.windowProblem(model.config(), windowLength);
+    if (problem != null) {
+      throw new IllegalArgumentException("window: " + problem);
+    }
     JavaRDD<Row> rows = dataset.toDF().javaRDD().mapPartitions(
-        part -> scored(part, model, column, batch, bits, perUnit, embed));
+        part -> scored(part, model, column, batch, windowLength, bits, perUnit, embed));
     return dataset.sparkSession().createDataFrame(rows, outSchema);
   }
 
   /** The rows of a partition with their outputs appended, scored lazily {@link #DOCUMENTS_PER_CALL} at a time. */
-  private static Iterator<Row> scored(Iterator<Row> part, ModelRef model, int column, int batch, boolean bits,
-                                      boolean perUnit, boolean embed) {
+  private static Iterator<Row> scored(Iterator<Row> part, ModelRef model, int column, int batch, int window,
+                                      boolean bits, boolean perUnit, boolean embed) {
     return new Iterator<Row>() {
       private final ArrayDeque<Row> ready = new ArrayDeque<>();
 
@@ -151,7 +169,7 @@ public final class SequenceScorer extends ModelColumnTransformer<SequenceScorer>
           for (Row r : chunk) {
             docs.add(r.isNullAt(column) ? null : r.getString(column));
           }
-          List<DocumentScorer.Outcome> scored = DocumentScorer.score(model, docs, batch, embed);
+          List<DocumentScorer.Outcome> scored = DocumentScorer.score(model, docs, batch, window, embed);
           for (int i = 0; i < chunk.size(); i++) {
             ready.add(append(chunk.get(i), scored.get(i), bits, perUnit, embed));
           }

@@ -174,7 +174,7 @@ class SequenceScorerTest {
     SequenceScorer scorer = new SequenceScorer().setModelPath(textModel.toString()).setInputCol("text")
         .setBitsCol("b").setBitsPerUnitCol("").setBatchSize(5).setReasonCol("why");
     assertEquals(List.of("batchSize", "bitsCol", "bitsPerUnitCol", "embeddingCol", "inputCol", "modelPath",
-        "reasonCol"), Arrays.stream(scorer.params()).map(p -> p.name()).sorted().toList());
+        "reasonCol", "window"), Arrays.stream(scorer.params()).map(p -> p.name()).sorted().toList());
     String path = tmp.resolve("scorer").toString();
     scorer.write().overwrite().save(path);
     SequenceScorer loaded = SequenceScorer.load(path);
@@ -182,7 +182,13 @@ class SequenceScorerTest {
     assertEquals(textModel.toString(), loaded.getOrDefault(loaded.modelPath()));
     assertEquals("b", loaded.getOrDefault(loaded.bitsCol()));
     assertEquals(5, (int) loaded.getOrDefault(loaded.batchSize()));
+    assertEquals(0, (int) loaded.getOrDefault(loaded.window()));
     assertEquals("why", loaded.getOrDefault(loaded.reasonCol()));
+    // the text model has learned positions: a longer window is refused before any Spark job, naming the param
+    IllegalArgumentException longer = assertThrows(IllegalArgumentException.class,
+        () -> new SequenceScorer().setModelPath(textModel.toString()).setInputCol("text").setWindow(4096)
+            .transform(frame("Jesus wept.")));
+    assertTrue(longer.getMessage().startsWith("window: the model reads windows of"), longer.getMessage());
 
     Dataset<Row> df = frame("Jesus wept.", "God is love.");
     PipelineModel model = new Pipeline().setStages(new PipelineStage[] {scorer}).fit(df);
