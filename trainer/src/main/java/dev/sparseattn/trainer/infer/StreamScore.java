@@ -2,6 +2,7 @@ package dev.sparseattn.trainer.infer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sparseattn.datasets.config.Cli;
+import dev.sparseattn.datasets.config.ConfigError;
 import dev.sparseattn.datasets.fs.HadoopPaths;
 import dev.sparseattn.trainer.infer.ml.SequenceScorer;
 import dev.sparseattn.trainer.runtime.NativeThreads;
@@ -67,9 +68,13 @@ public final class StreamScore {
 
   /** Starts the query on a running session; the model is checked (resolved) before the query starts. */
   public static StreamingQuery start(StreamScoreConfig config, SparkSession spark) throws TimeoutException {
-    ModelRef.resolve(config.model(), spark.sparkContext().hadoopConfiguration());
+    ModelRef model = ModelRef.resolve(config.model(), spark.sparkContext().hadoopConfiguration());
+    String window = ModelFit.windowProblem(model.config(), config.window());
+    if (window != null) {
+      throw new ConfigError("stream.window", window);
+    }
     SequenceScorer scorer = new SequenceScorer().setModelPath(config.model()).setInputCol("value")
-        .setBatchSize(config.batchSize());
+        .setBatchSize(config.batchSize()).setWindow(config.window());
     String output = HadoopPaths.resolve(config.output());
     Dataset<Row> docs = source(config, spark);
     VoidFunction2<Dataset<Row>, Long> write = (batch, id) -> writeBatch(scorer, batch, id, output);

@@ -13,6 +13,8 @@ import dev.sparseattn.datasets.config.Section;
  * @param checkpoint the query's checkpoint location (offsets and commits): a restarted query resumes from it
  * @param maxFilesPerTrigger at most this many new files per micro-batch
  * @param batchSize windows per forward pass
+ * @param window tokens per window a document is cut into; 0 for the model's training length (a longer one only for a
+ *     length-free model, checked before the query starts)
  * @param stopAfterIdleSeconds stop when no new file arrived for this long (0 = run until killed)
  * @param master Spark master, used only when spark-submit or the JVM did not set one
  * @param appName Spark application name
@@ -20,7 +22,7 @@ import dev.sparseattn.datasets.config.Section;
  * @param resolved the configuration as read, defaults included
  */
 public record StreamScoreConfig(String model, String input, String output, String checkpoint, int maxFilesPerTrigger,
-                                int batchSize, int stopAfterIdleSeconds, String master, String appName,
+                                int batchSize, int window, int stopAfterIdleSeconds, String master, String appName,
                                 KafkaSource kafka, ResolvedConfig resolved) {
 
   /** Where documents come from (key {@code stream.source}). */
@@ -44,13 +46,15 @@ public record StreamScoreConfig(String model, String input, String output, Strin
     String checkpoint = s.string("checkpoint");
     int files = s.integer("max-files-per-trigger", 1, 1, 1 << 20);
     int batch = s.integer("batch-size", 16, 1, 1 << 14);
+    int window = s.integer("window", 0, 0, 1 << 24);
     int idle = s.integer("stop-after-idle-seconds", 0, 0, 1 << 24);
     Section spark = s.section("spark");
     String master = spark.string("master", "local[*]");
     String appName = spark.string("app-name", "sparseattn-stream-score");
     s.check(!checkpoint.equals(output), "checkpoint", "must differ from stream.output");
     s.finish();
-    return new StreamScoreConfig(model, input.isEmpty() ? null : input, output, checkpoint, files, batch, idle, master,
+    return new StreamScoreConfig(model, input.isEmpty() ? null : input, output, checkpoint, files, batch, window, idle,
+        master,
         appName, kafka, s.resolved());
   }
 }

@@ -1,10 +1,12 @@
 package dev.sparseattn.trainer.infer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sparseattn.datasets.config.ConfigError;
 import dev.sparseattn.datasets.config.JobArgs;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,6 +38,21 @@ class StreamScoreTest {
     Path staged = tmp.resolve("staged-" + file + ".txt");
     Files.write(staged, lines);
     Files.move(staged, input.resolve("part-" + file + ".txt"));          // appear whole, as a file source expects
+  }
+
+  /** A window longer than the fixture model's (learned positions) stops the job before the query starts. */
+  @Test
+  void aLongerWindowThanTheModelReadsIsRefusedBeforeTheQuery() throws Exception {
+    Path input = Files.createDirectories(tmp.resolve("in-window"));
+    StreamScoreConfig config = StreamScoreConfig.parse(JobArgs.parseOverrides(List.of(
+        "stream.model=\"" + InferFixture.shared().resolve("model") + "\"", "stream.input=\"" + input + "\"",
+        "stream.output=\"" + tmp.resolve("out-window") + "\"",
+        "stream.checkpoint=\"" + tmp.resolve("checkpoint-window") + "\"", "stream.window=4096")));
+    SparkSession spark = InferFixture.spark("local[2]");
+    int active = spark.streams().active().length;
+    ConfigError e = assertThrows(ConfigError.class, () -> StreamScore.start(config, spark));
+    assertTrue(e.getMessage().contains("stream.window") && e.getMessage().contains("rotary"), e.getMessage());
+    assertEquals(active, spark.streams().active().length);
   }
 
   @Test
