@@ -332,8 +332,7 @@ public final class TransformerLM {
         TransformerConfig longer = new TransformerConfig(c.vocabSize(), seqLen, c.dModel(), c.nHeads(), c.nLayers(),
                 c.ffnHidden(), c.seed(), c.attention(), c.residual(), c.positions(), c.axialShape(),
                 c.tiedEmbeddings(), c.ffnChunk(), c.lossChunk(), c.dropout());
-        MultiLayerNetwork net = build(longer, new NoOp(),
-                model.network().params().dataType());
+        MultiLayerNetwork net = build(longer, new NoOp(), model.network().params().dataType());
         net.setParams(model.network().params());
         return new Loaded(net, longer);
     }

@@ -16,6 +16,11 @@ import dev.sparseattn.datasets.manifest.SplitInfo;
 import dev.sparseattn.datasets.shard.FileDigest;
 import dev.sparseattn.datasets.shard.ShardWriter;
 import dev.sparseattn.datasets.tokenize.ByteTokenizer;
+import dev.sparseattn.trainer.io.ModelArchive;
+import dev.sparseattn.trainer.model.TransformerLM;
+import dev.sparseattn.trainer.model.attention.AttentionSpec;
+import dev.sparseattn.trainer.model.network.TransformerConfig;
+import java.io.File;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -27,6 +32,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.zip.GZIPOutputStream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.parquet.example.data.Group;
@@ -35,6 +41,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.learning.config.Sgd;
 
 /**
  * Score and Embed on raw input files with real Spark: the bits of every raw text document equal the bits of the same
@@ -182,18 +189,15 @@ class RawInputJobTest {
   @Test
   void aLengthFreeModelReadsRawDocumentsInLongerWindows() throws Exception {
     ByteTokenizer bytes = new ByteTokenizer();
-    dev.sparseattn.trainer.model.network.TransformerConfig arch = new dev.sparseattn.trainer.model.network
-        .TransformerConfig(bytes.vocabSize(), 16, 16, 2, 2, 32, 7)
-        .withAttention(dev.sparseattn.trainer.model.attention.AttentionSpec.slidingWindow(4, true))
-        .withRotaryPositions();
+    TransformerConfig arch = new TransformerConfig(bytes.vocabSize(), 16, 16, 2, 2, 32, 7)
+        .withAttention(AttentionSpec.slidingWindow(4, true)).withRotaryPositions();
     Path dir = tmp.resolve("window-model");
     Files.createDirectories(dir);
-    java.io.File zip = dir.resolve("model.zip").toFile();
-    dev.sparseattn.trainer.model.TransformerLM.save(dev.sparseattn.trainer.model.TransformerLM.build(arch,
-        new org.nd4j.linalg.learning.config.Sgd(0.1)), arch, zip, false);
-    dev.sparseattn.trainer.io.ModelArchive.writeTokenizer(zip, bytes.describe());
+    File zip = dir.resolve("model.zip").toFile();
+    TransformerLM.save(TransformerLM.build(arch, new Sgd(0.1)), arch, zip, false);
+    ModelArchive.writeTokenizer(zip, bytes.describe());
     SparkSession spark = InferFixture.spark("local[2]");
-    java.util.function.Function<String[], ScoreConfig> config = more -> {
+    Function<String[], ScoreConfig> config = more -> {
       List<String> a = new ArrayList<>(List.of("score.model=\"" + dir + "\"", "score.batch-size=3"));
       a.addAll(List.of(more));
       return ScoreConfig.parse(JobArgs.parseOverrides(a));

@@ -184,7 +184,7 @@ class SequenceScorerTest {
     assertEquals(5, (int) loaded.getOrDefault(loaded.batchSize()));
     assertEquals(0, (int) loaded.getOrDefault(loaded.window()));
     assertEquals("why", loaded.getOrDefault(loaded.reasonCol()));
-    // the text model has learned positions: a longer window is refused before any Spark job, naming the param
+    // the text model has learned positions: a longer window is refused when the stage is applied, naming the param
     IllegalArgumentException longer = assertThrows(IllegalArgumentException.class,
         () -> new SequenceScorer().setModelPath(textModel.toString()).setInputCol("text").setWindow(4096)
             .transform(frame("Jesus wept.")));
