@@ -32,7 +32,8 @@ public final class DocumentScorer {
     }
   }
 
-  private record Window(int doc, int[] ids) {}
+  /** A window of a document: its ids, and how many of its first targets are context only (scored by the previous). */
+  private record Window(int doc, int[] ids, int contextTargets) {}
 
   /**
    * Scores {@code docs} (null entries are rejected) in batches of {@code batchSize} windows of {@code window} tokens
@@ -41,15 +42,25 @@ public final class DocumentScorer {
    */
   public static List<Outcome> score(ModelRef model, List<String> docs, int batchSize, int window, boolean embed) {
     try (ModelCache.Lease lease = ModelCache.borrow(model, window)) {
-      return score(lease, docs, batchSize, embed);
+      return score(lease, docs, batchSize, 0, embed);
     }
   }
 
-  /** Scores {@code docs} (null entries are rejected) in batches of {@code batchSize} windows. */
-  static List<Outcome> score(ModelCache.Lease lease, List<String> docs, int batchSize, boolean embed) {
+  /**
+   * Scores {@code docs} (null entries are rejected) in batches of {@code batchSize} windows. With {@code stride} in
+   * {@code [1, seqLen)} the windows overlap: they start every {@code stride} tokens, and each target is scored once, by
+   * the first window that reaches it, which has given it at least {@code seqLen - stride} tokens of context (Hugging
+   * Face's strided perplexity); 0 cuts the document into disjoint windows. Embeddings take disjoint windows only.
+   */
+  static List<Outcome> score(ModelCache.Lease lease, List<String> docs, int batchSize, int stride, boolean embed) {
     Tokenizer tok = lease.tokenizer();
     RowUnits units = unitsOf(tok);
     int seqLen = lease.config().seqLen();
+    if (stride < 0 || stride >= seqLen || stride > 0 && embed) {
+      throw new IllegalArgumentException("stride " + stride + " for windows of " + seqLen + " tokens"
+          + (embed ? " (embeddings take disjoint windows: stride 0)" : ": must be in [0, " + seqLen + ")"));
+    }
+    int step = stride == 0 ? seqLen : stride;
     String[] reasons = new String[docs.size()];
     long[] unitCount = new long[docs.size()];
     List<Window> windows = new ArrayList<>();
@@ -76,8 +87,12 @@ public final class DocumentScorer {
         RowUnits.Decoded d = units.decode(all, all.length);
         unitCount[i] = d.units().length - d.context();
       }
-      for (int start = 0; start < all.length - 1; start += seqLen) {
-        windows.add(new Window(i, Arrays.copyOfRange(all, start, Math.min(all.length, start + seqLen + 1))));
+      for (int start = 0; ; start += step) {
+        int end = Math.min(all.length, start + seqLen + 1);
+        windows.add(new Window(i, Arrays.copyOfRange(all, start, end), start == 0 ? 0 : seqLen - step));
+        if (end == all.length) {
+          break;
+        }
       }
     }
     double[] bits = new double[docs.size()];
@@ -109,8 +124,9 @@ public final class DocumentScorer {
       }
       for (int b = 0; b < batch.size(); b++) {
         int doc = batch.get(b).doc();
-        bits[doc] += RowScorer.sumBits(t[b]);
-        tokens[doc] += t[b].length;
+        float[] scored = Arrays.copyOfRange(t[b], batch.get(b).contextTargets(), t[b].length);
+        bits[doc] += RowScorer.sumBits(scored);
+        tokens[doc] += scored.length;
         if (embed) {
           if (sum[doc] == null) {
             sum[doc] = new double[d];

@@ -40,7 +40,7 @@ public final class Embed {
     InferenceSettings s = config.settings();
     InferenceRun.Inputs in = InferenceRun.prepare("embed", s, spark);
     org.apache.spark.api.java.function.FlatMapFunction<java.util.Iterator<String>, Row> pass = s.raw() != null
-        ? new RawPass(in.model(), s.raw(), s.batchSize(), s.window(), true)
+        ? new RawPass(in.model(), s.raw(), s.batchSize(), s.window(), s.stride(), true)
         : new EmbedPass(in.model(), in.data().dir().toString(), in.data().manifest().seqLen(), s.batchSize());
     InferenceRun.Result r = InferenceRun.execute("embed", s, spark, in, pass, EmbedPass.columns(), "embeddings");
     r.summary().put("dimension", in.model().config().dModel());

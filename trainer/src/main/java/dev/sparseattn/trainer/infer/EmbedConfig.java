@@ -16,6 +16,7 @@ public record EmbedConfig(InferenceSettings settings, ResolvedConfig resolved) {
   public static EmbedConfig parse(Config root) {
     Section s = new Section(root, "embed");
     InferenceSettings settings = InferenceSettings.parse(s, "sparseattn-embed");
+    s.check(settings.stride() == 0, "stride", "is for the score job: an embedding averages disjoint windows");
     s.finish();
     return new EmbedConfig(settings, s.resolved());
   }

@@ -89,6 +89,10 @@ final class InferenceRun {
     if (window != null) {
       throw new ConfigError(job + ".window", window);
     }
+    int length = s.window() == 0 ? model.config().seqLen() : s.window();
+    if (s.stride() >= length) {
+      throw new ConfigError(job + ".stride", "must be below the window (" + length + " tokens), got " + s.stride());
+    }
     List<String> files = s.raw().files(hadoop, job + ".input");
     ModelDirectory out = ModelDirectory.create(HadoopPaths.resolve(s.output()), s.overwrite(), hadoop);
     return new Inputs(null, model, out, files);

@@ -39,14 +39,16 @@ final class RawPass implements FlatMapFunction<Iterator<String>, Row> {
   private final RawInput input;
   private final int batchSize;
   private final int window;   // tokens per window, 0 for the model's own length
+  private final int stride;   // tokens between window starts, 0 for disjoint windows
   private final boolean embed;
 
   /** {@code embed}: the embed job's columns ({@link EmbedPass#columns}), else the score job's without token bits. */
-  RawPass(ModelRef model, RawInput input, int batchSize, int window, boolean embed) {
+  RawPass(ModelRef model, RawInput input, int batchSize, int window, int stride, boolean embed) {
     this.model = model;
     this.input = input;
     this.batchSize = batchSize;
     this.window = window;
+    this.stride = stride;
     this.embed = embed;
   }
 
@@ -144,7 +146,7 @@ final class RawPass implements FlatMapFunction<Iterator<String>, Row> {
         }
         List<DocumentScorer.Outcome> out;
         try (ModelCache.Lease lease = ModelCache.borrow(model, window)) {
-          out = DocumentScorer.score(lease, docs, batchSize, embed);
+          out = DocumentScorer.score(lease, docs, batchSize, stride, embed);
         }
         for (int i = 0; i < docs.size(); i++) {
           DocumentScorer.Outcome o = out.get(i);

@@ -42,7 +42,7 @@ public final class Score {
     InferenceSettings s = config.settings();
     InferenceRun.Inputs in = InferenceRun.prepare("score", s, spark);
     org.apache.spark.api.java.function.FlatMapFunction<java.util.Iterator<String>, Row> pass = s.raw() != null
-        ? new RawPass(in.model(), s.raw(), s.batchSize(), s.window(), false)
+        ? new RawPass(in.model(), s.raw(), s.batchSize(), s.window(), s.stride(), false)
         : new ScorePass(in.model(), in.data().dir().toString(), in.data().manifest().seqLen(), s.batchSize(),
             config.tokenScores());
     InferenceRun.Result r = InferenceRun.execute("score", s, spark, in, pass, ScorePass.columns(config.tokenScores()),

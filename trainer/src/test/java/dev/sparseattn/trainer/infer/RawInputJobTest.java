@@ -219,7 +219,39 @@ class RawInputJobTest {
       assertEquals(preparedBits[i], rawScores.get(key).getDouble("bits", 0), 1e-5 * preparedBits[i], key);
     }
 
+    // overlapping windows: 16 tokens every 8, each target scored once with at least 8 tokens of context, which is
+    // the whole receptive field of 2 layers of 4-token windows: the same bits as one window over each document
+    Score.run(config.apply(new String[] {"score.output=\"" + tmp.resolve("strided") + "\"",
+        "score.input=[\"" + raw.toUri() + "\"]", "score.stride=8"}), spark);
+    Score.run(config.apply(new String[] {"score.output=\"" + tmp.resolve("whole") + "\"",
+        "score.input=[\"" + raw.toUri() + "\"]", "score.window=1024"}), spark);
+    Score.run(config.apply(new String[] {"score.output=\"" + tmp.resolve("disjoint") + "\"",
+        "score.input=[\"" + raw.toUri() + "\"]"}), spark);
+    Map<String, Group> strided = byRecord(tmp.resolve("strided/scores"));
+    Map<String, Group> whole = byRecord(tmp.resolve("whole/scores"));
+    Map<String, Group> disjoint = byRecord(tmp.resolve("disjoint/scores"));
+    double largestCut = 0;
+    for (String key : whole.keySet()) {
+      double w = whole.get(key).getDouble("bits", 0);
+      assertEquals(w, strided.get(key).getDouble("bits", 0), 1e-5 * w, key);
+      assertEquals(whole.get(key).getInteger("n_tokens", 0), strided.get(key).getInteger("n_tokens", 0), key);
+      assertEquals(whole.get(key).getInteger("n_tokens", 0), disjoint.get(key).getInteger("n_tokens", 0), key);
+      largestCut = Math.max(largestCut, Math.abs(disjoint.get(key).getDouble("bits", 0) - w) / w);
+    }
+    // the equalities above hold to 1e-5; disjoint windows, which lose context at their cuts, must differ by more than
+    // ten times that for them to mean anything (an untrained model leans on its context only weakly)
+    assertTrue(largestCut > 1e-4, "disjoint windows of 16 should differ from one whole window: " + largestCut);
+
     int jobs = spark.sparkContext().statusTracker().getJobIdsForGroup(null).length;
+    ConfigError wide = assertThrows(ConfigError.class, () -> Score.run(config.apply(new String[] {
+        "score.output=\"" + tmp.resolve("s16") + "\"", "score.input=[\"" + raw.toUri() + "\"]", "score.stride=16"}),
+        spark));
+    assertTrue(wide.getMessage().contains("score.stride") && wide.getMessage().contains("below the window (16"),
+        wide.getMessage());
+    ConfigError embedStride = assertThrows(ConfigError.class, () -> EmbedConfig.parse(JobArgs.parseOverrides(List.of(
+        "embed.model=\"" + dir + "\"", "embed.output=\"" + tmp.resolve("es") + "\"",
+        "embed.input=[\"" + raw.toUri() + "\"]", "embed.stride=8"))));
+    assertTrue(embedStride.getMessage().contains("embed.stride"), embedStride.getMessage());
     ConfigError shorter = assertThrows(ConfigError.class, () -> Score.run(config.apply(new String[] {
         "score.output=\"" + tmp.resolve("w8") + "\"", "score.input=[\"" + raw.toUri() + "\"]", "score.window=8"}),
         spark));
