@@ -178,8 +178,7 @@ public final class Evaluate {
     if (model.config().seqLen() < rows) {
       if (!TransformerLM.lengthFree(model.config())) {
         throw new DataError("model " + location + " reads " + model.config().seqLen() + " tokens but the dataset's"
-            + " rows hold " + rows + " (only a model with rotary positions and causal sliding windows reads longer"
-            + " rows than it was trained on)");
+            + " rows hold " + rows + " (" + TransformerLM.LONGER_ROWS + ")");
       }
       System.out.printf("evaluate: the model was trained on rows of %d tokens; with rotary positions and causal"
           + " sliding windows it reads the dataset's rows of %d whole%n", model.config().seqLen(), rows);

@@ -19,9 +19,10 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
  * The models of one JVM (an executor, or the driver in local mode), keyed by {@link ModelRef#key()} (path and
- * SHA-256) and the row length read: a model is fetched and loaded once per JVM and length, not per task or record. A network is not thread-safe, so
- * concurrent tasks each borrow a network: the loaded one, or an in-memory copy of it (no second read of the zip)
- * when more tasks run at once than networks exist; a finished task returns its network for the next.
+ * SHA-256) and the row length read: a model is fetched and loaded once per JVM and length, not per task or record.
+ * A network is not thread-safe, so concurrent tasks each borrow a network: the loaded one, or an in-memory copy of it
+ * (no second read of the zip) when more tasks run at once than networks exist; a finished task returns its network
+ * for the next.
  */
 public final class ModelCache {
   private static final Map<String, Entry> MODELS = new HashMap<>();

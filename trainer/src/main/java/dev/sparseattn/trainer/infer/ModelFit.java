@@ -41,8 +41,7 @@ public final class ModelFit {
     }
     if (arch.seqLen() < data.manifest().seqLen() && !TransformerLM.lengthFree(arch)) {
       problems.add("sequence length: the model reads at most " + arch.seqLen() + " tokens, the dataset's rows hold "
-          + data.manifest().seqLen() + " inputs (only a model with rotary positions and causal sliding windows reads"
-          + " longer rows than it was trained on)");
+          + data.manifest().seqLen() + " inputs (" + TransformerLM.LONGER_ROWS + ")");
     }
     return problems;
   }
@@ -58,8 +57,7 @@ public final class ModelFit {
     }
     return window < trained
         ? "must be 0 (the model's " + trained + " tokens) or at least " + trained + ", got " + window
-        : "the model reads windows of " + trained + " tokens; only a model with rotary positions and causal sliding"
-            + " windows reads longer ones, got " + window;
+        : "the model reads windows of " + trained + " tokens, got " + window + ": " + TransformerLM.LONGER_ROWS;
   }
 
   /** Fails with a {@link DataError} listing every mismatch. */

@@ -54,7 +54,6 @@ public record StreamScoreConfig(String model, String input, String output, Strin
     s.check(!checkpoint.equals(output), "checkpoint", "must differ from stream.output");
     s.finish();
     return new StreamScoreConfig(model, input.isEmpty() ? null : input, output, checkpoint, files, batch, window, idle,
-        master,
-        appName, kafka, s.resolved());
+        master, appName, kafka, s.resolved());
   }
 }

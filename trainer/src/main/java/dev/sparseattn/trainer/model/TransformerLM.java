@@ -304,6 +304,10 @@ public final class TransformerLM {
         return new Loaded(net, config);
     }
 
+    /** What {@link #lengthFree} means, for messages refusing rows longer than a model was trained on. */
+    public static final String LONGER_ROWS = "only a model with rotary positions and causal sliding windows (no global"
+            + " tokens) reads rows longer than those it was trained on";
+
     /**
      * Whether {@code config}'s network computes the same function of a token's context at any row length: rotary
      * (relative) positions and, in every layer, a causal sliding window without global tokens. Such a network reads a
@@ -326,8 +330,7 @@ public final class TransformerLM {
         TransformerConfig c = model.config();
         if (!lengthFree(c)) {
             throw new IllegalArgumentException("a model with " + c.positions() + " positions and attention "
-                    + c.attention() + " reads rows of " + c.seqLen() + " tokens only: only rotary positions with causal"
-                    + " sliding windows (no global tokens) read longer rows");
+                    + c.attention() + " reads rows of " + c.seqLen() + " tokens at most: " + LONGER_ROWS);
         }
         TransformerConfig longer = new TransformerConfig(c.vocabSize(), seqLen, c.dModel(), c.nHeads(), c.nLayers(),
                 c.ffnHidden(), c.seed(), c.attention(), c.residual(), c.positions(), c.axialShape(),

@@ -22,8 +22,17 @@ public final class TorchPeer {
     private TorchPeer() {
     }
 
-    /** A process for {@code python3 script args...} with the allocator thresholds set. */
-    public static ProcessBuilder process(File script, List<String> args) {
+    /**
+     * Runs {@code python3 script args...} to its end with the allocator thresholds, and with libgomp's default wait
+     * policy ({@code passive = false}: {@code OMP_WAIT_POLICY} removed from the child's environment) or with
+     * {@code OMP_WAIT_POLICY=PASSIVE} (idle threads sleep instead of spinning; on 2 shared cores spinning threads
+     * steal the CPU from working ones), echoing each line labelled with the policy. Benchmarks run the peer both ways
+     * and compare with its better run.
+     *
+     * @return the child's lines; empty (after one explanatory line) when it failed or could not start: a missing
+     *         PyTorch skips the peer, not the benchmark
+     */
+    public static List<String> run(File script, List<String> args, boolean passive) throws InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(System.getProperty("bench.python", "/usr/bin/python3"));
         command.add(script.getPath());
@@ -31,34 +40,30 @@ public final class TorchPeer {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().put("MALLOC_MMAP_THRESHOLD_", "17179869184");
         pb.environment().put("MALLOC_TRIM_THRESHOLD_", "17179869184");
-        return pb;
-    }
-
-    /**
-     * Runs {@code pb} to its end, echoing each line with {@code label} before it.
-     *
-     * @return the child's lines, or null (after one explanatory line) when it failed or could not start: a missing
-     *         PyTorch skips the peer, not the benchmark
-     */
-    public static List<String> run(ProcessBuilder pb, String label) throws InterruptedException {
+        if (passive) {
+            pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+        } else {
+            pb.environment().remove("OMP_WAIT_POLICY");
+        }
+        String label = passive ? "  torch (PASSIVE): " : "  torch (libgomp default): ";
         List<String> lines = new ArrayList<>();
         try {
             Process p = pb.start();
             try (BufferedReader r = new BufferedReader(
                     new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line; (line = r.readLine()) != null; ) {
-                    System.out.println("  " + label + line);
+                    System.out.println(label + line);
                     lines.add(line);
                 }
             }
             if (p.waitFor() != 0) {
-                System.out.println("  " + label + "PyTorch peer failed (exit " + p.exitValue() + "); needs Debian's "
+                System.out.println(label + "PyTorch peer failed (exit " + p.exitValue() + "); needs Debian's "
                         + "python3-torch and libopenblas0-pthread, or -Dbench.python");
-                return null;
+                return List.of();
             }
         } catch (IOException e) {
-            System.out.println("  " + label + "PyTorch peer not run: " + e.getMessage());
-            return null;
+            System.out.println(label + "PyTorch peer not run: " + e.getMessage());
+            return List.of();
         }
         return lines;
     }

@@ -107,24 +107,15 @@ class TrainThroughputBenchmark {
     }
 
     /**
-     * The PyTorch peer's tokens/s, run with libgomp's default wait policy ({@code passive = false}:
-     * {@code OMP_WAIT_POLICY} removed from the child's environment) or with {@code OMP_WAIT_POLICY=PASSIVE} forced
-     * (libgomp's idle threads sleep instead of spinning; on 2 shared cores spinning threads steal the CPU from working
-     * ones), so the table shows the peer both ways and the ratio is taken against its best.
+     * The PyTorch peer's tokens/s with libgomp's default or the passive wait policy ({@link TorchPeer#run}); the
+     * table shows the peer both ways and the ratio is taken against its best.
      */
     private static double torchTokensPerS(String shape, int steps, boolean passive)
             throws InterruptedException {
         File script = new File("src/test/java/dev/sparseattn/trainer/bench/train_torch.py");
-        ProcessBuilder pb = TorchPeer.process(script, List.of("--shape", shape, "--steps", String.valueOf(steps),
-                "--threads", System.getProperty("bench.threads", "2")));
-        if (passive) {
-            pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
-        } else {
-            pb.environment().remove("OMP_WAIT_POLICY");
-        }
-        List<String> lines = TorchPeer.run(pb, passive ? "torch (PASSIVE): " : "torch (libgomp default): ");
         double rate = Double.NaN;
-        for (String line : lines == null ? List.<String>of() : lines) {
+        for (String line : TorchPeer.run(script, List.of("--shape", shape, "--steps", String.valueOf(steps),
+                "--threads", System.getProperty("bench.threads", "2")), passive)) {
             Matcher m = TORCH.matcher(line);
             if (m.find()) {
                 rate = Double.parseDouble(m.group(1));

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sparseattn.trainer.model.attention.AttentionSpec;
 import dev.sparseattn.trainer.model.network.LmParams;
 import java.io.File;
 import java.nio.file.Path;
@@ -56,7 +57,7 @@ class TransformerLMTest {
         int len = 8;
         int window = 3;
         TransformerConfig c = new TransformerConfig(13, len, 16, 2, 2, 32, 7)
-                .withAttention(dev.sparseattn.trainer.model.attention.AttentionSpec.slidingWindow(window, true))
+                .withAttention(AttentionSpec.slidingWindow(window, true))
                 .withRotaryPositions();
         assertTrue(TransformerLM.lengthFree(c));
         MultiLayerNetwork net = TransformerLM.build(c, new Adam(1e-3), DataType.DOUBLE);
@@ -74,9 +75,9 @@ class TransformerLMTest {
             assertEquals(part.getDouble(0, row.length - 2), whole.getDouble(0, p), 1e-9, "target " + (p + 1));
         }
         TransformerConfig learned = new TransformerConfig(13, len, 16, 2, 2, 32, 7)
-                .withAttention(dev.sparseattn.trainer.model.attention.AttentionSpec.slidingWindow(window, true));
+                .withAttention(AttentionSpec.slidingWindow(window, true));
         assertTrue(!TransformerLM.lengthFree(learned) && !TransformerLM.lengthFree(c.withAttention(
-                dev.sparseattn.trainer.model.attention.AttentionSpec.dense(true))));
+                AttentionSpec.dense(true))));
         assertThrows(IllegalArgumentException.class, () -> TransformerLM.atLength(new TransformerLM.Loaded(
                 TransformerLM.build(learned, new Adam(1e-3)), learned), 2 * len));
     }

@@ -136,9 +136,9 @@ class AttentionBenchmark {
 
     /**
      * The PyTorch peer of a sliding-window row ({@code blocked_sliding_window_torch.py} beside this class: the same
-     * blocked computation with autograd, 2 threads), run in the same sitting at the lengths Java ran, once with
-     * libgomp's default wait policy and once with {@code OMP_WAIT_POLICY=PASSIVE}; the ratio is taken against the
-     * peer's better time ({@code -Dbench.torch=false} skips it).
+     * blocked computation with autograd, 2 threads), run in the same sitting at the lengths Java ran, with both wait
+     * policies ({@link TorchPeer#run}); the ratio is taken against the peer's better time
+     * ({@code -Dbench.torch=false} skips it).
      */
     private static void torchPeer(String name, java.util.SortedMap<Long, Double> javaSeconds)
             throws InterruptedException {
@@ -150,14 +150,7 @@ class AttentionBenchmark {
         }
         java.util.Map<Long, Double> best = new java.util.TreeMap<>();
         for (boolean passive : new boolean[] {false, true}) {
-            ProcessBuilder pb = TorchPeer.process(script, args);
-            if (passive) {
-                pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
-            } else {
-                pb.environment().remove("OMP_WAIT_POLICY");
-            }
-            List<String> lines = TorchPeer.run(pb, passive ? "torch (PASSIVE): " : "torch (libgomp default): ");
-            for (String line : lines == null ? List.<String>of() : lines) {
+            for (String line : TorchPeer.run(script, args, passive)) {
                 Matcher m = TORCH_ROW.matcher(line);
                 if (m.find()) {
                     best.merge(Long.parseLong(m.group(1)), Double.parseDouble(m.group(2)), Math::min);
