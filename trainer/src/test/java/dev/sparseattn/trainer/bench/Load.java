@@ -5,12 +5,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** The machine's load average, printed beside timings (the machine is shared). */
-final class Load {
+public final class Load {
 
     private Load() {
     }
 
-    static String uptime() {
+    public static String uptime() {
         try {
             return "load average " + Files.readString(Path.of("/proc/loadavg")).trim();
         } catch (IOException e) {

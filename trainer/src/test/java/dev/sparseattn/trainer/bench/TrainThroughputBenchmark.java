@@ -54,7 +54,7 @@ class TrainThroughputBenchmark {
             BenchShapes shape = BenchShapes.of(name.trim());
             double seconds = javaStep(shape, steps);
             double tokensPerS = shape.tokensPerStep() / seconds;
-            double sgemm = sgemmGflops();
+            double sgemm = Sgemm.gflops();
             double torchDefault = torchTokensPerS(shape.name(), steps, false);
             double torchPassive = torchTokensPerS(shape.name(), steps, true);
             double torch = Math.max(torchDefault, torchPassive);
@@ -122,20 +122,5 @@ class TrainThroughputBenchmark {
             }
         }
         return rate;
-    }
-
-    /** Best of 4 SGEMMs 2048 x 2048 x 2048 into a preallocated output (GFLOP/s). */
-    static double sgemmGflops() {
-        int n = 2048;
-        INDArray a = Nd4j.rand(DataType.FLOAT, n, n);
-        INDArray b = Nd4j.rand(DataType.FLOAT, n, n);
-        INDArray c = Nd4j.createUninitialized(DataType.FLOAT, new long[] {n, n}, 'f');
-        double best = Double.MAX_VALUE;
-        for (int i = 0; i < 4; i++) {
-            long start = System.nanoTime();
-            Nd4j.gemm(a, b, c, false, false, 1.0, 0.0);
-            best = Math.min(best, (System.nanoTime() - start) / 1e9);
-        }
-        return 2.0 * n * n * n / best / 1e9;
     }
 }

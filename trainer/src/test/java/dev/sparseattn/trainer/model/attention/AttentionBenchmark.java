@@ -1,5 +1,6 @@
 package dev.sparseattn.trainer.model.attention;
 
+import dev.sparseattn.trainer.bench.Sgemm;
 import dev.sparseattn.trainer.bench.TorchPeer;
 import dev.sparseattn.trainer.model.PeakMemory;
 import dev.sparseattn.trainer.model.ops.Alloc;
@@ -216,7 +217,7 @@ class AttentionBenchmark {
         }
         if (r != null) {
             // the machine's speed drifts (a shared virtual machine): SGEMM is measured in this process right after
-            double sgemm = sgemmGflops();
+            double sgemm = Sgemm.gflops();
             System.out.println("RESULT " + name + " " + n + " " + r[0] + " " + r[1] + " " + sgemm);
         }
     }
@@ -287,21 +288,4 @@ class AttentionBenchmark {
                     .addIntegerArguments(1).build());
         };
     }
-
-    /** Best of 4 SGEMMs 2048 x 2048 x 2048 into a preallocated output. */
-    private static double sgemmGflops() {
-        int s = 2048;
-        INDArray a = Nd4j.rand(T, s, s);
-        INDArray b = Nd4j.rand(T, s, s);
-        INDArray c = Nd4j.create(T, new long[] {s, s}, 'f');
-        double best = Double.MAX_VALUE;
-        for (int i = 0; i < 4; i++) {
-            long start = System.nanoTime();
-            Nd4j.gemm(a, b, c, false, false, 1.0, 0.0);
-            best = Math.min(best, (System.nanoTime() - start) / 1e9);
-        }
-        Views.release(a, b, c);
-        return 2.0 * s * s * s / best / 1e9;
-    }
-
 }
