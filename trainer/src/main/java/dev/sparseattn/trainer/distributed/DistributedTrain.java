@@ -5,14 +5,12 @@ import com.typesafe.config.ConfigValueFactory;
 import dev.sparseattn.datasets.config.Cli;
 import dev.sparseattn.datasets.fs.HadoopPaths;
 import dev.sparseattn.datasets.manifest.PreparedDataset;
-import dev.sparseattn.trainer.runtime.ExecutorDefaults;
 import dev.sparseattn.trainer.runtime.NativeThreads;
 import dev.sparseattn.trainer.train.TrainConfig;
 import dev.sparseattn.trainer.train.TrainedModel;
 import dev.sparseattn.trainer.train.TrainingRun;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -60,8 +58,9 @@ public final class DistributedTrain {
     if (!given.contains("spark.master")) {
       builder.master(config.master());
     }
-    ExecutorDefaults.forSpark(key -> given.contains(key) ? Optional.of(given.get(key)) : Optional.empty())
-        .forEach(builder::config);
+    if (!given.contains(NativeThreads.SPARK_EXECUTOR_ENV.getKey())) {
+      builder.config(NativeThreads.SPARK_EXECUTOR_ENV.getKey(), NativeThreads.SPARK_EXECUTOR_ENV.getValue());
+    }
     RESULT_PATH.forEach((key, value) -> {
       if (!given.contains(key)) {
         builder.config(key, value);

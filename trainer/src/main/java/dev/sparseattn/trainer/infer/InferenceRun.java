@@ -6,12 +6,11 @@ import dev.sparseattn.datasets.fs.HadoopPaths;
 import dev.sparseattn.datasets.manifest.PreparedDataset;
 import dev.sparseattn.datasets.manifest.ShardInfo;
 import dev.sparseattn.trainer.io.ModelDirectory;
-import dev.sparseattn.trainer.runtime.ExecutorDefaults;
+import dev.sparseattn.trainer.runtime.NativeThreads;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
@@ -55,8 +54,9 @@ final class InferenceRun {
     if (!given.contains("spark.master")) {
       builder.master(master);
     }
-    ExecutorDefaults.forSpark(key -> given.contains(key) ? Optional.of(given.get(key)) : Optional.empty())
-        .forEach(builder::config);
+    if (!given.contains(NativeThreads.SPARK_EXECUTOR_ENV.getKey())) {
+      builder.config(NativeThreads.SPARK_EXECUTOR_ENV.getKey(), NativeThreads.SPARK_EXECUTOR_ENV.getValue());
+    }
     SparkSession spark = builder.getOrCreate();
     try {
       return work.run(spark);

@@ -1,13 +1,13 @@
 package dev.sparseattn.trainer.model.attention;
 
 import dev.sparseattn.trainer.model.ops.Alloc;
-import dev.sparseattn.trainer.model.ops.Softmax;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.blas.params.MMulTranspose;
 import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
 import org.nd4j.linalg.api.ops.impl.reduce.same.Sum;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -259,7 +259,7 @@ public abstract class BlockBandAttention extends DetachedAttention {
             Views.flatRows(probs).addiColumnVector(Views.column(lift));
             Views.release(lift);
         }
-        Softmax.lastAxisInPlace(probs);                                                   // P, in place
+        Nd4j.exec(new SoftMax(probs, probs, 3));                                          // P, in place
         if (rowOk != null) {
             Views.flatRows(probs).muliColumnVector(Views.column(rowOk));                 // empty rows -> 0
         }

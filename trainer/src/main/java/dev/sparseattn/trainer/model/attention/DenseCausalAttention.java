@@ -1,12 +1,12 @@
 package dev.sparseattn.trainer.model.attention;
 
 import dev.sparseattn.trainer.model.ops.Alloc;
-import dev.sparseattn.trainer.model.ops.Softmax;
 import org.nd4j.linalg.api.blas.params.MMulTranspose;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Broadcast;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -89,7 +89,7 @@ public final class DenseCausalAttention implements Attention {
                 }
                 Broadcast.add(s, bb, s, 0, 2, 3);                                        // + future / other doc / pad
             }
-            Softmax.lastAxisInPlace(s);                                                       // P over keys, in place
+            Nd4j.exec(new SoftMax(s, s, 3));                                             // P over keys, in place
             if (rowOk != null) {
                 Broadcast.mul(s, rowOk, s, 0, 2);                                        // no allowed key: P = 0
             }

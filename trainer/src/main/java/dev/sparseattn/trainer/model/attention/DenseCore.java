@@ -1,8 +1,8 @@
 package dev.sparseattn.trainer.model.attention;
 
-import dev.sparseattn.trainer.model.ops.Softmax;
 import java.util.function.Consumer;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -29,7 +29,7 @@ final class DenseCore {
         INDArray rowMax = s.max(r - 1);
         INDArray rowOk = rowMax.gt(BlockBandAttention.MASKED / 2).castTo(s.dataType());   // [..., Lq]
         Views.flatRows(s).muliColumnVector(Views.column(rowOk));   // empty rows -> 0 (softmax NaNs on very negative)
-        Softmax.lastAxisInPlace(s);
+        Nd4j.exec(new SoftMax(s, s, r - 1));
         Views.flatRows(s).muliColumnVector(Views.column(rowOk));   // and then to 0 output
         Views.release(rowMax);
         this.q = q;

@@ -1,8 +1,8 @@
 package dev.sparseattn.trainer.model.attention;
 
-import dev.sparseattn.trainer.model.ops.Softmax;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Broadcast;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -69,7 +69,7 @@ final class GlobalRows {
         }
         INDArray rowOk = allowed.max(3).reshape(allowed.size(0), 1, ng, 1);              // [b|1, 1, G, 1]
         probs.addi(allowed.sub(1.0).muli(1e9)).addi(rowOk.rsub(1.0).muli(1e9));        // masked; empty rows lifted
-        Softmax.lastAxisInPlace(probs);
+        Nd4j.exec(new SoftMax(probs, probs, 3));
         probs.muli(rowOk);
         og = Nd4j.matmul(probs, v, false, false, false);                                 // [b, h, G, d]
         forEachRow(batch, (b, i, at2) -> row(out, b, at2).assign(row(og, b, i)));

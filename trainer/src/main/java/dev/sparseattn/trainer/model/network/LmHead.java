@@ -2,12 +2,12 @@ package dev.sparseattn.trainer.model.network;
 
 import dev.sparseattn.trainer.model.ops.LayerNorm;
 import dev.sparseattn.trainer.model.ops.Rows;
-import dev.sparseattn.trainer.model.ops.Softmax;
 import dev.sparseattn.trainer.model.ops.StepTimer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.shape.OneHot;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -50,7 +50,7 @@ final class LmHead {
             try (MemoryWorkspace ignored = Scopes.open(Scopes.CHUNK)) {
                 INDArray z = chunks.rows(out, c);
                 logits(chunks.rows(hn, c), p, z);
-                Softmax.lastAxisInPlace(z);
+                Nd4j.exec(new SoftMax(z, z, 1));
             }
         }
     }
@@ -115,7 +115,7 @@ final class LmHead {
                 if (grads == null) {
                     continue;
                 }
-                Softmax.lastAxisInPlace(z);
+                Nd4j.exec(new SoftMax(z, z, 1));
                 INDArray dz = z.subi(oneHot).muliColumnVector(wc.mul(scale));                 // d(scale loss)/dz
                 if (tied) {
                     Nd4j.gemm(dz, hc, grads.w(), true, false, 1.0, 1.0);                      // dE += dz^T LN(h)
