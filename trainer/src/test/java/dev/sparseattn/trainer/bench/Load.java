@@ -5,12 +5,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** The machine's load average, printed beside timings (the machine is shared). */
-public final class Load {
+final class Load {
 
     private Load() {
     }
 
-    public static String uptime() {
+    static String uptime() {
         try {
             return "load average " + Files.readString(Path.of("/proc/loadavg")).trim();
         } catch (IOException e) {
