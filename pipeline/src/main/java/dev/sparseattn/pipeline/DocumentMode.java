@@ -13,5 +13,11 @@ public enum DocumentMode {
    * Every blank-line-separated block of lines is one document (its lines joined by newlines). Files
    * are read whole, one task each.
    */
-  PARAGRAPH
+  PARAGRAPH,
+  /**
+   * The lines that start in the same packing chunk of a file ({@code chunk-bytes}) form one document,
+   * joined by newlines: contiguous text, assigned to a split and masked as a whole, for line-structured
+   * text whose lines are too short to be documents of their own (verses, log lines). Read like {@link #LINE}.
+   */
+  CHUNK
 }

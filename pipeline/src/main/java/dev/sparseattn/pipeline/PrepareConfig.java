@@ -17,7 +17,7 @@ import java.util.List;
  *   input = ["data/sample/kjv-sample.txt.gz"]   # Hadoop paths or globs (files or directories); .gz/.bz2 decompressed
  *   output = "work/quickstart/data"             # dataset directory (Hadoop path)
  *   tokenizer = byte                            # byte | nucleotide | time-series | bpe
- *   document = line                             # line | file
+ *   document = line                             # line | file | paragraph | chunk
  *   seq-len = 256                               # L: rows hold L + 1 ids        [8, 65536]
  *   validation-fraction = 0.05                  # share of documents held out   [0, 0.5] (not csv)
  *   test-fraction = 0                           # share of documents in the test split [0, 0.5] (not csv);

@@ -1,24 +1,19 @@
 package dev.sparseattn.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparseattn.datasets.manifest.Manifest;
 import dev.sparseattn.datasets.manifest.Split;
 import dev.sparseattn.pipeline.prepare.PrepareResult;
 import java.io.File;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Tag;
@@ -31,21 +26,30 @@ import org.junit.jupiter.api.io.TempDir;
  * classpath, the driver in this JVM; each input prepared with one executor core ({@code
  * spark.cores.max = 1}: one worker used) and with two (both workers), in the same sitting. Inputs,
  * {@code -Dbench.mb} MB each (default 64; generated in a temp dir, deleted after): one FASTQ file, one
- * FASTA file of four records, one paragraph-text file, and the same text as 64 small files. Prints
- * {@code uptime}, MB/s per core, the 1 -> 2 worker speed-up of each input and the per-core throughput of
- * the single text file relative to the small files; checks both runs give the same dataset.
+ * FASTA file of four records, one paragraph-text file, and the same text as 64 small files, cut at the
+ * job's default split size (128 MiB; a smaller input in 8 splits; {@code -Dbench.split-mb=N} sets it).
+ * Prints {@code uptime}, MB/s per core, the 1 -> 2 worker speed-up of each input and the per-core
+ * throughput of each single file relative to the small files; checks both runs give the same dataset.
+ * After each run it lists Spark's stages ({@link StageTimes}) and the CPU seconds of the executor
+ * processes, the driver and the daemons against the machine's cores times the wall time.
  * {@code -Dbench.inputs=fastq,fasta} runs only the inputs named (of fastq, fasta, text,
- * text-64-files), to spread a long run over several sittings. Run with
+ * text-64-files), to spread a long run over several sittings. Each worker is confined to a core of
+ * its own ({@code taskset -c 0} and {@code -c 1}; its executors inherit it), as a single-core machine
+ * would confine it: unconfined, the one-worker run's executor also ran its JIT compiler, garbage
+ * collector and shuffle threads on the idle second core, and the speed-up understated the scaling;
+ * {@code -Dbench.pin=false} leaves them unconfined (the driver and the master never are). Run with
  * {@code mvn -pl pipeline -am -Pslow test -Dtest=ClusterScalingBenchmarkTest -Dsurefire.failIfNoSpecifiedTests=false}.
  */
 @Tag("slow")
 class ClusterScalingBenchmarkTest {
   @TempDir static Path tmp;
-  private final List<Process> started = new ArrayList<>();
 
   @Test
   void oneAndTwoWorkers() throws Exception {
     long bytes = Long.getLong("bench.mb", 64) << 20;
+    // the job's default split size (128 MiB), but at least 8 splits of a small input; -Dbench.split-mb=N sets it
+    long splitSize = Long.getLong("bench.split-mb", 0) > 0 ? Long.getLong("bench.split-mb") << 20
+        : Math.max(1024, Math.min(128L << 20, bytes / 8));
     Random r = new Random(1);
     String[] names = {"fastq", "fasta", "text", "text-64-files"};
     List<String> only = List.of(System.getProperty("bench.inputs", String.join(",", names)).split(","));
@@ -56,16 +60,10 @@ class ClusterScalingBenchmarkTest {
     Path text = !anyText ? null : GeneratedInputs.paragraphs(tmp.resolve("big.txt"), bytes, r);
     Path small = !only.contains("text-64-files") ? null : smallFiles(text, 64);
     System.out.println("SCALING " + uptime());
-    int port = freePort();
-    String master = "spark://127.0.0.1:" + port;
-    try {
-      start("master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", "" + port,
-          "--webui-port", "" + freePort());
-      for (int w = 1; w <= 2; w++) {
-        start("worker" + w, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1", "--cores", "1",
-            "--memory", "1536m", "--webui-port", "" + freePort(), "--work-dir", tmp.resolve("work" + w).toString(),
-            master);
-      }
+    boolean pin = Boolean.parseBoolean(System.getProperty("bench.pin", "true"));
+    try (StandaloneCluster cluster = new StandaloneCluster(tmp, tmp.resolve("spark-home"),
+        System.getProperty("java.class.path")).start(2, "1536m", pin)) {
+      System.out.println("SCALING workers " + (cluster.pinned() ? "pinned to cores 0 and 1" : "not pinned"));
       double[] perCore2 = new double[4];
       Object[][] inputs = {{fastq, "format = fastq", "tokenizer = nucleotide"},
           {fasta, "format = fasta", "tokenizer = nucleotide"}, {text, "format = text", "document = paragraph"},
@@ -77,28 +75,33 @@ class ClusterScalingBenchmarkTest {
         double[] mbPerS = new double[3];
         Manifest[] manifests = new Manifest[3];
         for (int cores : new int[] {1, 2}) {
-          SparkSession spark = SparkSession.builder().master(master).appName("scaling-" + names[i] + "-" + cores)
-              .config("spark.cores.max", "" + cores).config("spark.executor.cores", "1")
-              .config("spark.executor.memory", "1g").config("spark.ui.enabled", "false")
-              .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-              .config("spark.executor.extraJavaOptions", String.join(" ", opens()))
-              .config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
-              .getOrCreate();
+          SparkSession spark = cluster.session("scaling-" + names[i] + "-" + cores, cores, "1g").getOrCreate();
           StageTimes stages = new StageTimes();
           spark.sparkContext().addSparkListener(stages);
           try {
-            awaitExecutors(spark, cores);
+            StandaloneCluster.awaitExecutors(spark, cores);
+            double[] cpuBefore = cpuSeconds(cluster);
             Path in = (Path) inputs[i][0];
             PrepareResult res = PrepareCorpus.run(TestSpark.config(in.toUri().toString(),
                 tmp.resolve("out-" + names[i] + "-" + cores).toUri().toString(), (String) inputs[i][1],
-                (String) inputs[i][2], "seq-len = 1024", "overwrite = true", "split-size = " + Math.max(1024, bytes / 8)),
+                (String) inputs[i][2], "seq-len = 1024", "overwrite = true", "split-size = " + splitSize),
                 spark);
             mbPerS[cores] = bytes / 1e3 / Math.max(1, res.wallMillis());
             manifests[cores] = res.manifest();
             System.out.printf(Locale.ROOT, "SCALING %-14s %d worker(s) %7.1f MB in %6.1f s: %6.2f MB/s, %6.2f MB/s per core%n",
                 names[i], cores, bytes / 1e6, res.wallMillis() / 1e3, mbPerS[cores], mbPerS[cores] / cores);
+            double[] cpu = cpuSeconds(cluster);
             Thread.sleep(500); // the listener bus delivers the last stage's events asynchronously
             stages.report().forEach(l -> System.out.println("SCALING   " + l));
+            double sum = 0;
+            for (int k = 0; k < 3; k++) {
+              cpu[k] -= cpuBefore[k];
+              sum += cpu[k];
+            }
+            int machine = Runtime.getRuntime().availableProcessors();
+            System.out.printf(Locale.ROOT, "SCALING   process cpu: executors %.1f s, driver %.1f s, master and workers %.1f s;"
+                + " %.1f s of %d cores x %.1f s (%.0f%%)%n", cpu[0], cpu[1], cpu[2], sum, machine,
+                res.wallMillis() / 1e3, 100 * sum / (machine * res.wallMillis() / 1e3));
           } finally {
             TestSpark.stop(spark);
           }
@@ -119,46 +122,22 @@ class ClusterScalingBenchmarkTest {
       }
       System.out.println("SCALING " + uptime());
     } finally {
-      for (int i = started.size() - 1; i >= 0; i--) {
-        Process p = started.get(i);
-        p.descendants().forEach(ProcessHandle::destroyForcibly);
-        p.destroyForcibly();
-        p.waitFor(30, TimeUnit.SECONDS);
-      }
       try (Stream<Path> s = Files.walk(tmp)) {
         s.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
       }
     }
   }
 
-  private static void awaitExecutors(SparkSession spark, int cores) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-    while (spark.sparkContext().getExecutorMemoryStatus().size() < cores + 1) { // executors + the driver
-      assertTrue(System.nanoTime() < deadline, "executors did not register");
-      Thread.sleep(500);
-    }
-  }
-
-  private static List<String> opens() {
-    return ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-        .filter(a -> a.startsWith("--add-opens") || a.startsWith("-XX:+IgnoreUnrecognizedVMOptions")
-            || a.startsWith("-Djdk.reflect")).toList();
-  }
-
-  private void start(String name, String mainClass, String... args) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString()));
-    cmd.addAll(opens());
-    cmd.addAll(List.of("-Xmx512m", "-cp", System.getProperty("java.class.path"), mainClass));
-    cmd.addAll(List.of(args));
-    Path home = tmp.resolve("spark-home");
-    Files.createDirectories(home.resolve("jars"));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve(name + ".log").toFile());
-    pb.environment().put("SPARK_HOME", home.toString());
-    pb.environment().put("SPARK_SCALA_VERSION", "2.12");
-    pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
-    // executors' shuffle and spill files inside the temp dir, deleted with it (workers are killed, not stopped)
-    pb.environment().put("SPARK_LOCAL_DIRS", Files.createDirectories(tmp.resolve("local")).toString());
-    started.add(pb.start());
+  /**
+   * CPU seconds used so far by the executors (the workers' child processes), the driver (this JVM) and
+   * the master and worker daemons: where the machine's cores go besides the tasks.
+   */
+  private static double[] cpuSeconds(StandaloneCluster cluster) {
+    double[] cpu = new double[3];
+    cpu[0] = cluster.executors().stream().mapToDouble(StandaloneCluster::cpuSeconds).sum();
+    cpu[1] = StandaloneCluster.cpuSeconds(ProcessHandle.current());
+    cpu[2] = cluster.daemons().stream().mapToDouble(StandaloneCluster::cpuSeconds).sum();
+    return cpu;
   }
 
   private static String uptime() throws IOException {
@@ -195,11 +174,5 @@ class ClusterScalingBenchmarkTest {
       }
     }
     return dir;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 }

@@ -32,7 +32,7 @@ class PrepareHelpTest {
     assertTrue(help.contains("  prepare.input (required)    [list of strings]\n"), help);
     assertTrue(help.contains("  prepare.seq-len = 256    [integer in [8, 65536]]\n"), help);
     assertTrue(help.contains("  prepare.csv.window = 64    [integer in [1, 65536]]\n"), help);
-    assertTrue(help.contains("  prepare.document = line    [line | file | paragraph]\n"), help);
+    assertTrue(help.contains("  prepare.document = line    [line | file | paragraph | chunk]\n"), help);
     assertTrue(!help.contains("(no description)"), help);
   }
 }

@@ -31,7 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
  * made it grow with the input: 2 GB in 8 splits ran out of a 1 GB heap). Prints the input size, wall time, and the JVM's peak heap use and peak live heap
  * (heap in use right after a collection, the largest seen) and resident set size, sampled every 100 ms
  * (and printed every 30 s as the run goes, so a run stopped early still tells its peaks). In local mode the
- * driver and the executors share this JVM, so the figures bound both. Run it at two sizes, with a
+ * driver and the executors share this JVM, so the figures bound both; with {@code -Dbench.cluster=true}
+ * the job runs on a {@link StandaloneCluster} of two single-core workers ({@code -Dbench.executor-memory},
+ * default 1g), the figures are the driver's alone, and the executors' peak resident sets follow. Run it at two sizes, with a
  * small heap, to see the peak not grow with the input:
  * {@code mvn -pl pipeline -am -Pslow test -Dtest=PrepareMemoryBenchmarkTest -Dsurefire.failIfNoSpecifiedTests=false
  * -Dbench.mb=1024 -Dtest.jvm.flags=-Xmx1g}.
@@ -41,7 +43,7 @@ class PrepareMemoryBenchmarkTest {
   @TempDir static Path tmp;
 
   @Test
-  void bpe32kOnOneBigFile() throws IOException, InterruptedException {
+  void bpe32kOnOneBigFile() throws Exception {
     long bytes = Long.getLong("bench.mb", 256) << 20;
     Path text = write(tmp.resolve("big.txt"), bytes);
     AtomicLong peakUsed = new AtomicLong();
@@ -75,10 +77,18 @@ class PrepareMemoryBenchmarkTest {
       }
     });
     sampler.setDaemon(true);
-    SparkSession spark = SparkSession.builder().master("local[2]").appName("memory")
-        .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
+    boolean onCluster = Boolean.getBoolean("bench.cluster");
+    String executorMemory = System.getProperty("bench.executor-memory", "1g");
+    StandaloneCluster cluster = onCluster ? new StandaloneCluster(tmp, tmp.resolve("spark-home"),
+        System.getProperty("java.class.path")).start(2, "2g") : null;
+    SparkSession spark = onCluster ? cluster.session("memory", 2, executorMemory).getOrCreate()
+        : SparkSession.builder().master("local[2]").appName("memory")
+            .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
     try {
+      if (onCluster) {
+        StandaloneCluster.awaitExecutors(spark, 2);
+      }
       System.gc();
       sampler.start();
       PrepareResult res = PrepareCorpus.run(TestSpark.config(text.toUri().toString(),
@@ -93,8 +103,16 @@ class PrepareMemoryBenchmarkTest {
           Files.size(text) / 1e6, res.wallMillis() / 1e3, Files.size(text) / 1e3 / res.wallMillis(),
           peakUsed.get() >> 20, peakLive.get() >> 20, Runtime.getRuntime().maxMemory() >> 20,
           peakRss.get() >> 10, rssKb("VmHWM:") >> 10, res.manifest().documents(), res.manifest().chunks());
+      if (onCluster) {
+        System.out.printf(Locale.ROOT, "MEMORY the figures above are the driver's alone; executors (-Xmx %s each),"
+            + " peak RSS (VmHWM): %s MB%n", executorMemory, cluster.executors().stream()
+                .map(e -> "" + (StandaloneCluster.statusKb(e.pid(), "VmHWM:") >> 10)).toList());
+      }
     } finally {
       TestSpark.stop(spark);
+      if (cluster != null) {
+        cluster.close();
+      }
       Files.deleteIfExists(text);
     }
   }

@@ -84,7 +84,8 @@ final class ManifestAssembler {
   /** What one input record is for the configured format (see {@link RecordAccounting#unit()}). */
   static String unit(PrepareConfig config) {
     return switch (config.format()) {
-      case TEXT -> config.document().name().toLowerCase(java.util.Locale.ROOT);
+      case TEXT -> config.document() == dev.sparseattn.pipeline.DocumentMode.CHUNK ? "line"
+          : config.document().name().toLowerCase(java.util.Locale.ROOT);
       case JSONL -> "line";
       case FASTA -> "window";
       case FASTQ -> "read";

@@ -23,11 +23,21 @@ public final class Packer implements Serializable {
   private final Tokenizer tokenizer;
   private final int seqLen;
   private final SplitHash splits;
+  private final boolean joinChunk;
 
   public Packer(Tokenizer tokenizer, int seqLen, SplitHash splits) {
+    this(tokenizer, seqLen, splits, false);
+  }
+
+  /**
+   * {@code joinChunk}: the chunk's admitted units form one document, joined by newlines in file order,
+   * at the first one's offset ({@code document = chunk}); quarantined units are left out as always.
+   */
+  public Packer(Tokenizer tokenizer, int seqLen, SplitHash splits, boolean joinChunk) {
     this.tokenizer = tokenizer;
     this.seqLen = seqLen;
     this.splits = splits;
+    this.joinChunk = joinChunk;
   }
 
   /**
@@ -45,6 +55,9 @@ public final class Packer implements Serializable {
       if (!d.bad()) {
         docs.add(d);
       }
+    }
+    if (joinChunk && docs.size() > 1) {
+      docs = List.of(joined(docs));
     }
 
     int splits = Split.values().length;
@@ -82,5 +95,26 @@ public final class Packer implements Serializable {
       documentsPerSplit[s] = encoded.get(s).size();
     }
     return new PackedChunk(id, streams, documentsPerSplit, contentBytes, dropped, seqLen, tokenizer.padId(), tally);
+  }
+
+  /** Units in file order as one document: their bytes joined by newlines, at the first one's offset. */
+  private static DocLine joined(List<DocLine> units) {
+    int length = units.size() - 1;
+    int records = 0;
+    for (DocLine d : units) {
+      length += d.bytes().length;
+      records += d.records();
+    }
+    byte[] bytes = new byte[length];
+    int pos = 0;
+    for (DocLine d : units) {
+      if (pos > 0) {
+        bytes[pos++] = '\n';
+      }
+      System.arraycopy(d.bytes(), 0, bytes, pos, d.bytes().length);
+      pos += d.bytes().length;
+    }
+    DocLine first = units.get(0);
+    return DocLine.document(first.offset(), first.recordNo(), bytes, records, null);
   }
 }

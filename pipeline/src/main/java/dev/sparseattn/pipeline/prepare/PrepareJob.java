@@ -66,7 +66,8 @@ public final class PrepareJob {
       tokenizer = bpe;
     }
     Packer packer = new Packer(tokenizer, config.seqLen(), new SplitHash(config.seed(), config.validationFraction(),
-        config.testFraction()));
+        config.testFraction()), config.format() == dev.sparseattn.pipeline.InputFormat.TEXT
+            && config.document() == dev.sparseattn.pipeline.DocumentMode.CHUNK);
     var fasta = config.formats().fasta();
     if (config.format() == dev.sparseattn.pipeline.InputFormat.FASTA && fasta.stride() < fasta.window()
         && config.validationFraction() + config.testFraction() > 0) {

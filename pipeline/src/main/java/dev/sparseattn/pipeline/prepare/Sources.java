@@ -35,7 +35,8 @@ final class Sources {
   static ReadUnits read(JavaSparkContext jsc, PreparePlan plan, DocCheck check) {
     PrepareConfig config = plan.config();
     ZstdCodec.register(jsc.hadoopConfiguration()); // .zst inputs, chosen by extension like .gz and .bz2
-    if (config.format() == InputFormat.TEXT && config.document() == DocumentMode.LINE) {
+    if (config.format() == InputFormat.TEXT
+        && (config.document() == DocumentMode.LINE || config.document() == DocumentMode.CHUNK)) {
       return ReadUnits.whole(BlockLineSource.read(jsc, plan.files(), config.chunkBytes(), config.formats().splitSize(),
           check).union(LineSource.emptyFiles(jsc, plan.files(), check)));
     }

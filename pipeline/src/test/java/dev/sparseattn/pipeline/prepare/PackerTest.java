@@ -50,6 +50,30 @@ class PackerTest {
   }
 
   @Test
+  void aChunkOfLinesIsOneDocumentWhenJoined() {
+    List<DocLine> units = List.of(doc(9, "cd"), DocLine.quarantined(5, -1, new byte[] {1}, "binary: x"), doc(0, "ab"),
+        doc(12, ""));
+    PackedChunk p = new Packer(new ByteTokenizer(), 8, new SplitHash(7, 0), true).pack(ID, units);
+    assertEquals(1, p.sequences());
+    assertArrayEquals(new int[] {'a', 'b', '\n', 'c', 'd', '\n', EOS, PAD, PAD}, p.sequence(0),
+        "admitted lines in file order, joined by newlines, one EOS; the quarantined unit left out");
+    ChunkSummary s = p.summary();
+    assertEquals(1, s.documents());
+    assertEquals(1, s.records(Split.TRAIN.ordinal()));
+    assertEquals(4, s.tally().read(), "every unit still accounted for");
+    assertEquals(1, s.tally().quarantined());
+
+    // assigned to a split as a whole, by the first line's offset
+    SplitHash hash = new SplitHash(7, 0.5);
+    for (long first = 0; first < 40; first++) {
+      PackedChunk q = new Packer(new ByteTokenizer(), 8, hash, true).pack(ID,
+          List.of(doc(first, "ab"), doc(first + 3, "cd")));
+      Split expected = hash.split(ID.file(), doc(first, "ab"));
+      assertEquals(1, q.summary().records(expected.ordinal()), "offset " + first);
+    }
+  }
+
+  @Test
   void edgeLengths() {
     PackedChunk empty = packer(4, 0).pack(ID, List.of(doc(0, "")));
     assertEquals(1, empty.sequences(), "a lone EOS still makes one sequence");

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sparseattn.pipeline.StandaloneCluster;
 import dev.sparseattn.trainer.train.TinyDataset;
 import java.io.File;
 import java.io.IOException;

@@ -9,7 +9,7 @@ import dev.sparseattn.datasets.manifest.Split;
 import dev.sparseattn.datasets.shard.ShardReader;
 import dev.sparseattn.datasets.shard.ShardRow;
 import dev.sparseattn.datasets.tokenize.ByteTokenizer;
-import dev.sparseattn.trainer.distributed.StandaloneCluster;
+import dev.sparseattn.pipeline.StandaloneCluster;
 import dev.sparseattn.trainer.io.ModelArchive;
 import dev.sparseattn.trainer.model.TransformerLM;
 import dev.sparseattn.trainer.model.network.TransformerConfig;
@@ -144,21 +144,13 @@ class ScoreThroughputBenchmark {
     try (StandaloneCluster cluster = new StandaloneCluster(tmp, tmp.resolve("spark-home"),
         System.getProperty("java.class.path")).start(2, "1536m")) {
       for (int cores = 1; cores <= 2; cores++) {
-        SparkSession spark = SparkSession.builder().master(cluster.master()).appName("score-bench-" + cores)
-            .config("spark.cores.max", "" + cores).config("spark.executor.cores", "1")
-            .config("spark.executor.memory", "1g").config("spark.ui.enabled", "false")
-            .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+        SparkSession spark = cluster.session("score-bench-" + cores, cores, "1g")
             .config("spark.executorEnv.OMP_NUM_THREADS", "1").config("spark.executorEnv.OPENBLAS_NUM_THREADS", "1")
             .config("spark.executor.extraJavaOptions", String.join(" ", StandaloneCluster.opens()) + " "
                 + System.getProperty("bench.executor.flags", ""))                // e.g. a flight recording
-            .config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
             .getOrCreate();
         try {
-          long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-          while (spark.sparkContext().getExecutorMemoryStatus().size() < cores + 1) {   // executors + the driver
-            assertTrue(System.nanoTime() < deadline, "executors did not register");
-            Thread.sleep(500);
-          }
+          StandaloneCluster.awaitExecutors(spark, cores);
           for (int run = 0; run < 2; run++) {
             // the reference right before each run: the machine's speed drifts between runs
             refs[cores][run] = oneThread(b, defaultThreads);
