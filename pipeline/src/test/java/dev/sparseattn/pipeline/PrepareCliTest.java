@@ -84,7 +84,7 @@ class PrepareCliTest {
     String overwrite = fails(args("prepare.overwrite=sometimes"));
     assertTrue(overwrite.contains("prepare.overwrite: must be true or false"), overwrite);
     String document = fails(args("prepare.document=sentence"));
-    assertTrue(document.contains("prepare.document: must be one of [line, file, paragraph]"), document);
+    assertTrue(document.contains("prepare.document: must be one of [line, file, paragraph, chunk]"), document);
     String input = fails(args("prepare.input=7"));
     assertTrue(input.contains("prepare.input: must be a list of strings"), input);
     String chunk = fails(args("prepare.chunk-bytes=\"4 parsecs\""));
