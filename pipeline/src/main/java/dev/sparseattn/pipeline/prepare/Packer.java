@@ -107,12 +107,13 @@ public final class Packer implements Serializable {
     }
     byte[] bytes = new byte[length];
     int pos = 0;
-    for (DocLine d : units) {
-      if (pos > 0) {
+    for (int i = 0; i < units.size(); i++) {
+      if (i > 0) {
         bytes[pos++] = '\n';
       }
-      System.arraycopy(d.bytes(), 0, bytes, pos, d.bytes().length);
-      pos += d.bytes().length;
+      byte[] line = units.get(i).bytes();
+      System.arraycopy(line, 0, bytes, pos, line.length);
+      pos += line.length;
     }
     DocLine first = units.get(0);
     return DocLine.document(first.offset(), first.recordNo(), bytes, records, null);

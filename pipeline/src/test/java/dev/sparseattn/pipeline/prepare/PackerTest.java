@@ -63,6 +63,11 @@ class PackerTest {
     assertEquals(4, s.tally().read(), "every unit still accounted for");
     assertEquals(1, s.tally().quarantined());
 
+    PackedChunk blankFirst = new Packer(new ByteTokenizer(), 8, new SplitHash(7, 0), true).pack(ID,
+        List.of(doc(0, ""), doc(1, "ab")));
+    assertArrayEquals(new int[] {'\n', 'a', 'b', EOS, PAD, PAD, PAD, PAD, PAD}, blankFirst.sequence(0),
+        "an empty first line still gets its newline");
+
     // assigned to a split as a whole, by the first line's offset
     SplitHash hash = new SplitHash(7, 0.5);
     for (long first = 0; first < 40; first++) {
