@@ -19,13 +19,18 @@ import org.nd4j.linalg.learning.config.Adam;
  */
 record BenchShapes(String name, TransformerConfig arch, int batch, double clip) {
 
-    /** {@code quickstart}, {@code text} or {@code genomics}. */
+    /**
+     * {@code quickstart}, {@code text}, {@code genomics}, or {@code genomics-window}: the genomics shape with the
+     * sliding window in every layer, as the PyTorch peer computes it.
+     */
     static BenchShapes of(String name) {
         return switch (name) {
             case "quickstart" -> fromConf(name, "quickstart.conf", 258, 256);
             case "text" -> fromConf(name, "text-kjv.conf", 258, 512);
             case "genomics" -> of(name, GenomicsLongContext.train(), 8, GenomicsLongContext.SEQ_LEN);
-            default -> throw new IllegalArgumentException("bench shape " + name + ": quickstart | text | genomics");
+            case "genomics-window" -> of(name, GenomicsLongContext.slidingWindowOnly(), 8, GenomicsLongContext.SEQ_LEN);
+            default -> throw new IllegalArgumentException(
+                    "bench shape " + name + ": quickstart | text | genomics | genomics-window");
         };
     }
 

@@ -39,4 +39,18 @@ class BenchShapesTest {
     assertEquals(1.0, shape.clip());
     assertEquals(4L * 4096, shape.tokensPerStep());
   }
+
+  @Test
+  void genomicsWindowDiffersOnlyInItsAttention() {
+    TransformerConfig a = BenchShapes.of("genomics").arch();
+    TransformerConfig w = BenchShapes.of("genomics-window").arch();
+    assertEquals(1, w.attention().size());   // one spec: every layer
+    AttentionSpec spec = w.attention().get(0);
+    assertEquals(List.of(AttentionSpec.Kind.SLIDING_WINDOW, 128), List.of(spec.kind(), spec.window()));
+    assertEquals(List.of(a.vocabSize(), a.seqLen(), a.dModel(), a.nHeads(), a.nLayers(), a.ffnHidden(), a.residual(),
+        a.positions(), a.tiedEmbeddings(), a.ffnChunk(), a.lossChunk(), a.dropout()),
+        List.of(w.vocabSize(), w.seqLen(), w.dModel(), w.nHeads(), w.nLayers(), w.ffnHidden(), w.residual(),
+        w.positions(), w.tiedEmbeddings(), w.ffnChunk(), w.lossChunk(), w.dropout()));
+    assertEquals(BenchShapes.of("genomics").tokensPerStep(), BenchShapes.of("genomics-window").tokensPerStep());
+  }
 }

@@ -48,4 +48,13 @@ public final class GenomicsLongContext {
   public static TrainConfig train() {
     return TrainConfig.parse(ConfigFactory.parseString(TRAIN).resolve());
   }
+
+  /**
+   * The same shape with the sliding window (128) in every layer instead of alternating with LSH: the computation of
+   * the PyTorch peer's genomics model, so that a comparison separates the LSH layers' cost from the rest.
+   */
+  public static TrainConfig slidingWindowOnly() {
+    return TrainConfig.parse(ConfigFactory.parseString("train.model.attention = [{ kind = sliding-window, window = 128 }]")
+        .withFallback(ConfigFactory.parseString(TRAIN)).resolve());
+  }
 }

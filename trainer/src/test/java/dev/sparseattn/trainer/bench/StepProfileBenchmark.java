@@ -4,8 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparseattn.trainer.model.ops.StepTimer;
 import dev.sparseattn.trainer.model.ops.StepTimer.Section;
+import java.io.File;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -23,7 +26,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * "-Dtest.jvm.flags=-Xmx3g -Dsparseattn.profile=true" [-Dbench.shapes=quickstart,genomics -Dbench.steps=5]}.
  * The step is the one {@code OptimizerStep} takes for accumulated micro-batches (computeGradientAndScore, the
  * updater, the parameter update), split so that the framework and the optimiser can be timed apart; a plain
- * {@code fit} step is timed beside it.
+ * {@code fit} step is timed beside it. For the dense shapes the PyTorch peer's sections follow, timed in the same
+ * sitting ({@code step_sections_torch.py}; {@code -Dbench.torch=false} skips it).
  */
 @Tag("slow")
 class StepProfileBenchmark {
@@ -71,6 +75,53 @@ class StepProfileBenchmark {
         System.out.printf("| untimed (loop) | %.1f | %.1f%% |%n", (stepSeconds - covered) * 1e3,
                 (stepSeconds - covered) / stepSeconds * 100);
         System.out.printf("| (of which JVM GC pauses) | %.1f | %.1f%% |%n", gcSeconds * 1e3, gcSeconds / stepSeconds * 100);
+        if (!shape.name().startsWith("genomics") && !"false".equals(System.getProperty("bench.torch"))) {
+            comparePeer(shape.name(), parts, steps, stepSeconds);
+        }
+    }
+
+    /**
+     * The same sections of the PyTorch peer ({@code step_sections_torch.py} beside this file: each section of
+     * {@code train_torch.py}'s model timed on its own, times the number of its uses per step), next to this profile's.
+     * Dense shapes only; {@code -Dbench.torch=false} skips it.
+     */
+    private static void comparePeer(String shape, Map<Section, Double> parts, int steps, double stepSeconds) {
+        File script = new File("src/test/java/dev/sparseattn/trainer/bench/step_sections_torch.py");
+        Map<String, Double> torch = new LinkedHashMap<>();
+        try {
+            for (String line : TorchPeer.run(script, List.of("--shape", shape, "--threads",
+                    System.getProperty("bench.threads", "2")), true)) {
+                String[] f = line.trim().split(" ");
+                boolean section = f.length == 3 && f[0].equals("section");
+                if (section || f.length == 2 && (f[0].equals("sum") || f[0].equals("step"))) {
+                    torch.put(f[f.length - 2], Double.parseDouble(f[f.length - 1]));
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        if (torch.isEmpty()) {
+            return;
+        }
+        System.out.printf("%n%s against the PyTorch peer (OMP_WAIT_POLICY=PASSIVE), ms per step:%n", shape);
+        System.out.println("| section | Java | PyTorch | Java / PyTorch |");
+        double javaSum = 0;
+        for (Map.Entry<Section, Double> e : parts.entrySet()) {
+            String name = e.getKey().name().toLowerCase();
+            double ms = e.getValue() / steps * 1e3;
+            Double peer = torch.get(name);
+            if (peer != null) {
+                javaSum += ms;
+                System.out.printf("| %s | %.1f | %.1f | %.2fx |%n", name, ms, peer, ms / peer);
+            } else {
+                System.out.printf("| %s | %.1f | - | - |%n", name, ms);
+            }
+        }
+        System.out.printf("| sections with a peer | %.1f | %.1f | %.2fx |%n", javaSum, torch.get("sum"),
+                javaSum / torch.get("sum"));
+        System.out.printf("| whole step | %.1f | %.1f | %.2fx |%n", stepSeconds * 1e3, torch.get("step"),
+                stepSeconds * 1e3 / torch.get("step"));
     }
 
     @SuppressWarnings("try")

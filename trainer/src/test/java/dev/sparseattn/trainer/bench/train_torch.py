@@ -11,6 +11,8 @@ Shapes (as the recipes in conf/):
               with ordinary autograd: activations stored, no reconstruction), dropout 0.05 on each branch; every
               layer's attention is the blocked causal sliding window of blocked_sliding_window_torch.py (window 128):
               the Java model's LSH layers are replaced by the cheaper local pattern here.
+  genomics-window  the same model: the Java side's genomics-window shape has the sliding window in every layer too,
+              so that pair compares the same computation (the Java model still reconstructs activations).
 
 Dense attention is written out (PyTorch 1.13 has no scaled_dot_product_attention).
 
@@ -32,6 +34,7 @@ SHAPES = {
     "genomics": dict(layers=6, d=128, heads=4, ffn=512, n=4096, batch=4, vocab=8, sparse=True, window=128,
                      axial=(64, 64), dropout=0.05),
 }
+SHAPES["genomics-window"] = SHAPES["genomics"]
 
 
 def blocked_causal_window(q, k, v, w):

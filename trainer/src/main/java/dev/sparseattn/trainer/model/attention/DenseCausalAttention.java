@@ -117,6 +117,9 @@ public final class DenseCausalAttention implements Attention {
         long heads = q.size(1);
         long len = q.size(2);
         double scale = 1.0 / Math.sqrt(q.size(3));
+        // rowsum(dP * P) = rowsum(dO * O) of every query at once, on contiguous copies: element-wise work on the
+        // strided head views, block by block, took 18 of 240 ms at [8, 8, 512, 32]; the copies take about 1 ms
+        INDArray rowDots = dOut.dup('c').muli(out.dup('c')).sum(3);                     // [batch, heads, L]
         // the last block sees every key: it writes dV and dK, the earlier blocks add to their key prefixes
         for (int b = probs.length - 1; b >= 0; b--) {
             long q0 = (long) b * queryBlock;
@@ -127,7 +130,8 @@ public final class DenseCausalAttention implements Attention {
             mmul(p, dOutB, rows(dv, 0, q1, len), 1, beta, true, false);                 // dV (+)= P^T dO
             INDArray ds = Scratch.get(Scratch.Slot.SCORES, p.dataType(), batch, heads, q1 - q0, q1);
             mmul(dOutB, rows(v, 0, q1, len), ds, 1, 0, false, true);                    // dP = dO V^T
-            INDArray rowDot = dOutB.mul(rows(out, q0, q1, len)).sum(3);                 // rowsum(dP*P) = rowsum(dO*O)
+            INDArray rowDot = probs.length == 1 ? rowDots
+                    : rowDots.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(q0, q1)).dup('c');
             Views.flatRows(ds).subiColumnVector(Views.column(rowDot));
             ds.muli(p);                                                                 // dS = P * (dP - rowsum)
             mmul(ds, rows(k, 0, q1, len), rows(dq, q0, q1, len), scale, 0, false, false);     // dQ = dS K / sqrt(d)

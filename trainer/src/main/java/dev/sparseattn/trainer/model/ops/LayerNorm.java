@@ -1,6 +1,7 @@
 package dev.sparseattn.trainer.model.ops;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -66,14 +67,26 @@ public final class LayerNorm {
 
     private static void backwardUntimed(INDArray dy, INDArray xhat, INDArray rstd, INDArray gain, INDArray dx,
                                         INDArray dgain, INDArray dbias) {
-        INDArray tmp = dy.mul(xhat);                              // [N, d]
+        long d = dy.size(1);
+        INDArray gainCol = gain.reshape(d, 1);
+        INDArray tmp = dy.mul(xhat);                              // [N, d]: dy * xhat
         Rows.sum(tmp, dgain);
         Rows.sum(dy, dbias);
-        INDArray meanGx = tmp.muliRowVector(gain).mean(true, 1);  // [N, 1]: mean(g * xhat)
+        INDArray meanGx = rowMeans(tmp, gainCol);                 // [N, 1]: mean(g * xhat), g = dy * gain
+        INDArray meanG = rowMeans(dy, gainCol);                   // [N, 1]: mean(g)
         dx.assign(dy).muliRowVector(gain);                        // g
-        INDArray meanG = dx.mean(true, 1);                        // [N, 1]
         dx.subiColumnVector(meanG);
-        dx.subi(tmp.assign(xhat).muliColumnVector(meanGx));
+        dx.subi(tmp.assign(xhat).muliColumnVector(meanGx));       // - xhat * mean(g * xhat)
         dx.muliColumnVector(rstd);
+    }
+
+    /**
+     * {@code x w / d} for {@code x} {@code [N, d]} and {@code w} {@code [d, 1]}: the row means of {@code x} times
+     * {@code w}, one BLAS product instead of an element-wise pass and a reduction.
+     */
+    private static INDArray rowMeans(INDArray x, INDArray w) {
+        INDArray out = Nd4j.createUninitialized(x.dataType(), x.size(0), 1);
+        Nd4j.gemm(x, w, out, false, false, 1.0 / x.size(1), 0.0);
+        return out;
     }
 }
