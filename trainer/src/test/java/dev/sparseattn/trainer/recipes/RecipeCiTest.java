@@ -66,6 +66,7 @@ class RecipeCiTest {
         Map.entry("prepare.input", "[\"" + RealData.KJV.fixture().toUri() + "\"]"),
         Map.entry("prepare.output", quoted(dir.resolve("data"))),
         Map.entry("prepare.seq-len", "128"),
+        Map.entry("prepare.chunk-bytes", "2 KiB"),      // the recipe's documents are chunks of verses
         Map.entry("prepare.validation-fraction", "0.1"),
         Map.entry("prepare.test-fraction", "0.1"),
         Map.entry("train.output", quoted(dir.resolve("model"))),
