@@ -54,7 +54,7 @@ public final class GenomicsLongContext {
    * the PyTorch peer's genomics model, so that a comparison separates the LSH layers' cost from the rest.
    */
   public static TrainConfig slidingWindowOnly() {
-    return TrainConfig.parse(ConfigFactory.parseString("train.model.attention = [{ kind = sliding-window, window = 128 }]")
-        .withFallback(ConfigFactory.parseString(TRAIN)).resolve());
+    String everyLayer = "train.model.attention = [{ kind = sliding-window, window = 128 }]";
+    return TrainConfig.parse(ConfigFactory.parseString(everyLayer).withFallback(ConfigFactory.parseString(TRAIN)).resolve());
   }
 }

@@ -98,15 +98,7 @@ def main():
     print(f"sum {total:.2f}")
 
     g = torch.Generator().manual_seed(1)
-
-    def step():
-        rows = torch.randint(0, vocab, (b, n + 1), generator=g)
-        loss = F.cross_entropy(model(rows[:, :-1]).reshape(-1, vocab), rows[:, 1:].reshape(-1))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-
+    step = lambda: T.train_step(model, opt, torch.randint(0, vocab, (b, n + 1), generator=g), vocab)
     print(f"step {median_ms(step, a.reps, a.warmup):.2f}")
 
 

@@ -136,6 +136,16 @@ class Model(nn.Module):
         return h @ self.tok.weight.t() + self.head_b if self.tied else self.head(h)
 
 
+def train_step(model, opt, rows, vocab):
+    """One training step on rows [batch, n + 1]: forward, cross-entropy, backward, global-norm clipping 1.0, Adam."""
+    logits = model(rows[:, :-1])
+    loss = F.cross_entropy(logits.reshape(-1, vocab), rows[:, 1:].reshape(-1))
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shape", default="quickstart", choices=sorted(SHAPES))
@@ -154,12 +164,7 @@ def main():
     for i in range(a.warmup + a.steps):
         rows = torch.randint(0, c["vocab"], (c["batch"], c["n"] + 1), generator=g)
         start = time.perf_counter()
-        logits = model(rows[:, :-1])
-        loss = F.cross_entropy(logits.reshape(-1, c["vocab"]), rows[:, 1:].reshape(-1))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        train_step(model, opt, rows, c["vocab"])
         if i >= a.warmup:
             times.append(time.perf_counter() - start)
     step = statistics.median(times)

@@ -130,8 +130,7 @@ public final class DenseCausalAttention implements Attention {
             mmul(p, dOutB, rows(dv, 0, q1, len), 1, beta, true, false);                 // dV (+)= P^T dO
             INDArray ds = Scratch.get(Scratch.Slot.SCORES, p.dataType(), batch, heads, q1 - q0, q1);
             mmul(dOutB, rows(v, 0, q1, len), ds, 1, 0, false, true);                    // dP = dO V^T
-            INDArray rowDot = probs.length == 1 ? rowDots
-                    : rowDots.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(q0, q1)).dup('c');
+            INDArray rowDot = q0 == 0 && q1 == len ? rowDots : rows(rowDots, q0, q1, len).dup('c');   // contiguous
             Views.flatRows(ds).subiColumnVector(Views.column(rowDot));
             ds.muli(p);                                                                 // dS = P * (dP - rowsum)
             mmul(ds, rows(k, 0, q1, len), rows(dq, q0, q1, len), scale, 0, false, false);     // dQ = dS K / sqrt(d)
@@ -144,7 +143,7 @@ public final class DenseCausalAttention implements Attention {
         Nd4j.exec(new Mmul(a, b, c, alpha, beta, new MMulTranspose(ta, tb, false)));
     }
 
-    /** Positions {@code [from, to)} of {@code x} {@code [batch, heads, L, d]} (x itself when that is all of it). */
+    /** Positions {@code [from, to)} of {@code x} {@code [batch, heads, L, ...]} (x itself when that is all of it). */
     private static INDArray rows(INDArray x, long from, long to, long len) {
         return from == 0 && to == len ? x : Views.range(x, 2, from, to - from);
     }
