@@ -19,25 +19,12 @@ step of train_torch.py's loop as "step <ms>". Float32, --threads threads (2 by d
 """
 import argparse
 import math
-import statistics
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 import train_torch as T
-
-
-def median_ms(fn, reps, warmup):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
 
 
 def main():
@@ -92,14 +79,14 @@ def main():
     ]
     total = 0.0
     for name, times, fn in sections:
-        ms = median_ms(fn, a.reps, a.warmup) * times
+        ms = T.median_ms(fn, a.reps, a.warmup) * times
         total += ms
         print(f"section {name} {ms:.2f}")
     print(f"sum {total:.2f}")
 
     g = torch.Generator().manual_seed(1)
     step = lambda: T.train_step(model, opt, torch.randint(0, vocab, (b, n + 1), generator=g), vocab)
-    print(f"step {median_ms(step, a.reps, a.warmup):.2f}")
+    print(f"step {T.median_ms(step, a.reps, a.warmup):.2f}")
 
 
 if __name__ == "__main__":

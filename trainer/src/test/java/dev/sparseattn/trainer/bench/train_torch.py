@@ -136,6 +136,21 @@ class Model(nn.Module):
         return h @ self.tok.weight.t() + self.head_b if self.tied else self.head(h)
 
 
+def median_ms(fn, reps=21, warmup=3, warmup_s=0.0):
+    """Median wall time of fn() in ms over reps runs, after at least warmup runs and warmup_s seconds of them."""
+    start = time.perf_counter()
+    runs = 0
+    while runs < warmup or time.perf_counter() - start < warmup_s:
+        fn()
+        runs += 1
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1e3
+
+
 def train_step(model, opt, rows, vocab):
     """One training step on rows [batch, n + 1]: forward, cross-entropy, backward, global-norm clipping 1.0, Adam."""
     logits = model(rows[:, :-1])

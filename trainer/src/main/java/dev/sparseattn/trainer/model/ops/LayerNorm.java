@@ -34,14 +34,16 @@ public final class LayerNorm {
 
     private static INDArray forwardUntimed(INDArray x, INDArray gain, INDArray bias, INDArray y, INDArray xhat,
                                            INDArray rstd) {
+        // broadcasts written into their destination (x.sub(mean, xhat)), not a copy then an in-place broadcast:
+        // one pass instead of two, and ND4J's broadcasting pairwise op is the faster of the two paths
         long d = x.size(1);
         INDArray mean = x.mean(true, 1);                         // [N, 1]
-        xhat.assign(x).subiColumnVector(mean);                   // x - mean
+        x.sub(mean, xhat);                                       // x - mean
         INDArray norm = xhat.norm2(true, 1);                     // [N, 1]: sqrt(sum (x - mean)^2)
         rstd.assign(norm.muli(norm).divi(d).addi(EPS));          // var + eps
         Transforms.sqrt(rstd, false).rdivi(1.0);
         xhat.muliColumnVector(rstd);
-        y.assign(xhat).muliRowVector(gain).addiRowVector(bias);
+        xhat.mul(gain.reshape(1, d), y).addiRowVector(bias);
         return y;
     }
 
@@ -74,9 +76,9 @@ public final class LayerNorm {
         Rows.sum(dy, dbias);
         INDArray meanGx = rowMeans(tmp, gainCol);                 // [N, 1]: mean(g * xhat), g = dy * gain
         INDArray meanG = rowMeans(dy, gainCol);                   // [N, 1]: mean(g)
-        dx.assign(dy).muliRowVector(gain);                        // g
+        dy.mul(gain.reshape(1, d), dx);                           // g
         dx.subiColumnVector(meanG);
-        dx.subi(tmp.assign(xhat).muliColumnVector(meanGx));       // - xhat * mean(g * xhat)
+        dx.subi(xhat.mul(meanGx, tmp));                           // - xhat * mean(g * xhat)
         dx.muliColumnVector(rstd);
     }
 
