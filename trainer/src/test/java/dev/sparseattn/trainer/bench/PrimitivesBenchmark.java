@@ -26,7 +26,7 @@ import org.nd4j.linalg.profiler.OpProfiler;
 
 /**
  * The element-wise primitives behind the step profile's gap to PyTorch ({@link StepProfileBenchmark}: the attention
- * kernel 1.5-2.4x, LayerNorm 7-8x), each timed alone in ND4J and in PyTorch ({@code primitives_torch.py} beside this
+ * kernel 1.5-2.4x, LayerNorm 6.7-7.9x), each timed alone in ND4J and in PyTorch ({@code primitives_torch.py} beside this
  * file) on the same shapes and threads, in nanoseconds per element, with the same JVM's SGEMM as the baseline:
  * <ul>
  *   <li>{@code exp}: element-wise exponential of {@code [8, 8, 64, 512]} scores into a second array (libnd4j's
